@@ -1,0 +1,227 @@
+"""Typed records: the only things that cross a stage boundary, the bus or the wire.
+
+Each record is a frozen msgspec struct: one declaration gives its type, its validation and
+its JSON codec. The JSON Lines forms are the contract of ../shared/formats.md (mirrored in
+docs/FORMATS.md): fields are only ever added, with defaults, never renamed or removed.
+Unknown fields in input are ignored so newer writers stay readable.
+
+Units are SI throughout: seconds since the Unix epoch (UTC), metres, metres per second,
+degrees for WGS84 latitude/longitude and for angles (azimuth clockwise from true north).
+
+Hot paths do not loop over these structs: :class:`DetectionBatch` holds a batch of
+detections as numpy columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import msgspec
+import numpy as np
+
+from .errors import RecordError
+
+Lat = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
+Lon = Annotated[float, msgspec.Meta(ge=-180.0, le=360.0)]
+Alt = Annotated[float, msgspec.Meta(ge=-1000.0, le=1.0e6)]
+Positive = Annotated[float, msgspec.Meta(gt=0.0)]
+NonNegative = Annotated[float, msgspec.Meta(ge=0.0)]
+Speed = Annotated[float, msgspec.Meta(ge=-1.0e4, le=1.0e4)]
+Azimuth = Annotated[float, msgspec.Meta(ge=-360.0, le=360.0)]
+Elevation = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
+# Times before 1970 or after 2200 are certainly wrong units (ms instead of s, say).
+Time = Annotated[float, msgspec.Meta(ge=0.0, le=7.3e9)]
+
+DetectionKind = Literal["position", "polar", "bearing"]
+TargetClass = Literal["aircraft", "helicopter", "drone", "missile", "balloon", "bird", "unknown"]
+TrackStatus = Literal["tentative", "confirmed", "coasting", "deleted"]
+Identity = Literal[
+    "pending", "unknown", "assumed_friend", "friend", "neutral", "suspect", "hostile"
+]
+
+DETECTION_KINDS: tuple[str, ...] = ("position", "polar", "bearing")
+TARGET_CLASSES: tuple[str, ...] = (
+    "aircraft", "helicopter", "drone", "missile", "balloon", "bird", "unknown",
+)
+KIND_CODE = {k: i for i, k in enumerate(DETECTION_KINDS)}
+
+
+class Detection(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One sensor report (formats.md, "Detection").
+
+    ``kind`` says which fields carry the measurement: ``position`` needs lat/lon,
+    ``polar`` needs range/azimuth (elevation optional) from the sensor site, ``bearing``
+    needs azimuth only. :meth:`check` enforces that; the struct enforces types and ranges.
+    """
+
+    time: Time
+    sensor: str
+    kind: DetectionKind = "position"
+    lat: Lat | None = None
+    lon: Lon | None = None
+    alt: Alt | None = None
+    sigma_h: Positive | None = None
+    sigma_v: Positive | None = None
+    range: Positive | None = None
+    azimuth: Azimuth | None = None
+    elevation: Elevation | None = None
+    sigma_range: Positive | None = None
+    sigma_azimuth: Positive | None = None
+    sigma_elevation: Positive | None = None
+    vel_e: Speed | None = None
+    vel_n: Speed | None = None
+    vel_u: Speed | None = None
+    id: str | None = None
+    callsign: str | None = None
+    class_hint: TargetClass | None = None
+    # Extensions (optional, formats.md allows new optional fields):
+    # when the report reached us, for reports delayed after the observation (citizens).
+    received: Time | None = None
+    # simulator label: the truth target this detection came from (absent for clutter);
+    # written only with `skywarden sim --labels`, read by oracle trackers in benchmarks.
+    target: str | None = None
+
+    def check(self) -> Detection:
+        """Raise :class:`RecordError` if the fields its ``kind`` needs are missing."""
+        if not self.sensor:
+            raise RecordError("field sensor: empty sensor id")
+        if self.kind == "position":
+            if self.lat is None or self.lon is None:
+                raise RecordError("kind position needs fields lat and lon")
+        elif self.kind == "polar":
+            if self.range is None or self.azimuth is None:
+                raise RecordError("kind polar needs fields range and azimuth")
+        elif self.azimuth is None:  # bearing
+            raise RecordError("kind bearing needs field azimuth")
+        if (self.vel_e is None) != (self.vel_n is None):
+            raise RecordError("fields vel_e and vel_n come together")
+        return self
+
+
+class TrackUpdate(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One fused estimate of one track (formats.md, "Track"). One line per track per update."""
+
+    time: Time
+    track: str
+    lat: Lat
+    lon: Lon
+    alt: Alt | None = None
+    vel_e: Speed = 0.0
+    vel_n: Speed = 0.0
+    vel_u: Speed = 0.0
+    sigma_h: NonNegative | None = None
+    status: TrackStatus = "tentative"
+    cls: TargetClass = msgspec.field(default="unknown", name="class")
+    identity: Identity = "pending"
+    ids: list[str] = msgspec.field(default_factory=list)
+    sensors: list[str] = msgspec.field(default_factory=list)
+    # Extension: confidence of ``class`` (0-1).
+    class_confidence: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] | None = None
+
+
+class Truth(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Simulator ground truth: one line per live target per truth step (formats.md)."""
+
+    time: Time
+    target: str
+    lat: Lat
+    lon: Lon
+    alt: Alt
+    vel_e: Speed
+    vel_n: Speed
+    vel_u: Speed
+    cls: TargetClass = msgspec.field(default="unknown", name="class")
+    observable: bool = False
+    id: str | None = None
+    hostile: bool = False
+
+
+class AlertEvent(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One change of an alert's state (formats.md, "Alert event")."""
+
+    time: Time
+    alert: str
+    event: Literal["raised", "escalated", "deescalated", "acknowledged", "ended"]
+    level: Annotated[int, msgspec.Meta(ge=0, le=4)]
+    kind: str
+    nation: str
+    track: str | None = None
+    lat: Lat | None = None
+    lon: Lon | None = None
+    alt: Alt | None = None
+    zone: str | None = None
+    eta: Time | None = None
+    probability: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] | None = None
+    actions: list[str] = msgspec.field(default_factory=list)
+
+
+def _col(values: list[float | None]) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+@dataclass(slots=True)
+class DetectionBatch:
+    """A batch of detections as numpy columns, for hot paths.
+
+    Missing optional numbers are NaN. ``sensor`` is the index of the sensor id in
+    ``sensor_ids`` (the registry order); ``kind`` is the index in :data:`DETECTION_KINDS`.
+    ``ids`` holds the cooperative identity or "" per row.
+    """
+
+    time: np.ndarray
+    sensor: np.ndarray
+    kind: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    alt: np.ndarray
+    sigma_h: np.ndarray
+    sigma_v: np.ndarray
+    range: np.ndarray
+    azimuth: np.ndarray
+    elevation: np.ndarray
+    sigma_range: np.ndarray
+    sigma_azimuth: np.ndarray
+    sigma_elevation: np.ndarray
+    vel_e: np.ndarray
+    vel_n: np.ndarray
+    vel_u: np.ndarray
+    ids: np.ndarray
+    class_hint: np.ndarray
+    sensor_ids: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return int(self.time.shape[0])
+
+    @classmethod
+    def from_records(
+        cls, dets: list[Detection], sensor_ids: tuple[str, ...] | list[str]
+    ) -> DetectionBatch:
+        """Columns from records. A sensor not in ``sensor_ids`` is a :class:`RecordError`."""
+        index = {s: i for i, s in enumerate(sensor_ids)}
+        try:
+            sensor = np.array([index[d.sensor] for d in dets], dtype=np.int32)
+        except KeyError as exc:
+            raise RecordError(f"field sensor: {exc.args[0]!r} is not in the registry") from exc
+        return cls(
+            time=np.array([d.time for d in dets], dtype=np.float64),
+            sensor=sensor,
+            kind=np.array([KIND_CODE[d.kind] for d in dets], dtype=np.int8),
+            lat=_col([d.lat for d in dets]),
+            lon=_col([d.lon for d in dets]),
+            alt=_col([d.alt for d in dets]),
+            sigma_h=_col([d.sigma_h for d in dets]),
+            sigma_v=_col([d.sigma_v for d in dets]),
+            range=_col([d.range for d in dets]),
+            azimuth=_col([d.azimuth for d in dets]),
+            elevation=_col([d.elevation for d in dets]),
+            sigma_range=_col([d.sigma_range for d in dets]),
+            sigma_azimuth=_col([d.sigma_azimuth for d in dets]),
+            sigma_elevation=_col([d.sigma_elevation for d in dets]),
+            vel_e=_col([d.vel_e for d in dets]),
+            vel_n=_col([d.vel_n for d in dets]),
+            vel_u=_col([d.vel_u for d in dets]),
+            ids=np.array([d.id or "" for d in dets], dtype=object),
+            class_hint=np.array([d.class_hint or "" for d in dets], dtype=object),
+            sensor_ids=tuple(sensor_ids),
+        )
