@@ -1,0 +1,210 @@
+"""The ``skywarden`` command: one subcommand per job, stages imported only when used.
+
+    skywarden demo                          simulate poland-2025-09, track it, score it
+    skywarden sim SCENARIO -o DIR           simulate a scenario: truth, detections, sensors
+    skywarden track DETECTIONS -o TRACKS    fuse detections into tracks
+    skywarden score TRUTH TRACKS            GOSPA and track metrics against truth
+    skywarden check FILE                    validate a registry, scenario or JSON Lines file
+
+Exit status: 0 success, 1 invalid input or configuration (the message says what, where
+and why), 2 wrong command-line usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import SkywardenError
+
+EPILOG = (
+    "File formats: docs/FORMATS.md (detections, tracks, truth, sensor registry). "
+    "Scenarios: docs/SCENARIO-FORMAT.md."
+)
+
+
+def _add_strict(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first bad input line with exit status 1 "
+        "(default: report it as file:line: reason, count it, skip it and go on)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skywarden",
+        description="Skywarden: a common air picture and early-warning system. "
+        "It observes, predicts and warns; people decide.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"skywarden {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "demo",
+        help="simulate the poland-2025-09 scenario, track it and score it",
+        description="Simulate the night of 9-10 September 2025 over eastern Poland "
+        "(drones from Belarus and Ukraine, civil traffic, Polish sensors), run the tracker "
+        "on the simulated sensor reports and score the tracks against the truth.",
+    )
+    p.add_argument("--out", "-o", type=Path, default=Path("out/demo"),
+                   help="directory for the files it writes (default: out/demo)")
+    p.add_argument("--scenario", default="poland-2025-09",
+                   help="scenario name or file (default: poland-2025-09)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    p.add_argument("--plot", action="store_true", help="also draw truth and tracks to tracks.png")
+
+    p = sub.add_parser(
+        "sim",
+        help="simulate a scenario into truth.jsonl, detections.jsonl and sensors.toml",
+        description="Run a scenario (a shipped name or a TOML file) and write ground truth, "
+        "time-ordered sensor detections and the sensor registry, in the formats of "
+        "docs/FORMATS.md. The same seed gives byte-identical files.",
+        epilog=EPILOG,
+    )
+    p.add_argument("scenario", nargs="?", help="scenario name (see --list) or path to a .toml file")
+    p.add_argument("-o", "--out", type=Path, help="output directory")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    p.add_argument("--labels", action="store_true",
+                   help="write the true target id of each detection (field 'target'), "
+                   "for oracle trackers in benchmarks")
+    p.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
+    g = p.add_argument_group("scale scenario parameters")
+    g.add_argument("--targets", type=int, help="number of simultaneous targets")
+    g.add_argument("--duration", type=float, help="seconds of simulated time")
+    g.add_argument("--sensors", type=int, help="number of radars")
+
+    p = sub.add_parser(
+        "track",
+        help="fuse detections into tracks",
+        description="Read detections (JSON Lines, formats.md), fuse them into tracks and "
+        "write one line per track per update.",
+        epilog=EPILOG,
+    )
+    p.add_argument("detections", type=Path, help="detections.jsonl (or .jsonl.gz)")
+    p.add_argument("-o", "--out", type=Path, required=True, help="tracks.jsonl to write")
+    p.add_argument("--sensors", type=Path, required=True, help="sensor registry (TOML)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_strict(p)
+
+    p = sub.add_parser(
+        "score",
+        help="score tracks against truth: GOSPA, errors, misses, false tracks, id switches",
+        description="Compare a tracks file with simulator truth. GOSPA (generalized optimal "
+        "sub-pattern assignment) with cut-off c metres, order p and alpha = 2: per time step "
+        "and mean. A truth file given as TRACKS is read as perfect tracks (GOSPA 0).",
+        epilog=EPILOG,
+    )
+    p.add_argument("truth", type=Path, help="truth.jsonl")
+    p.add_argument("tracks", type=Path, help="tracks.jsonl")
+    p.add_argument("--c", type=float, default=1000.0, help="GOSPA cut-off distance, m (default 1000)")
+    p.add_argument("--p", type=float, default=2.0, help="GOSPA order (default 2)")
+    p.add_argument("--all-tracks", action="store_true",
+                   help="score tentative tracks too (default: confirmed and coasting only)")
+    p.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
+    p.add_argument("--plot", type=Path, metavar="FILE.png",
+                   help="draw truth and tracks over the country borders")
+    _add_strict(p)
+
+    p = sub.add_parser(
+        "check",
+        help="validate a sensor registry, scenario or detections/tracks/truth file",
+        description="Validate a file and report every problem with its place and reason: "
+        "a sensor registry (.toml with [[sensor]]), a scenario (.toml with [scenario]) or a "
+        "JSON Lines file of detections (default), tracks or truth.",
+    )
+    p.add_argument("file", type=Path)
+    p.add_argument("--as", dest="kind", choices=["detections", "tracks", "truth"],
+                   default=None, help="record type of a JSON Lines file (default: guessed)")
+    p.add_argument("--sensors", type=Path, help="registry to check detection sensor ids against")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(COMMANDS[args.command](args) or 0)
+    except SkywardenError as exc:
+        print(f"skywarden {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"skywarden {args.command}: error: {exc.filename}: no such file", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from .sim.runner import run_scenario
+    from .sim.scenario import list_scenarios, load_scenario
+
+    if args.list:
+        for name, title in list_scenarios():
+            print(f"{name:18s} {title}")
+        return 0
+    if not args.scenario or not args.out:
+        print("skywarden sim: error: give a SCENARIO and -o DIR (or --list)", file=sys.stderr)
+        return 2
+    overrides = {k: getattr(args, k) for k in ("targets", "duration", "sensors")
+                 if getattr(args, k) is not None}
+    scenario = load_scenario(args.scenario, **overrides)
+    t0 = time.perf_counter()
+    summary = run_scenario(scenario, args.out, seed=args.seed, labels=args.labels)
+    print(summary)
+    print(f"wrote {args.out}/truth.jsonl, detections.jsonl, sensors.toml "
+          f"in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def cmd_track(args: argparse.Namespace) -> int:
+    from .track.run import track_file
+
+    summary = track_file(args.detections, args.sensors, args.out, strict=args.strict,
+                         progress=not args.no_progress and sys.stderr.isatty())
+    print(summary)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from .score import score_files
+
+    report = score_files(args.truth, args.tracks, c=args.c, p=args.p,
+                         confirmed_only=not args.all_tracks, strict=args.strict)
+    print(report.to_json() if args.json else report.table())
+    if args.plot:
+        from .plot import plot
+
+        plot(args.truth, args.tracks, args.plot)
+        print(f"plot: {args.plot}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.scenario, args.out, seed=args.seed, plot=args.plot)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import check_file
+
+    return check_file(args.file, kind=args.kind, sensors=args.sensors)
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "sim": cmd_sim,
+    "track": cmd_track,
+    "score": cmd_score,
+    "check": cmd_check,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

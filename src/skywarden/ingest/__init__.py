@@ -1,0 +1,1 @@
+"""Ingest: bytes from files, sockets and feeds -> typed records (Detection)."""

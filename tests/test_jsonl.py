@@ -1,0 +1,125 @@
+"""JSON Lines readers and writers: good lines used, every bad line named and counted."""
+
+import gzip
+import json
+
+import pytest
+
+from skywarden.errors import BadLineError
+from skywarden.ingest.jsonl import JsonlWriter, ReadStats, read_detections, read_jsonl
+from skywarden.records import Detection, TrackUpdate
+
+GOOD = [
+    {"time": 1757450000.0, "sensor": "r1", "kind": "polar", "range": 12000.0, "azimuth": 45.0},
+    {"time": 1757450001.0, "sensor": "a1", "lat": 52.1, "lon": 23.2, "alt": 300.0, "id": "icao:4CA2D1"},
+    {"time": 1757450002.0, "sensor": "ac1", "kind": "bearing", "azimuth": 271.5, "future_field": 3},
+]
+BAD = {
+    "not json at all": "not valid JSON",
+    '{"time": 1757450000, "sensor": "r1", "lat": NaN, "lon": 23.0}': "field lat: NaN is not a number",
+    '{"time": 1757450000, "sensor": "r1", "lat": 200, "lon": 23.0}': "field lat: Expected float <= 90.0",
+    '{"time": 1757450000, "sensor": "r1", "kind": "sonar", "lat": 2, "lon": 3}': "field kind: Invalid enum value 'sonar'",
+    '{"time": "yesterday", "sensor": "r1", "lat": 2, "lon": 3}': "field time: Expected float, got str",
+    '{"sensor": "r1", "lat": 2, "lon": 3}': "missing field time",
+    '{"time": 1757450000, "sensor": "r1", "kind": "polar", "azimuth": 3}': "kind polar needs fields range and azimuth",
+    '{"time": 1757450000, "sensor": "r1"}': "kind position needs fields lat and lon",
+    '{"time": 1757450000, "sensor": "zz", "lat": 2, "lon": 3}': "field sensor: 'zz' is not in the sensor registry",
+    "[1, 2, 3]": "not a JSON object",
+    '{"time": 1757450000, "sensor": "r1", "lat": 2, "lon": 3, "alt": 1e999}': "field alt: Number out of range",
+}
+
+
+def _mixed_file(tmp_path, compress=False):
+    lines = []
+    expected_bad = {}
+    for i, good in enumerate(GOOD):
+        lines.append(json.dumps(good))
+        bad_line, reason = list(BAD.items())[i % len(BAD)]
+        lines.append(bad_line)
+        expected_bad[len(lines)] = reason
+    for bad_line, reason in list(BAD.items())[len(GOOD):]:
+        lines.append(bad_line)
+        expected_bad[len(lines)] = reason
+    lines.append("")  # blank lines are not errors
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / ("mixed.jsonl.gz" if compress else "mixed.jsonl")
+    if compress:
+        with gzip.open(path, "wt") as fh:
+            fh.write(text)
+    else:
+        path.write_text(text)
+    return path, expected_bad
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_every_bad_line_named_and_every_good_line_used(tmp_path, compress):
+    path, expected_bad = _mixed_file(tmp_path, compress)
+    reports = []
+    stats = ReadStats(report=reports.append, report_limit=100)
+    dets = list(read_detections(path, stats=stats, sensors={"r1", "a1", "ac1"}))
+    assert [d.sensor for d in dets] == ["r1", "a1", "ac1"]
+    assert dets[1].id == "icao:4CA2D1" and dets[2].kind == "bearing"
+    assert stats.good == 3 and stats.bad == len(BAD)
+    assert len(reports) == len(BAD)
+    for report, (line, reason) in zip(reports, sorted(expected_bad.items()), strict=True):
+        assert report.startswith(f"{path}:{line}: ")
+        assert reason in report
+    assert sum(stats.reasons.values()) == len(BAD)
+    assert f"3 good lines, {len(BAD)} bad lines skipped" in stats.summary()
+
+
+def test_strict_stops_at_first_bad_line(tmp_path):
+    path, expected_bad = _mixed_file(tmp_path)
+    with pytest.raises(BadLineError) as info:
+        list(read_detections(path, strict=True))
+    first = min(expected_bad)
+    assert info.value.line == first
+    assert info.value.where == f"{path}:{first}"
+
+
+def test_report_limit_counts_the_rest(tmp_path):
+    path = tmp_path / "junk.jsonl"
+    path.write_text("junk\n" * 50)
+    reports = []
+    stats = ReadStats(report=reports.append, report_limit=5)
+    assert list(read_detections(path, stats=stats)) == []
+    assert stats.bad == 50
+    assert len(reports) == 6  # five lines and the note that the rest are only counted
+
+
+def test_writer_round_trip_and_class_field_name(tmp_path):
+    path = tmp_path / "tracks.jsonl"
+    upd = TrackUpdate(time=1.5, track="T1", lat=52.0, lon=23.0, alt=500.0, cls="drone",
+                      status="confirmed", ids=["icao:ABC123"], sensors=["r1"])
+    with JsonlWriter(path) as w:
+        w.write(upd)
+        w.write(upd)
+    assert w.count == 2
+    first = json.loads(path.read_text().splitlines()[0])
+    assert first["class"] == "drone" and "cls" not in first
+    assert list(read_jsonl(path, TrackUpdate)) == [upd, upd]
+
+
+def test_writer_leaves_nothing_half_written(tmp_path):
+    path = tmp_path / "out.jsonl"
+    path.write_text("previous\n")
+    with pytest.raises(RuntimeError), JsonlWriter(path) as w:
+        w.write(Detection(time=1.0, sensor="r1", lat=1.0, lon=2.0))
+        raise RuntimeError("disk on fire")
+    assert path.read_text() == "previous\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+def test_reader_memory_is_bounded(tmp_path):
+    """Reading a file much larger than the limit keeps peak Python memory small."""
+    import tracemalloc
+
+    path = tmp_path / "big.jsonl"
+    line = json.dumps(GOOD[1]) + "\n"
+    path.write_text(line * 200_000)  # about 20 MB of text, 200k records
+    tracemalloc.start()
+    count = sum(1 for _ in read_detections(path))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert count == 200_000
+    assert peak < 4_000_000, f"peak {peak} bytes: the reader is not streaming"
