@@ -146,8 +146,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
     from .sim.scenario import list_scenarios, load_scenario
 
     if args.list:
-        for name, title in list_scenarios():
-            print(f"{name:18s} {title}")
+        for info in list_scenarios():
+            print(f"{info.name:18s} {info.title}")
         return 0
     if not args.scenario or not args.out:
         print("skywarden sim: error: give a SCENARIO and -o DIR (or --list)", file=sys.stderr)

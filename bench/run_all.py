@@ -1,0 +1,73 @@
+"""Run the benchmarks and write docs/PERFORMANCE.md.
+
+Each benchmark is a script in bench/ with a ``run(quick: bool) -> str`` function that
+measures, then returns a Markdown section that names the command it ran. Figures in
+docs/PERFORMANCE.md come only from here: rerun `./run bench` to refresh them.
+
+    python bench/run_all.py [--quick] [--only NAME ...] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import os
+import platform
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ["bench_sim"]
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    ap.add_argument("--only", nargs="*", default=None, help="run only these benchmarks")
+    ap.add_argument("--no-write", action="store_true", help="print, do not write the doc")
+    args = ap.parse_args()
+    sections = []
+    for name in args.only or BENCHMARKS:
+        print(f"== {name}", file=sys.stderr, flush=True)
+        sections.append(load(name).run(quick=args.quick))
+    today = dt.date.today().isoformat()
+    doc = (
+        "# Performance\n\n"
+        "Every figure here was measured by `./run bench` (bench/run_all.py), never "
+        "estimated. Rerun it to refresh this page.\n\n"
+        f"Measured on {today}: {machine()}.\n\n" + "\n\n".join(sections) + "\n"
+    )
+    if args.no_write:
+        print(doc)
+    else:
+        (ROOT / "docs" / "PERFORMANCE.md").write_text(doc)
+        print(f"wrote {ROOT / 'docs' / 'PERFORMANCE.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
