@@ -134,6 +134,65 @@ def main() -> int:
     return 0 if result["passes"] else 1
 
 
+def _time_cli(args: list[str]) -> tuple[float, int, int, float]:
+    """Run ``skywarden sim ARGS -o TMP``; return wall s, truth lines, detection lines, peak MiB."""
+    out = Path(tempfile.mkdtemp(prefix="bench-sim-"))
+    try:
+        # The child reports its own peak RSS: RUSAGE_CHILDREN would give the largest so far.
+        code = (
+            "import resource, sys; from skywarden.cli import main; rc = main(sys.argv[1:]); "
+            "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
+            "sys.exit(rc)"
+        )
+        cmd = [sys.executable, "-c", code, "sim", *args, "-o", str(out)]
+        began = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - began
+        peak = int(done.stderr.rsplit("PEAK", 1)[1].split()[0]) / 1024.0
+        return (wall, _count_lines(out / "truth.jsonl"), _count_lines(out / "detections.jsonl"),
+                peak)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def run(quick: bool = False) -> str:
+    """Markdown section for docs/PERFORMANCE.md (bench/run_all.py)."""
+    import statistics
+
+    cases = (
+        [["scale", "--targets", "1000", "--duration", "120"]]
+        if quick
+        else [
+            ["scale", "--targets", "10000", "--duration", "600"],
+            ["scale", "--targets", "30000", "--duration", "120"],
+            ["poland-2025-09"],
+            ["mass-attack"],
+        ]
+    )
+    repeats = 1 if quick else 3
+    rows = []
+    for case in cases:
+        runs = [_time_cli(case) for _ in range(repeats if case[0] == "scale" else 1)]
+        walls = [r[0] for r in runs]
+        _, truth, dets, _ = runs[0]
+        peak = max(r[3] for r in runs)
+        rows.append(
+            f"| `skywarden sim {' '.join(case)}` | {statistics.median(walls):.1f} "
+            f"({min(walls):.1f}-{max(walls):.1f}, n={len(walls)}) | {truth:,} | {dets:,} "
+            f"| {(truth + dets) / statistics.median(walls):,.0f} | {peak:,.0f} |"
+        )
+    return (
+        "## Simulator\n\n"
+        "Floor: `skywarden sim scale --targets 10000 --duration 600 -o out` in under "
+        f"{FLOOR_S:g} s on a 2-core machine, files written. Each row is the whole command "
+        "(start-up, simulation, writing truth.jsonl, detections.jsonl and sensors.toml); "
+        "wall time is the median of the runs, peak RSS the largest seen. "
+        "Rerun: `python bench/run_all.py --only bench_sim` or `python bench/bench_sim.py`.\n\n"
+        "| command | wall s (min-max, runs) | truth lines | detection lines | lines/s | "
+        "peak RSS MiB |\n|---|---|---|---|---|---|\n" + "\n".join(rows)
+    )
+
+
 def _count_lines(path: Path) -> int:
     n = 0
     with path.open("rb") as fh:
