@@ -64,6 +64,18 @@ class SimSummary:
     detections_by_type: dict[str, int] = field(default_factory=dict)
     wall_seconds: float = 0.0
 
+    def __str__(self) -> str:
+        hours = self.duration / 3600.0
+        lines = [
+            f"scenario {self.scenario} (seed {self.seed}): {self.targets:,} targets over "
+            f"{hours:.2f} h of simulated time",
+            f"  truth lines        {self.truth_lines:>12,}",
+            f"  detections         {self.detections:>12,}",
+        ]
+        for kind, n in sorted(self.detections_by_type.items(), key=lambda kv: -kv[1]):
+            lines.append(f"    {kind:<16s} {n:>12,}")
+        return "\n".join(lines)
+
 
 class TruthWriter:
     """Encodes truth lines for a chunk (formats.md "Truth", fields in its order)."""
