@@ -1,0 +1,232 @@
+"""Classification (what a track is) and APP-6 identity (whose it is), vectorized.
+
+Class: each track accumulates evidence per class c in TARGET_CLASSES,
+
+    s_c <- lambda s_c + w_kin k_c(speed, alt) + w_coop [coop says c] + w_hint [hint is c]
+
+with k_c a membership of the track's ground speed and altitude in the class's usual
+envelope (drones 15-70 m/s below 4 km, airliners above 60 m/s mostly high, cruise
+missiles fast and low, balloons slow and high...), the kinematic weight rising with the
+number of hits as the velocity settles; a cooperative identity (ICAO transponder ->
+aircraft or helicopter, Remote ID -> drone) and a sensor's class hint weigh more. The best
+class is argmax s_c, with confidence s_max / sum(s).
+
+Identity: the first rule of ``identity_rules.toml`` whose conditions all hold; each
+condition is a boolean column over the tracks, so rules cost a few numpy operations.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..geo import ecef_to_geodetic, enu_rotation
+from ..records import TARGET_CLASSES
+from .table import COOP_ICAO, COOP_OTHER, COOP_RID, STATUS_NAMES, TrackTable
+
+IDENTITIES = ("pending", "unknown", "assumed_friend", "friend", "neutral", "suspect", "hostile")
+CLASS_CODE = {c: i for i, c in enumerate(TARGET_CLASSES)}
+RULES_PATH = Path(__file__).with_name("identity_rules.toml")
+MEMORY = 0.9
+W_COOP = 3.0
+W_HINT = 4.0
+# Membership envelopes: (speed centre, speed spread) m/s, (alt lo, alt hi) m; a Gaussian
+# in speed times a soft box in altitude (unknown altitude: 0.5).
+_ENVELOPES = {
+    "aircraft": ((200.0, 80.0), (1500.0, 15000.0)),
+    "helicopter": ((55.0, 25.0), (0.0, 2500.0)),
+    "drone": ((45.0, 18.0), (0.0, 4000.0)),
+    "missile": ((270.0, 60.0), (0.0, 1500.0)),
+    "balloon": ((8.0, 8.0), (5000.0, 35000.0)),
+    "bird": ((12.0, 6.0), (0.0, 1000.0)),
+}
+_BASELINE_UNKNOWN = 0.15
+
+
+def speed_and_altitude(
+    x: np.ndarray, P: np.ndarray, alt_max_sigma: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ground speed (m/s) and altitude (m; NaN where its sigma exceeds alt_max_sigma) of
+    ECEF states."""
+    lat, lon, alt = ecef_to_geodetic(x[:, :3])
+    rot = enu_rotation(lat, lon)
+    v = np.einsum("nij,nj->ni", rot, x[:, 3:])
+    var_u = np.einsum("ni,nij,nj->n", rot[:, 2], P[:, :3, :3], rot[:, 2])
+    alt = np.where(var_u <= alt_max_sigma**2, alt, np.nan)
+    return np.hypot(v[:, 0], v[:, 1]), alt
+
+
+def kinematic_membership(speed: np.ndarray, alt: np.ndarray) -> np.ndarray:
+    """k_c (N, n_classes) from ground speed (m/s) and altitude (m, NaN unknown)."""
+    out = np.zeros((speed.shape[0], len(TARGET_CLASSES)))
+    known = np.isfinite(alt)
+    for name, ((mu, sd), (lo, hi)) in _ENVELOPES.items():
+        k = np.exp(-0.5 * ((speed - mu) / sd) ** 2)
+        # Soft box: full inside, fading over 500 m outside.
+        dist = np.maximum(np.maximum(lo - alt, alt - hi), 0.0)
+        box = np.where(known, np.exp(-0.5 * (np.nan_to_num(dist) / 500.0) ** 2), 0.5)
+        out[:, CLASS_CODE[name]] = k * box
+    out[:, CLASS_CODE["unknown"]] = _BASELINE_UNKNOWN
+    return out
+
+
+def update_class(
+    table: TrackTable,
+    slots: np.ndarray,
+    speed: np.ndarray,
+    alt: np.ndarray,
+    hint: np.ndarray,
+) -> None:
+    """Add this update's evidence to the class scores of ``slots`` and set cls, cls_conf.
+
+    ``hint`` holds a class code per slot or -1.
+    """
+    if not slots.size:
+        return
+    w_kin = np.minimum(table.hits[slots] / 5.0, 1.0)[:, None]
+    ev = w_kin * kinematic_membership(speed, alt)
+    coop = table.coop[slots]
+    icao = (coop & COOP_ICAO) > 0
+    slow_low = (speed < 80.0) & (np.nan_to_num(alt, nan=1e9) < 2500.0)
+    ev[icao & ~slow_low, CLASS_CODE["aircraft"]] += W_COOP
+    ev[icao & slow_low, CLASS_CODE["helicopter"]] += W_COOP * 0.5
+    ev[icao & slow_low, CLASS_CODE["aircraft"]] += W_COOP * 0.5
+    ev[(coop & COOP_RID) > 0, CLASS_CODE["drone"]] += W_COOP
+    has = hint >= 0
+    ev[np.flatnonzero(has), hint[has]] += W_HINT
+    score = MEMORY * table.cls_score[slots] + ev.astype(np.float32)
+    table.cls_score[slots] = score
+    best = np.argmax(score, axis=1)
+    total = score.sum(axis=1)
+    table.cls[slots] = best
+    table.cls_conf[slots] = np.where(total > 0, score[np.arange(slots.size), best] / total, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    identity: int
+    conditions: dict[str, Any]
+
+
+_CONDITIONS = {
+    "status",
+    "spoof",
+    "allow_listed",
+    "cooperative",
+    "coop_kind",
+    "class",
+    "min_class_confidence",
+    "min_speed",
+    "max_speed",
+    "min_alt",
+    "max_alt",
+}
+
+
+class IdentityRules:
+    """Rules from a TOML file (see identity_rules.toml for the form)."""
+
+    def __init__(self, rules: list[Rule], allow: list[str]) -> None:
+        self.rules = rules
+        self.allow = [a.lower() for a in allow]
+        self._cache: dict[str, bool] = {}
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> IdentityRules:
+        path = Path(path) if path is not None else RULES_PATH
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read identity rules: {exc}") from exc
+        extra = set(doc) - {"allow", "rule"}
+        if extra:
+            raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(extra))}")
+        rules = []
+        for i, table in enumerate(doc.get("rule", [])):
+            where = f"{path}: rule #{i + 1}"
+            table = dict(table)
+            name = str(table.pop("name", f"rule {i + 1}"))
+            ident = table.pop("identity", None)
+            if ident not in IDENTITIES:
+                raise ConfigError(
+                    f"{where} ({name}): identity {ident!r} is not one of {IDENTITIES}"
+                )
+            unknown = set(table) - _CONDITIONS
+            if unknown:
+                raise ConfigError(f"{where} ({name}): unknown condition(s) {sorted(unknown)}")
+            for key in ("status", "class", "coop_kind"):
+                if key in table and not isinstance(table[key], list):
+                    raise ConfigError(f"{where} ({name}): {key} must be a list")
+            for c in table.get("class", []):
+                if c not in CLASS_CODE:
+                    raise ConfigError(f"{where} ({name}): unknown class {c!r}")
+            rules.append(Rule(name, IDENTITIES.index(ident), table))
+        return cls(rules, [str(a) for a in doc.get("allow", [])])
+
+    def allow_listed(self, ids: list[str]) -> bool:
+        return any(self._listed(i) for i in ids)
+
+    def _listed(self, ident: str) -> bool:
+        # Identities repeat at every update: match each one against the patterns once.
+        hit = self._cache.get(ident)
+        if hit is None:
+            hit = any(fnmatch.fnmatchcase(ident.lower(), pat) for pat in self.allow)
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            self._cache[ident] = hit
+        return hit
+
+    def apply(
+        self, table: TrackTable, slots: np.ndarray, speed: np.ndarray, alt: np.ndarray
+    ) -> None:
+        """Set ``table.identity`` for ``slots`` by the first matching rule (else unknown)."""
+        n = slots.size
+        if not n:
+            return
+        status = table.status[slots]
+        coop = table.coop[slots]
+        listed = np.zeros(n, dtype=bool)
+        for k in np.flatnonzero(coop > 0).tolist():
+            listed[k] = self.allow_listed(table.ids.get(int(slots[k]), []))
+        out = np.full(n, IDENTITIES.index("unknown"), dtype=np.int8)
+        open_ = np.ones(n, dtype=bool)
+        kind_bits = {"icao": COOP_ICAO, "rid": COOP_RID, "other": COOP_OTHER}
+        for rule in self.rules:
+            c = rule.conditions
+            ok = open_.copy()
+            if "status" in c:
+                codes = [STATUS_NAMES.index(s) for s in c["status"] if s in STATUS_NAMES]
+                ok &= np.isin(status, codes)
+            if "spoof" in c:
+                ok &= table.spoof[slots] == bool(c["spoof"])
+            if "allow_listed" in c:
+                ok &= listed == bool(c["allow_listed"])
+            if "cooperative" in c:
+                ok &= (coop > 0) == bool(c["cooperative"])
+            if "coop_kind" in c:
+                bits = sum(kind_bits.get(k, 0) for k in c["coop_kind"])
+                ok &= (coop & bits) > 0
+            if "class" in c:
+                ok &= np.isin(table.cls[slots], [CLASS_CODE[x] for x in c["class"]])
+            if "min_class_confidence" in c:
+                ok &= table.cls_conf[slots] >= float(c["min_class_confidence"])
+            if "min_speed" in c:
+                ok &= speed >= float(c["min_speed"])
+            if "max_speed" in c:
+                ok &= speed <= float(c["max_speed"])
+            if "min_alt" in c:
+                ok &= np.nan_to_num(alt, nan=-np.inf) >= float(c["min_alt"])
+            if "max_alt" in c:
+                ok &= np.nan_to_num(alt, nan=np.inf) <= float(c["max_alt"])
+            out[ok] = rule.identity
+            open_ &= ~ok
+            if not open_.any():
+                break
+        table.identity[slots] = out

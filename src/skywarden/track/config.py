@@ -1,0 +1,180 @@
+"""Tracker settings: one frozen dataclass, validated once at construction.
+
+Units are SI: seconds, metres, m/s, m^2/s^3 for process noise. Every number here is a
+default that the simulator's scenarios were tuned against; a deployment overrides them
+from TOML with :meth:`TrackerConfig.from_dict` (unknown keys are errors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from ..errors import ConfigError
+
+# Per sensor type: default revisit (s) when the registry gives no scan_period.
+DEFAULT_SCAN_PERIOD = {
+    "radar": 10.0,
+    "adsb": 1.0,
+    "remote_id": 1.0,
+    "acoustic": 2.0,
+    "visual_report": 600.0,
+    "track_feed": 5.0,
+}
+# Per sensor type: default 1-sigma horizontal / vertical position error (m) for `position`
+# detections that carry none and whose sensor gives none.
+DEFAULT_SIGMA_H = {
+    "radar": 300.0,
+    "adsb": 50.0,
+    "remote_id": 15.0,
+    "acoustic": 500.0,
+    "visual_report": 2000.0,
+    "track_feed": 300.0,
+}
+DEFAULT_SIGMA_V = {
+    "radar": 300.0,
+    "adsb": 30.0,
+    "remote_id": 15.0,
+    "acoustic": 500.0,
+    "visual_report": 1000.0,
+    "track_feed": 300.0,
+}
+# Sensor types whose detections are cooperative (the target reports itself).
+COOPERATIVE_TYPES = ("adsb", "remote_id")
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerConfig:
+    """Every tunable of the tracker, with the defaults used on the shipped scenarios."""
+
+    # Motion: nearly-constant velocity, white acceleration noise (m^2/s^3).
+    q_horizontal: float = 30.0
+    q_vertical: float = 3.0
+    # Adaptive process noise (manoeuvres): the scale rises by `q_boost` when a track's
+    # averaged normalised innovation exceeds `nis_manoeuvre` per degree of freedom, up to
+    # `q_scale_max`, and decays back by `q_decay` per update otherwise.
+    q_boost: float = 4.0
+    q_scale_max: float = 100.0
+    q_decay: float = 0.7
+    nis_manoeuvre: float = 2.0
+    nis_memory: float = 0.5
+    # Turn-rate estimate (motion.estimate_turn_rate): smoothing time (s, 0 = pure NCV),
+    # the least ground speed (m/s) whose heading is trusted, the largest rate (deg/s).
+    turn_memory: float = 25.0
+    turn_min_speed: float = 15.0
+    turn_max_rate: float = 12.0
+    # Scale of the acceleration density after a confirmed track misses an update.
+    q_miss_scale: float = 16.0
+    # Gating: chi-square probability of the validation gate.
+    gate_probability: float = 0.9995
+    # Cost added to tentative tracks so that confirmed tracks win contested detections.
+    tentative_penalty: float = 8.0
+    # Batching: detections are processed in windows of this length (s); each track is
+    # still predicted to each detection's own time.
+    window: float = 1.0
+    # Out-of-order detections up to this lag (s) are re-sorted before processing; later
+    # ones are applied as out-of-sequence measurements, back to `max_oosm_age`.
+    reorder_lag: float = 10.0
+    max_oosm_age: float = 600.0
+    # Initiation: one-point initiation with this velocity uncertainty (1 sigma, m/s).
+    init_sigma_speed: float = 150.0
+    init_sigma_vspeed: float = 15.0
+    # Altitude assumed for detections without one (2-D radars, 2-D reports), and its sigma.
+    assumed_alt: float = 1000.0
+    assumed_alt_sigma: float = 3000.0
+    # Above this vertical 1-sigma (m) the output altitude is null (unknown).
+    alt_max_sigma: float = 300.0
+    # Highest speed any target is thought to fly (m/s): bounds gating searches and kills
+    # tentative tracks whose velocity is implausible.
+    max_speed: float = 700.0
+    # Confirmation: M hits (updates) confirm a tentative track; cooperative ids need fewer.
+    confirm_hits: int = 3
+    confirm_hits_cooperative: int = 2
+    # ... and a track score (log-likelihood ratio target/clutter) of at least this.
+    confirm_score: float = 30.0
+    # A tentative track dies after this many revisit periods without a hit.
+    tentative_max_gap_scans: float = 2.5
+    # A confirmed track coasts after this many revisit periods without a hit ...
+    coast_after_scans: float = 1.6
+    # ... and is deleted after this long without a hit (s), or this many revisit periods,
+    # whichever is longer.
+    delete_after: float = 60.0
+    delete_after_scans: float = 3.0
+    # Coasting tracks are reported at most this often (s); 0 = only on status changes.
+    coast_report_period: float = 0.0
+    # Emit lines for tentative tracks too (off: tentative tracks are mostly clutter).
+    emit_tentative: bool = False
+    # Track merging: tracks whose joint position-velocity test passes this many checks
+    # in a row, `merge_period` seconds apart, become one.
+    merge_period: float = 5.0
+    merge_probability: float = 0.99
+    merge_checks: int = 2
+    # Measurement defaults (when neither the detection nor the registry gives one).
+    sigma_range: float = 100.0
+    sigma_azimuth: float = 0.5
+    sigma_elevation: float = 1.0
+    sigma_bearing: float = 5.0
+    sigma_velocity: float = 3.0
+    # Bearing-only initiation: bearings of different sensors within this time span (s)
+    # are triangulated; rays must cross at this angle (deg) or more.
+    bearing_span: float = 4.0
+    bearing_min_crossing: float = 15.0
+    bearing_assumed_height: float = 300.0
+    # Spoof check: a cooperative report this far outside the gate (chi-square probability)
+    # of a track that radar also supports, this many times in a row, flags the track.
+    spoof_probability: float = 0.999999
+    spoof_count: int = 2
+    radar_support_age: float = 30.0
+    # Identity rules file (None: the shipped identity_rules.toml).
+    identity_rules: str | None = None
+    # Track id prefix.
+    id_prefix: str = "T"
+    scan_period: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SCAN_PERIOD))
+
+    def __post_init__(self) -> None:
+        positive = (
+            "q_horizontal",
+            "q_vertical",
+            "window",
+            "init_sigma_speed",
+            "init_sigma_vspeed",
+            "assumed_alt_sigma",
+            "max_speed",
+            "delete_after",
+            "merge_period",
+            "sigma_range",
+            "sigma_azimuth",
+            "sigma_elevation",
+            "sigma_bearing",
+            "sigma_velocity",
+            "bearing_span",
+            "q_boost",
+            "q_scale_max",
+        )
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"tracker setting {name} = {getattr(self, name)} must be > 0")
+        for name in ("gate_probability", "merge_probability", "spoof_probability"):
+            if not 0.5 < getattr(self, name) < 1.0:
+                raise ConfigError(f"tracker setting {name} must lie in (0.5, 1)")
+        if self.reorder_lag < 0 or self.max_oosm_age < 0:
+            raise ConfigError("tracker settings reorder_lag and max_oosm_age must be >= 0")
+        if self.confirm_hits < 1 or self.confirm_hits_cooperative < 1:
+            raise ConfigError("tracker settings confirm_hits* must be >= 1")
+        if not 0 < self.q_decay <= 1 or not 0 <= self.nis_memory < 1:
+            raise ConfigError("tracker settings q_decay in (0, 1], nis_memory in [0, 1)")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrackerConfig:
+        """Settings from a mapping (a TOML table); unknown keys are a :class:`ConfigError`."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ConfigError(
+                f"unknown tracker setting(s) {', '.join(sorted(unknown))} "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        try:
+            return replace(cls(), **values)
+        except TypeError as exc:
+            raise ConfigError(f"tracker settings: {exc}") from exc

@@ -1,0 +1,70 @@
+"""Cooperative identities: direct association by id, and the spoof check.
+
+Associate: a detection carrying a cooperative id (``icao:``, ``rid:``) that a track
+already holds goes to that track without competing in the GNN: the transponder says
+which aircraft it is. The id becomes the track's on the first report the GNN gives it,
+so an ADS-B report joins the radar track of the same aircraft, and from then on one
+track carries both (tracker._associate_update).
+
+Spoof check: a cooperative report is tested against the track's own prediction,
+
+    d^2 = r^T S^-1 r  >  chi2_dof(P_spoof)          (far outside any plausible gate)
+
+and when the track is also held by radar (a non-cooperative plot within
+``radar_support_age`` seconds), the report is not used and counts a strike;
+``spoof_count`` strikes in a row flag the track (identity rules may then call it
+suspect). A report far from an ADS-B-only track, with no radar to contradict it, is a
+jump (a track re-acquired after a gap): the track restarts from it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import TrackerConfig
+from .filter import chi2_gate
+from .lifecycle import seed_state
+from .measure import IS_COOPERATIVE, Measurements
+from .table import TrackTable
+
+
+def held_pairs(
+    table: TrackTable, m: Measurements, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(slot, row) of the rows whose id a track holds."""
+    with_id = rows[m.ids[rows] != ""]
+    found = [
+        (table.id_map.get(i, -1), j) for i, j in zip(m.ids[with_id], with_id.tolist(), strict=True)
+    ]
+    found = [(s, j) for s, j in found if s >= 0]
+    s = np.array([f[0] for f in found], dtype=np.int64)
+    j = np.array([f[1] for f in found], dtype=np.int64)
+    return s, j
+
+
+def spoof_check(
+    table: TrackTable,
+    m: Measurements,
+    s: np.ndarray,
+    j: np.ndarray,
+    d2: np.ndarray,
+    cfg: TrackerConfig,
+) -> tuple[np.ndarray, int]:
+    """Apply the spoof check to pairs (s, j) with gate distances d2.
+
+    Returns which pairs may update their track, and how many tracks were newly flagged.
+    """
+    far = d2 > chi2_gate(cfg.spoof_probability, m.dof[j])
+    supported = table.t_radar[s] >= m.time[j] - cfg.radar_support_age
+    strike = far & supported & IS_COOPERATIVE[m.stype[j]]
+    np.add.at(table.spoof_strikes, s[strike], 1)
+    table.spoof_strikes[s[~far]] = 0
+    flag = s[strike][table.spoof_strikes[s[strike]] >= cfg.spoof_count]
+    newly = int(np.unique(flag[~table.spoof[flag]]).size)
+    table.spoof[flag] = True
+    jump = far & ~supported
+    if jump.any():
+        x, P = seed_state(m, j[jump], cfg)
+        table.x[s[jump]], table.P[s[jump]] = x, P
+        table.t[s[jump]] = m.time[j[jump]]
+    return ~strike, newly

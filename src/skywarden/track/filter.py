@@ -1,0 +1,208 @@
+"""Batched extended Kalman filter: predict, gate and update many tracks in one call.
+
+For the pairs (track i, detection j), each track is first predicted to its detection's
+own time t_j (rotating radars stamp every plot as the beam passes, so nearly every
+detection has its own time):
+
+    predict   x- = F(dt) x,           P- = F P F^T + Q(dt),         dt = t_j - t_i
+
+    innovate  r = z_j - h(x-),        S = H P- H^T + R,             H = dh/dx at x-
+
+    gate      d^2 = r^T S^-1 r  <=  chi2_{dof}(P_G)
+
+    update    K = P- H^T S^-1,        x+ = x- + K r,                P+ = P- - K S K^T
+
+Out-of-sequence detections (t_j earlier than the track's time, after the reorder buffer
+let them through late) are applied without moving the track back in time: the state is
+retrodicted to t_j to form the innovation, and the gain uses the cross-covariance of the
+current state with the retrodicted one, C = P F(dt)^T H^T (Bar-Shalom's one-step
+"B1"-style approximation, neglecting the process noise correlation):
+
+    K = C S^-1,   x+ = x + K r,   P+ = P - K S K^T                 (time stays t_i)
+
+All arrays are stacked over pairs: x (N, 6), P (N, 6, 6), r (N, 3), H (N, 3, 6); the 3x3
+innovation covariances are inverted in closed form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+from scipy.special import chdtri
+
+from .motion import (
+    acceleration_density,
+    local_up,
+    predict_ncv,
+    predict_turn,
+    transition,
+    turn_blocks,
+)
+
+Residual = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+@lru_cache(maxsize=32)
+def _quantiles(probability: float) -> np.ndarray:
+    table = chdtri(np.arange(1, 8, dtype=np.float64), 1.0 - probability)
+    return np.concatenate([table[:1], table])  # dof 0 is treated as 1
+
+
+def chi2_gate(probability: float, dof: int | np.ndarray) -> np.ndarray:
+    """Chi-square quantile for the gate probability at dof (1..7) degrees of freedom."""
+    return _quantiles(float(probability))[np.clip(dof, 0, 7)]
+
+
+def inv3(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverses and determinants of stacked 3x3 matrices (N, 3, 3), by cofactors."""
+    a, b, c = S[:, 0, 0], S[:, 0, 1], S[:, 0, 2]
+    d, e, f = S[:, 1, 0], S[:, 1, 1], S[:, 1, 2]
+    g, h, i = S[:, 2, 0], S[:, 2, 1], S[:, 2, 2]
+    A, B_, C = e * i - f * h, -(d * i - f * g), d * h - e * g
+    det = a * A + b * B_ + c * C
+    # A singular S means a degenerate geometry (a target exactly at a site); a tiny floor
+    # keeps the pair's distance huge instead of producing NaN.
+    safe = np.where(np.abs(det) > 1e-300, det, 1e-300)
+    inv = np.empty_like(S)
+    inv[:, 0, 0], inv[:, 1, 0], inv[:, 2, 0] = A, B_, C
+    inv[:, 0, 1] = -(b * i - c * h)
+    inv[:, 1, 1] = a * i - c * g
+    inv[:, 2, 1] = -(a * h - b * g)
+    inv[:, 0, 2] = b * f - c * e
+    inv[:, 1, 2] = -(a * f - c * d)
+    inv[:, 2, 2] = a * e - b * d
+    return inv / safe[:, None, None], det
+
+
+def innovation_covariance(P: np.ndarray, H: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """S = H P H^T + diag(var)."""
+    S = H @ P @ np.swapaxes(H, 1, 2)
+    idx = np.arange(3)
+    S[:, idx, idx] += var
+    return S
+
+
+def predict(
+    x: np.ndarray,
+    P: np.ndarray,
+    dt: np.ndarray,
+    q_h: float,
+    q_v: float,
+    scale: np.ndarray,
+    omega: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predict stacked states by dt: nearly-constant velocity, or with each track's turn
+    rate omega (rad/s) where given (motion.py)."""
+    qa = acceleration_density(x[:, :3], q_h, q_v, scale)
+    if omega is None or not np.any(omega):
+        return predict_ncv(x, P, dt, qa)
+    return predict_turn(x, P, dt, qa, omega)
+
+
+def mahalanobis(
+    x: np.ndarray,
+    P: np.ndarray,
+    dt: np.ndarray,
+    q_h: float,
+    q_v: float,
+    scale: np.ndarray,
+    residual: Residual,
+    omega: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gate distances d^2 and log |S| of pairs, each track predicted by its own dt."""
+    xm, Pm = predict(x, P, dt, q_h, q_v, scale, omega)
+    r, H, var = residual(xm)
+    S = innovation_covariance(Pm, H, var)
+    Sinv, det = inv3(S)
+    d2 = np.einsum("ni,nij,nj->n", r, Sinv, r)
+    return d2, np.log(np.maximum(det, 1e-300))
+
+
+def update(
+    x: np.ndarray,
+    P: np.ndarray,
+    t: np.ndarray,
+    tm: np.ndarray,
+    q_h: float,
+    q_v: float,
+    scale: np.ndarray,
+    residual: Residual,
+    omega: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One EKF update per pair (each row a distinct track); returns x+, P+, t+, NIS, ln|S|.
+
+    ``residual(x_at_tm) -> (r, H, var)`` gives the innovation at the measurement time.
+    Forward pairs end at time tm; out-of-sequence pairs (tm < t) keep time t.
+    """
+    dt = tm - t
+    xm, Pm = predict(x, P, dt, q_h, q_v, scale, omega)
+    r, H, var = residual(xm)
+    S = innovation_covariance(Pm, H, var)
+    Sinv, det = inv3(S)
+    fwd = dt >= 0.0
+    Ht = np.swapaxes(H, 1, 2)
+    C = Pm @ Ht
+    back = np.flatnonzero(~fwd)
+    if back.size:
+        if omega is None:
+            F = transition(dt[back])
+        else:
+            F = transition(dt[back], *turn_blocks(local_up(x[back, :3]), omega[back], dt[back]))
+        C[back] = P[back] @ np.swapaxes(F, 1, 2) @ Ht[back]
+    K = C @ Sinv
+    x0 = np.where(fwd[:, None], xm, x)
+    P0 = np.where(fwd[:, None, None], Pm, P)
+    xn = x0 + np.einsum("nij,nj->ni", K, r)
+    Pn = P0 - K @ S @ np.swapaxes(K, 1, 2)
+    Pn = 0.5 * (Pn + np.swapaxes(Pn, 1, 2))
+    nis = np.einsum("ni,nij,nj->n", r, Sinv, r)
+    return xn, Pn, np.where(fwd, tm, t), nis, np.log(np.maximum(det, 1e-300))
+
+
+def adapt_process_noise(
+    scale: np.ndarray,
+    nis_avg: np.ndarray,
+    nis: np.ndarray,
+    dof: np.ndarray,
+    *,
+    memory: float,
+    threshold: float,
+    boost: float,
+    decay: float,
+    scale_max: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Adaptive process noise (manoeuvre detection on the normalised innovation).
+
+        e_k = NIS_k / dof_k,     ebar_k = m ebar_{k-1} + (1 - m) e_k
+
+    E[e] = 1 for a consistent filter; ebar above ``threshold`` means the target is
+    accelerating beyond the model, so the acceleration density is scaled up by ``boost``
+    (to ``scale_max``); otherwise the scale decays back toward 1 by ``decay`` per update.
+    """
+    e = nis / np.maximum(dof, 1)
+    avg = memory * nis_avg + (1.0 - memory) * e
+    grown = np.minimum(scale * boost, scale_max)
+    relaxed = np.maximum(scale * decay, 1.0)
+    return np.where(avg > threshold, grown, relaxed), avg
+
+
+def track_score_increment(
+    nis: np.ndarray,
+    logdet: np.ndarray,
+    dof: np.ndarray,
+    ln_pd: np.ndarray,
+    ln_clutter: np.ndarray,
+) -> np.ndarray:
+    """Log-likelihood ratio of "target" over "clutter" for one associated detection.
+
+        dL = ln Pd + ln N(r; 0, S) - ln lambda
+           = ln Pd - dof/2 ln(2 pi) - 1/2 ln|S| - 1/2 d^2 - ln lambda
+
+    with lambda the sensor's false-report density in measurement space. A plot that
+    falls where a consistent track predicted it, tightly, scores high; one that merely
+    lands in a wide gate scores little. NaN ln lambda (no clutter model) scores 0.
+    """
+    dl = ln_pd - 0.5 * dof * np.log(2.0 * np.pi) - 0.5 * logdet - 0.5 * nis - ln_clutter
+    return np.clip(np.nan_to_num(dl, nan=0.0), -10.0, 30.0)

@@ -1,0 +1,474 @@
+"""Measurement models: what each detection kind measures of an ECEF state, and how well.
+
+Every detection j has an origin o_j (ECEF) and the rotation M_j whose rows are the local
+east, north and up axes there, so that
+
+    d = M_j (p - o_j)                        (the target in the origin's ENU frame)
+
+For a ``position`` report the origin is the reported point itself; for ``polar`` and
+``bearing`` it is the sensor's site. The measurement functions h(x) are then
+
+    position:  h = d                             z = 0        (metres, E N U)
+    polar:     h = (|d|, atan2(e, n), atan2(u, sqrt(e^2 + n^2)))
+               z = (range, azimuth, elevation)   (metres, radians, radians)
+    bearing:   h = atan2(e, n)                   z = azimuth
+
+with Jacobian H = dh/dd . M . [I 0] (analytic; the full 3-D rotation of each site, so
+sites hundreds of km apart are exact). All measurement vectors are padded to three
+components: a missing one (no altitude, no elevation, the two unused slots of a bearing)
+has a zero row in H, zero residual and unit variance, so it changes neither the gate
+distance nor the update, and the detection's degrees of freedom count only the real ones.
+Noise is diagonal in these coordinates: R = diag(var).
+
+Velocity reports (ADS-B, Remote ID) are a second, linear measurement h_v = M v applied
+right after the position update (sequential updating is exact for independent noises).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..geo import aer_to_enu, enu_rotation, geodetic_to_ecef
+from ..records import DetectionBatch
+from ..sensors import SENSOR_TYPES, SensorRegistry
+from .config import DEFAULT_SCAN_PERIOD, DEFAULT_SIGMA_H, DEFAULT_SIGMA_V, TrackerConfig
+
+POSITION, POLAR, BEARING = 0, 1, 2
+TYPE_CODE = {t: i for i, t in enumerate(SENSOR_TYPES)}
+RADAR_TYPE = TYPE_CODE["radar"]
+COOPERATIVE_TYPE_CODES = (TYPE_CODE["adsb"], TYPE_CODE["remote_id"])
+IS_COOPERATIVE = np.isin(np.arange(len(SENSOR_TYPES)), COOPERATIVE_TYPE_CODES)
+# Highest altitude (m) a 2-D radar plot may come from: bounds its ground-range ambiguity.
+MAX_TARGET_ALT = 20000.0
+# False reports per scan assumed when the registry gives none (NaN: no clutter model;
+# cooperative reports carry an identity, citizen reports are not scored).
+CLUTTER_DEFAULT = {"radar": 2.0, "acoustic": 1.0}
+# Elevation span (rad) over which 3-D radar clutter spreads, for its density.
+CLUTTER_ELEVATION_SPAN = np.radians(5.0)
+# Log density used for cooperative reports: practically never false.
+LN_NO_CLUTTER = -40.0
+# Reasons a detection is rejected before tracking, by code.
+REJECT_REASONS = (
+    "",
+    "sensor not in the registry",
+    "missing or non-finite fields for its kind",
+    "polar or bearing detection from a sensor without a site",
+    "non-finite time",
+)
+
+
+def _or(*cols: np.ndarray) -> np.ndarray:
+    """First non-NaN value of the columns, element-wise."""
+    out = np.array(cols[0], dtype=np.float64, copy=True)
+    for c in cols[1:]:
+        out = np.where(np.isnan(out), c, out)
+    return out
+
+
+@dataclass(slots=True)
+class SensorTable:
+    """The registry as columns, indexed by registry order."""
+
+    ids: tuple[str, ...]
+    type_code: np.ndarray  # (S,) int8
+    site: np.ndarray  # (S, 3) ECEF, NaN when unsited
+    rot: np.ndarray  # (S, 3, 3)
+    alt: np.ndarray  # (S,)
+    max_range: np.ndarray  # (S,) NaN when not given
+    scan_period: np.ndarray  # (S,)
+    pd: np.ndarray  # (S,) probability of detection
+    clutter: np.ndarray  # (S,) false reports per scan (NaN: the sensor has none)
+    sigma_h: np.ndarray
+    sigma_v: np.ndarray
+    sigma_range: np.ndarray
+    sigma_azimuth: np.ndarray
+    sigma_elevation: np.ndarray
+
+    @classmethod
+    def from_registry(cls, registry: SensorRegistry, config: TrackerConfig) -> SensorTable:
+        sensors = list(registry)
+
+        def col(name: str) -> np.ndarray:
+            return np.array(
+                [np.nan if getattr(s, name) is None else getattr(s, name) for s in sensors],
+                dtype=np.float64,
+            ).reshape(len(sensors))
+
+        lat, lon, alt = col("lat"), col("lon"), col("alt")
+        alt = np.where(np.isnan(alt), 0.0, alt)
+        sited = ~np.isnan(lat)
+        site = np.full((len(sensors), 3), np.nan)
+        rot = np.tile(np.eye(3), (len(sensors), 1, 1))
+        if sited.any():
+            site[sited] = geodetic_to_ecef(lat[sited], lon[sited], alt[sited])
+            rot[sited] = enu_rotation(lat[sited], lon[sited])
+        periods = {**DEFAULT_SCAN_PERIOD, **config.scan_period}
+        scan = col("scan_period")
+        scan = np.where(np.isnan(scan), [periods.get(s.type, 5.0) for s in sensors], scan)
+        sigma_h = _or(col("sigma_h"), np.array([DEFAULT_SIGMA_H[s.type] for s in sensors]))
+        sigma_v = _or(col("sigma_v"), np.array([DEFAULT_SIGMA_V[s.type] for s in sensors]))
+        return cls(
+            ids=registry.ids,
+            type_code=np.array([TYPE_CODE[s.type] for s in sensors], dtype=np.int8),
+            site=site,
+            rot=rot,
+            alt=alt,
+            max_range=col("max_range"),
+            pd=np.clip(_or(col("pd"), np.full(len(sensors), 0.9)), 0.05, 0.999),
+            clutter=np.array(
+                [
+                    CLUTTER_DEFAULT.get(s.type, np.nan)
+                    if s.clutter_per_scan is None
+                    else s.clutter_per_scan
+                    for s in sensors
+                ],
+                dtype=np.float64,
+            ).reshape(len(sensors)),
+            scan_period=scan,
+            sigma_h=sigma_h.reshape(len(sensors)),
+            sigma_v=sigma_v.reshape(len(sensors)),
+            sigma_range=_or(col("sigma_range"), np.full(len(sensors), config.sigma_range)),
+            # Bearing sensors (acoustic, direction finders) are far coarser than radars.
+            sigma_azimuth=_or(
+                col("sigma_azimuth"),
+                np.array(
+                    [
+                        config.sigma_bearing if s.type == "acoustic" else config.sigma_azimuth
+                        for s in sensors
+                    ]
+                ),
+            ),
+            sigma_elevation=_or(
+                col("sigma_elevation"), np.full(len(sensors), config.sigma_elevation)
+            ),
+        )
+
+
+@dataclass(slots=True)
+class Measurements:
+    """Detections prepared for the filter: one row per detection, all numpy."""
+
+    time: np.ndarray  # (D,)
+    sensor: np.ndarray  # (D,) registry index
+    stype: np.ndarray  # (D,) sensor type code
+    kind: np.ndarray  # (D,) POSITION / POLAR / BEARING
+    origin: np.ndarray  # (D, 3) ECEF
+    rot: np.ndarray  # (D, 3, 3) rows E, N, U at the origin
+    z: np.ndarray  # (D, 3)
+    var: np.ndarray  # (D, 3) measurement variances (1 where masked)
+    mask: np.ndarray  # (D, 3) bool, real components
+    vel: np.ndarray  # (D, 3) ENU velocity at the origin, NaN when absent
+    vel_var: np.ndarray  # (D, 3)
+    point: np.ndarray  # (D, 3) ECEF point estimate (bearing: the site)
+    point_cov: np.ndarray  # (D, 3, 3) its ECEF covariance (bearing: NaN)
+    reach: np.ndarray  # (D,) horizontal search radius at 1 sigma (m); bearing: coverage
+    ids: np.ndarray  # (D,) object, "" when none
+    class_hint: np.ndarray  # (D,) object, "" when none
+    ln_clutter: np.ndarray  # (D,) log false-report density in measurement space; NaN: none
+    ln_pd: np.ndarray  # (D,) log probability of detection of the sensor
+
+    def __len__(self) -> int:
+        return int(self.time.shape[0])
+
+    @property
+    def dof(self) -> np.ndarray:
+        return self.mask.sum(axis=1)
+
+    def take(self, idx: np.ndarray) -> Measurements:
+        return Measurements(*(getattr(self, f)[idx] for f in self.__slots__))
+
+
+def prepare(
+    batch: DetectionBatch, sensors: SensorTable, config: TrackerConfig
+) -> tuple[Measurements, np.ndarray]:
+    """Measurements of the usable detections of ``batch``, and a reject code per input row.
+
+    Code 0 means used; others index :data:`REJECT_REASONS`. Missing sigmas fall back to
+    the sensor's registry values, then to the per-type defaults of the config.
+    """
+    n = len(batch)
+    reject = np.zeros(n, dtype=np.int8)
+    # The batch may index a different sensor list than the registry: remap by name.
+    if tuple(batch.sensor_ids) == sensors.ids:
+        sidx = batch.sensor.astype(np.int64)
+    else:
+        lut = np.array([sensors.ids.index(s) if s in sensors.ids else -1 for s in batch.sensor_ids])
+        sidx = lut[batch.sensor] if len(lut) else np.full(n, -1)
+    bad_sensor = (sidx < 0) | (sidx >= len(sensors.ids))
+    reject[bad_sensor] = 1
+    sidx = np.where(bad_sensor, 0, sidx)
+    kind = batch.kind.astype(np.int8)
+    need = (
+        np.where(
+            kind == POSITION,
+            np.isfinite(batch.lat) & np.isfinite(batch.lon),
+            np.where(
+                kind == POLAR,
+                np.isfinite(batch.range) & np.isfinite(batch.azimuth) & (batch.range > 0),
+                np.isfinite(batch.azimuth),
+            ),
+        )
+        & (kind >= 0)
+        & (kind <= 2)
+    )
+    reject[(reject == 0) & ~need] = 2
+    sited = np.isfinite(sensors.site[sidx, 0])
+    reject[(reject == 0) & (kind != POSITION) & ~sited] = 3
+    reject[(reject == 0) & ~np.isfinite(batch.time)] = 4
+    ok = reject == 0
+    idx = np.flatnonzero(ok)
+    m = _build(batch, idx, sidx[idx], kind[idx], sensors, config)
+    return m, reject
+
+
+def _build(
+    b: DetectionBatch,
+    idx: np.ndarray,
+    s: np.ndarray,
+    kind: np.ndarray,
+    st: SensorTable,
+    cfg: TrackerConfig,
+) -> Measurements:
+    d = idx.shape[0]
+    origin = st.site[s].copy()
+    rot = st.rot[s].copy()
+    z = np.zeros((d, 3))
+    var = np.ones((d, 3))
+    mask = np.zeros((d, 3), dtype=bool)
+    point = np.zeros((d, 3))
+    cov_enu = np.zeros((d, 3, 3))
+    reach = np.zeros(d)
+
+    # position: origin = the reported point; measured d = 0 in its own ENU frame.
+    pos = np.flatnonzero(kind == POSITION)
+    if pos.size:
+        r = idx[pos]
+        alt = b.alt[r]
+        has_alt = np.isfinite(alt)
+        lat, lon = b.lat[r], b.lon[r]
+        origin[pos] = geodetic_to_ecef(lat, lon, np.where(has_alt, alt, cfg.assumed_alt))
+        rot[pos] = enu_rotation(lat, lon)
+        sh = _or(b.sigma_h[r], st.sigma_h[s[pos]])
+        sv = _or(b.sigma_v[r], st.sigma_v[s[pos]])
+        var[pos, 0] = var[pos, 1] = sh * sh
+        var[pos, 2] = np.where(has_alt, sv * sv, 1.0)
+        mask[pos, :2] = True
+        mask[pos, 2] = has_alt
+        point[pos] = origin[pos]
+        sv_init = np.where(has_alt, sv, cfg.assumed_alt_sigma)
+        cov_enu[pos] = _diag3(sh * sh, sh * sh, sv_init * sv_init)
+        reach[pos] = sh
+
+    # polar: range, azimuth, elevation from the site.
+    pol = np.flatnonzero(kind == POLAR)
+    if pol.size:
+        r = idx[pol]
+        rng = b.range[r]
+        az = np.radians(b.azimuth[r])
+        el_deg = b.elevation[r]
+        has_el = np.isfinite(el_deg)
+        s_r = _or(b.sigma_range[r], st.sigma_range[s[pol]])
+        s_az = np.radians(_or(b.sigma_azimuth[r], st.sigma_azimuth[s[pol]]))
+        s_el = np.radians(_or(b.sigma_elevation[r], st.sigma_elevation[s[pol]]))
+        # Without elevation, assume the target at the configured altitude; its spread
+        # becomes an elevation spread for initiation (capped: the geometry is nonlinear).
+        dh = cfg.assumed_alt - st.alt[s[pol]]
+        el0 = np.arcsin(np.clip(dh / rng, -0.99, 0.99))
+        el = np.where(has_el, np.radians(np.nan_to_num(el_deg)), el0)
+        s_el_init = np.where(has_el, s_el, np.minimum(cfg.assumed_alt_sigma / rng, 0.5))
+        z[pol] = np.stack([rng, az, np.where(has_el, el, 0.0)], axis=1)
+        var[pol, 0] = s_r * s_r
+        var[pol, 1] = s_az * s_az
+        var[pol, 2] = np.where(has_el, s_el * s_el, 1.0)
+        mask[pol, :2] = True
+        mask[pol, 2] = has_el
+        enu = aer_to_enu(np.degrees(az), np.degrees(el), rng)
+        J = _aer_jacobian(az, el, rng)
+        sig = _diag3(s_r * s_r, s_az * s_az, s_el_init * s_el_init)
+        cov_enu[pol] = J @ sig @ np.swapaxes(J, 1, 2)
+        point[pol] = origin[pol] + np.einsum("nji,nj->ni", rot[pol], enu)
+        ground = rng * np.cos(el)
+        ambiguity = np.where(
+            has_el,
+            rng * np.abs(np.sin(el)) * s_el,
+            rng - np.sqrt(np.maximum(rng * rng - MAX_TARGET_ALT**2, 0.0)),
+        )
+        reach[pol] = np.hypot(s_r, ground * s_az) + ambiguity
+
+    # bearing: azimuth only; it can reach anything the sensor covers.
+    brg = np.flatnonzero(kind == BEARING)
+    if brg.size:
+        r = idx[brg]
+        s_b = np.radians(_or(b.sigma_azimuth[r], st.sigma_azimuth[s[brg]]))
+        z[brg, 0] = np.radians(b.azimuth[r])
+        var[brg, 0] = s_b * s_b
+        mask[brg, 0] = True
+        point[brg] = origin[brg]
+        cov_enu[brg] = np.nan
+        reach[brg] = _or(st.max_range[s[brg]], np.full(brg.size, 10000.0))
+
+    point_cov = np.swapaxes(rot, 1, 2) @ cov_enu @ rot
+    # Clutter density in measurement space (per scan): uniform in range, azimuth and,
+    # for 3-D radars, elevation; a bearing sensor's in azimuth.
+    clutter = st.clutter[s]
+    rmax = _or(st.max_range[s], np.full(d, 250000.0))
+    volume = np.where(
+        kind == POLAR,
+        rmax * 2.0 * np.pi * np.where(mask[:, 2], CLUTTER_ELEVATION_SPAN, 1.0),
+        2.0 * np.pi,
+    )
+    ln_clutter = np.where(kind == POSITION, np.nan, np.log(np.maximum(clutter, 1e-9) / volume))
+    coop = IS_COOPERATIVE[st.type_code[s]]
+    ln_clutter = np.where(coop, LN_NO_CLUTTER, ln_clutter)
+    ln_clutter = np.where(np.isnan(clutter) & ~coop, np.nan, ln_clutter)
+    vel = np.stack([b.vel_e[idx], b.vel_n[idx], b.vel_u[idx]], axis=1)
+    vel_var = np.full((d, 3), cfg.sigma_velocity**2)
+    return Measurements(
+        time=b.time[idx].astype(np.float64),
+        sensor=s.astype(np.int32),
+        stype=st.type_code[s],
+        kind=kind,
+        origin=origin,
+        rot=rot,
+        z=z,
+        var=var,
+        mask=mask,
+        vel=vel,
+        vel_var=vel_var,
+        point=point,
+        point_cov=point_cov,
+        reach=reach,
+        ids=b.ids[idx],
+        class_hint=b.class_hint[idx],
+        ln_clutter=ln_clutter,
+        ln_pd=np.log(st.pd[s]),
+    )
+
+
+def _diag3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    out = np.zeros((np.shape(a)[0], 3, 3))
+    out[:, 0, 0], out[:, 1, 1], out[:, 2, 2] = a, b, c
+    return out
+
+
+def _aer_jacobian(az: np.ndarray, el: np.ndarray, rng: np.ndarray) -> np.ndarray:
+    """d(e, n, u) / d(range, azimuth, elevation), angles in radians: (N, 3, 3)."""
+    sa, ca, se, ce = np.sin(az), np.cos(az), np.sin(el), np.cos(el)
+    J = np.empty((az.shape[0], 3, 3))
+    J[:, 0] = np.stack([ce * sa, rng * ce * ca, -rng * se * sa], axis=1)
+    J[:, 1] = np.stack([ce * ca, -rng * ce * sa, -rng * se * ca], axis=1)
+    J[:, 2] = np.stack([se, np.zeros_like(az), rng * ce], axis=1)
+    return J
+
+
+def innovation(m: Measurements, j: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Residuals z - h(x) (N, 3) and Jacobians H (N, 3, 6) for detections j at states x.
+
+    Angles are wrapped to (-pi, pi]; masked components are zero in both.
+    """
+    rot = m.rot[j]
+    kind = m.kind[j]
+    d = np.einsum("nij,nj->ni", rot, x[:, :3] - m.origin[j])
+    e, n, u = d[:, 0], d[:, 1], d[:, 2]
+    rho2 = np.maximum(e * e + n * n, 1e-6)
+    rho = np.sqrt(rho2)
+    r2 = rho2 + u * u
+    r = np.sqrt(r2)
+    # dh/dd per kind, rows padded to three.
+    Jd = np.zeros((j.shape[0], 3, 3))
+    res = np.zeros((j.shape[0], 3))
+    is_pos, is_pol, is_brg = kind == POSITION, kind == POLAR, kind == BEARING
+    if is_pos.any():
+        Jd[is_pos] = np.eye(3)
+        res[is_pos] = -d[is_pos]
+    az = np.arctan2(e, n)
+    daz = np.stack([n / rho2, -e / rho2, np.zeros_like(e)], axis=1)
+    if is_pol.any():
+        p = is_pol
+        el = np.arctan2(u[p], rho[p])
+        Jd[p, 0] = d[p] / r[p, None]
+        Jd[p, 1] = daz[p]
+        Jd[p, 2] = np.stack(
+            [-e[p] * u[p] / (r2[p] * rho[p]), -n[p] * u[p] / (r2[p] * rho[p]), rho[p] / r2[p]],
+            axis=1,
+        )
+        zp = m.z[j[p]]
+        res[p] = np.stack([zp[:, 0] - r[p], _wrap(zp[:, 1] - az[p]), zp[:, 2] - el], axis=1)
+    if is_brg.any():
+        Jd[is_brg, 0] = daz[is_brg]
+        res[is_brg, 0] = _wrap(m.z[j[is_brg], 0] - az[is_brg])
+    mask = m.mask[j]
+    res = np.where(mask, res, 0.0)
+    Jd = np.where(mask[:, :, None], Jd, 0.0)
+    H = np.zeros((j.shape[0], 3, 6))
+    H[:, :, :3] = Jd @ rot
+    return res, H
+
+
+def velocity_innovation(
+    m: Measurements, j: np.ndarray, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Residual, Jacobian and variances of the velocity reports of detections j.
+
+    h_v = M v; a missing vertical rate is a masked component.
+    """
+    rot = m.rot[j]
+    v = m.vel[j]
+    has = np.isfinite(v)
+    hv = np.einsum("nij,nj->ni", rot, x[:, 3:])
+    res = np.where(has, np.nan_to_num(v) - hv, 0.0)
+    H = np.zeros((j.shape[0], 3, 6))
+    H[:, :, 3:] = np.where(has[:, :, None], rot, 0.0)
+    var = np.where(has, m.vel_var[j], 1.0)
+    return res, H, var
+
+
+def _wrap(a: np.ndarray) -> np.ndarray:
+    return (a + np.pi) % (2.0 * np.pi) - np.pi
+
+
+def merge_broadcasts(m: Measurements) -> tuple[Measurements, int]:
+    """One measurement per cooperative broadcast heard by several receivers.
+
+    ADS-B and Remote ID receivers that hear the same message report the same id at the
+    same time (to the millisecond). Its position error is the transmitter's, shared by
+    every copy, so the copies are one measurement, not n independent ones: they are
+    merged into their mean with the variance of one report (conservative when receivers
+    add their own noise). Returns the measurements and how many copies were merged away.
+    """
+    rows = np.flatnonzero((m.ids != "") & (m.kind == POSITION))
+    if rows.size < 2:
+        return m, 0
+    keys = [
+        (i, t)
+        for i, t in zip(
+            m.ids[rows].tolist(),
+            np.round(m.time[rows] * 1000.0).astype(np.int64).tolist(),
+            strict=True,
+        )
+    ]
+    first: dict[tuple[str, int], int] = {}
+    group = np.empty(rows.size, dtype=np.int64)
+    for k, key in enumerate(keys):
+        group[k] = first.setdefault(key, k)
+    dup = group != np.arange(rows.size)
+    if not dup.any():
+        return m, 0
+    lead = rows[group]  # the first copy of each row's broadcast
+    count = np.bincount(lead, minlength=len(m)).astype(np.float64)
+    for name in ("origin", "point"):
+        col = getattr(m, name)
+        total = np.zeros_like(col)
+        np.add.at(total, lead, col[rows])
+        keep = count > 0
+        col[keep] = total[keep] / count[keep, None]
+    vel = np.where(np.isfinite(m.vel[rows]), m.vel[rows], 0.0)
+    vtot = np.zeros_like(m.vel)
+    np.add.at(vtot, lead, vel)
+    keep = (count > 0) & np.isfinite(m.vel[:, 0])
+    m.vel[keep, :2] = vtot[keep, :2] / count[keep, None]
+    drop = np.zeros(len(m), dtype=bool)
+    drop[rows[dup]] = True
+    return m.take(np.flatnonzero(~drop)), int(dup.sum())

@@ -1,0 +1,179 @@
+"""TrackTable: every track of the tracker as rows of numpy columns.
+
+A track is a row index (a "slot"); no Python object exists per track. Rows are reused
+after deletion; the table doubles its capacity when full. Per track the columns hold
+about 560 bytes (state 48, covariance 288, the rest times, counters, class scores), well
+under the 2 KB budget; cooperative identities live in two small dicts because only
+cooperative tracks have them and only output needs them.
+
+Invariants: ``status[s] == FREE`` for unused rows; every other row has finite x, P
+symmetric positive semi-definite, t its state time, t_hit <= t; ``id_map[i] == s`` iff
+``i in ids[s]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..records import TARGET_CLASSES
+
+FREE, TENTATIVE, CONFIRMED, COASTING = 0, 1, 2, 3
+STATUS_NAMES = ("free", "tentative", "confirmed", "coasting")
+N_CLASSES = len(TARGET_CLASSES)
+# Bits of `coop`: which kinds of cooperative identity a track holds.
+COOP_ICAO, COOP_RID, COOP_OTHER = 1, 2, 4
+
+
+def coop_bit(identity: str) -> int:
+    if identity.startswith("icao:"):
+        return COOP_ICAO
+    if identity.startswith("rid:"):
+        return COOP_RID
+    return COOP_OTHER
+
+
+class TrackTable:
+    """Columns for all tracks; see the module docstring for the invariants."""
+
+    _FLOAT = (
+        "t",
+        "t_hit",
+        "t_born",
+        "t_report",
+        "t_radar",
+        "t_coop",
+        "q_scale",
+        "nis_avg",
+        "revisit",
+        "cls_conf",
+        "llr",
+        "omega",
+    )
+    _INT = {
+        "status": np.int8,
+        "hits": np.int32,
+        "serial": np.int64,
+        "coop": np.uint8,
+        "spoof_strikes": np.int16,
+        "merge_count": np.int16,
+        "cls": np.int8,
+        "identity": np.int8,
+        "spoof": np.bool_,
+    }
+
+    def __init__(self, capacity: int = 1024) -> None:
+        capacity = max(int(capacity), 16)
+        self.x = np.zeros((capacity, 6))
+        self.P = np.zeros((capacity, 6, 6))
+        self.cls_score = np.zeros((capacity, N_CLASSES), dtype=np.float32)
+        for name in self._FLOAT:
+            setattr(self, name, np.zeros(capacity))
+        for name, dtype in self._INT.items():
+            setattr(self, name, np.zeros(capacity, dtype=dtype))
+        self.ids: dict[int, list[str]] = {}
+        self.id_map: dict[str, int] = {}
+        self.next_serial = 1
+        self._free: list[int] = list(range(capacity - 1, -1, -1))
+
+    # Column declarations for type checkers (set in __init__).
+    t: np.ndarray
+    t_hit: np.ndarray
+    t_born: np.ndarray
+    t_report: np.ndarray
+    t_radar: np.ndarray
+    t_coop: np.ndarray
+    q_scale: np.ndarray
+    nis_avg: np.ndarray
+    revisit: np.ndarray
+    cls_conf: np.ndarray
+    llr: np.ndarray
+    omega: np.ndarray
+    status: np.ndarray
+    hits: np.ndarray
+    serial: np.ndarray
+    coop: np.ndarray
+    spoof_strikes: np.ndarray
+    merge_count: np.ndarray
+    cls: np.ndarray
+    identity: np.ndarray
+    spoof: np.ndarray
+
+    @property
+    def capacity(self) -> int:
+        return int(self.status.shape[0])
+
+    def __len__(self) -> int:
+        return self.capacity - len(self._free)
+
+    def active(self) -> np.ndarray:
+        """Slots in use (any status but FREE), ascending."""
+        return np.flatnonzero(self.status != FREE)
+
+    def _grow(self, need: int) -> None:
+        old = self.capacity
+        new = max(old * 2, old + need)
+        for name in ("x", "P", "cls_score", *self._FLOAT, *self._INT):
+            col = getattr(self, name)
+            grown = np.zeros((new, *col.shape[1:]), dtype=col.dtype)
+            grown[:old] = col
+            setattr(self, name, grown)
+        self._free = list(range(new - 1, old - 1, -1)) + self._free
+
+    def allocate(self, n: int) -> np.ndarray:
+        """Take n free slots, give them fresh serials and TENTATIVE status; return them."""
+        if n > len(self._free):
+            self._grow(n - len(self._free))
+        slots = np.array([self._free.pop() for _ in range(n)], dtype=np.int64)
+        if n:
+            self.serial[slots] = np.arange(self.next_serial, self.next_serial + n)
+            self.next_serial += n
+            self.status[slots] = TENTATIVE
+            for name in (
+                "hits",
+                "coop",
+                "spoof_strikes",
+                "merge_count",
+                "spoof",
+                "cls",
+                "identity",
+                "nis_avg",
+                "cls_conf",
+                "cls_score",
+                "llr",
+                "omega",
+            ):
+                getattr(self, name)[slots] = 0
+            self.q_scale[slots] = 1.0
+            self.t_radar[slots] = -np.inf
+            self.t_coop[slots] = -np.inf
+            self.t_report[slots] = -np.inf
+        return slots
+
+    def release(self, slots: np.ndarray) -> None:
+        """Free slots (after a deletion was reported), dropping their identities."""
+        for s in np.asarray(slots, dtype=np.int64).tolist():
+            for ident in self.ids.pop(s, ()):
+                if self.id_map.get(ident) == s:
+                    del self.id_map[ident]
+            self.status[s] = FREE
+            self._free.append(s)
+
+    def attach_id(self, slot: int, ident: str) -> None:
+        """Give a cooperative identity to a track (moving it from another track if held)."""
+        prev = self.id_map.get(ident)
+        if prev == slot:
+            return
+        if prev is not None:
+            held = self.ids.get(prev, [])
+            if ident in held:
+                held.remove(ident)
+        self.id_map[ident] = slot
+        self.ids.setdefault(slot, []).append(ident)
+        self.coop[slot] |= coop_bit(ident)
+
+    def track_id(self, slot: int, prefix: str) -> str:
+        return f"{prefix}{int(self.serial[slot])}"
+
+    def nbytes_per_track(self) -> float:
+        cols = ("x", "P", "cls_score", *self._FLOAT, *self._INT)
+        return sum(getattr(self, c).nbytes for c in cols) / self.capacity

@@ -1,0 +1,494 @@
+"""The tracker: detections in, track rows out, one ``step`` at a time.
+
+    Tracker(registry, config).step(batch, now) -> TrackBatch
+
+Each step buffers its detections for ``reorder_lag`` seconds (so detections up to that
+late arrive in time order), then processes what is old enough in windows of
+``window`` seconds. Per window, on numpy columns over all tracks at once:
+
+1. **predict + gate**: every track is predicted to each candidate detection's own time;
+   candidates come from a KD-tree pre-gate (associate.candidate_pairs), then the
+   chi-square gate on d^2 = r^T S^-1 r (filter.mahalanobis).
+   Detections carrying a cooperative id (icao:, rid:) already held by a track go to that
+   track directly; the spoof check tests them against the gate instead.
+   Copies of one ADS-B / Remote ID broadcast heard by several receivers are merged
+   into one measurement first (measure.merge_broadcasts).
+2. **associate**: GNN, one detection per track per sensor (associate.assign). Plots no
+   track claimed get a second chance against confirmed tracks with manoeuvre-sized
+   process noise (the manoeuvre gate).
+3. **update**: assigned pairs in rounds (a track's k-th detection of the window in round
+   k, in time order), each round one batched EKF update (filter.update), velocity
+   reports sequentially after position, then adaptive process noise, the track's
+   turn-rate estimate (motion.estimate_turn_rate) and its score (target vs clutter).
+4. **initiate**: unclaimed detections start tentative tracks, one per group of nearby
+   detections of different sensors (so a new aircraft seen at once by radar and ADS-B is
+   one track); unclaimed bearings wait for a second sensor's (bearing.py).
+5. **confirm, coast, delete, merge** (lifecycle.py); class and identity (classify.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..records import DetectionBatch
+from ..sensors import SensorRegistry
+from . import cooperative, lifecycle
+from . import filter as kf
+from .associate import assign, candidate_pairs, project
+from .bearing import BearingBuffer, triangulate_pairs
+from .classify import CLASS_CODE, IdentityRules, speed_and_altitude, update_class
+from .config import TrackerConfig
+from .measure import (
+    BEARING,
+    IS_COOPERATIVE,
+    RADAR_TYPE,
+    REJECT_REASONS,
+    Measurements,
+    SensorTable,
+    innovation,
+    merge_broadcasts,
+    prepare,
+    velocity_innovation,
+)
+from .motion import estimate_turn_rate
+from .output import DELETED, Emitter, TrackBatch, TrackerStats, sensor_lists
+from .table import COASTING, CONFIRMED, FREE, TENTATIVE, TrackTable, coop_bit
+from .window import ReorderBuffer, Window
+
+
+class Tracker:
+    """Multi-sensor tracker over a sensor registry; see the module docstring."""
+
+    def __init__(self, registry: SensorRegistry, config: TrackerConfig | None = None) -> None:
+        self.config = config or TrackerConfig()
+        self.registry = registry
+        self.sensors = SensorTable.from_registry(registry, self.config)
+        self.table = TrackTable()
+        self.rules = IdentityRules.load(self.config.identity_rules)
+        self.stats = TrackerStats()
+        self._buffer = ReorderBuffer()
+        self._bearings = BearingBuffer()
+        self._window = Window(self.config.window)
+        self._k = float(np.sqrt(kf.chi2_gate(self.config.gate_probability, 3)))
+        self._processed = -np.inf  # time up to which detections have been processed
+        self._last_merge = -np.inf
+        self._emit = Emitter(self.config.alt_max_sigma)
+        self._used_keys = np.zeros(0, dtype=np.int64)  # (track, sensor) keys of this window
+        self._hints: list[tuple[np.ndarray, np.ndarray]] = []
+        self._contrib: list[tuple[np.ndarray, np.ndarray]] = []
+
+    # ---- public -----------------------------------------------------------------------
+
+    def step(self, batch: DetectionBatch | None, now: float) -> TrackBatch:
+        """Take ``batch`` (may be None), process detections older than now - reorder_lag."""
+        if batch is not None and len(batch):
+            self._accept(batch)
+        self._run_until(now - self.config.reorder_lag)
+        return self._emit.finish()
+
+    def flush(self) -> TrackBatch:
+        """Process every buffered detection (end of input)."""
+        self._run_until(np.inf)
+        return self._emit.finish()
+
+    @property
+    def processed_until(self) -> float:
+        return self._processed
+
+    # ---- detections in ------------------------------------------------------------------
+
+    def _accept(self, batch: DetectionBatch) -> None:
+        self.stats.received += len(batch)
+        m, reject = prepare(batch, self.sensors, self.config)
+        for code, n in zip(*np.unique(reject[reject > 0], return_counts=True), strict=True):
+            self.stats.rejected[REJECT_REASONS[code]] += int(n)
+        self._buffer.push(m)
+
+    def _run_until(self, horizon: float) -> None:
+        m = self._buffer.pop_until(horizon)
+        if m is not None and len(m):
+            too_old = m.time < self._processed - self.config.max_oosm_age
+            if too_old.any():
+                self.stats.rejected["older than max_oosm_age"] += int(too_old.sum())
+                m = m.take(np.flatnonzero(~too_old))
+            m, merged = merge_broadcasts(m)
+            self.stats.associated += merged  # copies of a broadcast its first copy used
+            for w, t_end in self._window.split(m):
+                self._process_window(w, t_end)
+        if np.isfinite(horizon) and horizon > self._processed:
+            self._lifecycle(horizon)
+
+    # ---- one window ---------------------------------------------------------------------
+
+    def _process_window(self, m: Measurements, t_end: float) -> None:
+        claimed = np.zeros(len(m), dtype=bool)
+        self._used_keys = np.zeros(0, dtype=np.int64)
+        updated = self._associate_update(m, np.arange(len(m)), None, claimed)
+        updated = np.union1d(updated, self._manoeuvre_gate(m, claimed))
+        self.stats.associated += int(claimed.sum())
+        new = self._initiate(m, claimed)
+        self._lifecycle(t_end, updated=np.union1d(updated, new))
+
+    def _manoeuvre_gate(self, m: Measurements, claimed: np.ndarray) -> np.ndarray:
+        """Second chance for plots just outside a confirmed track's gate.
+
+        A manoeuvring target leaves the gate of the nearly-constant-velocity model before
+        the adaptive noise has grown. Detections no track claimed are gated once more
+        against confirmed and coasting tracks with the acceleration density scaled by
+        ``q_miss_scale``; a track that takes one keeps that scale (it is manoeuvring).
+        """
+        tab = self.table
+        rows = np.flatnonzero(~claimed & (m.kind != BEARING))
+        st = tab.status
+        # Only tracks that have waited most of a revisit can have missed a plot.
+        late = m.time.max() - tab.t_hit > 0.6 * tab.revisit
+        cand = np.flatnonzero(((st == CONFIRMED) | (st == COASTING)) & late)
+        if not rows.size or not cand.size:
+            return np.zeros(0, dtype=np.int64)
+        old = tab.q_scale[cand].copy()
+        tab.q_scale[cand] = np.maximum(old, self.config.q_miss_scale)
+        updated = self._associate_update(m, rows, cand, claimed)
+        untouched = ~np.isin(cand, updated)
+        tab.q_scale[cand[untouched]] = old[untouched]
+        return updated
+
+    def _associate_update(
+        self, m: Measurements, rows: np.ndarray, slots: np.ndarray | None, claimed: np.ndarray
+    ) -> np.ndarray:
+        """Gate, associate and update ``rows`` against ``slots`` (None: all tracks); mark
+        the rows used in ``claimed``; return the updated slots."""
+        tab = self.table
+        pair_s, pair_j = self._forced_pairs(m, rows, claimed)
+        rest = rows[~claimed[rows]]
+        cand = tab.active() if slots is None else slots
+        if rest.size and cand.size:
+            s, j = self._gated_pairs(m, rest, cand, pair_s, pair_j)
+            pair_s, pair_j = np.concatenate([pair_s, s]), np.concatenate([pair_j, j])
+        if not pair_s.size:
+            return pair_s
+        claimed[pair_j] = True
+        n_sensors = len(self.sensors.ids)
+        self._used_keys = np.concatenate([self._used_keys, pair_s * n_sensors + m.sensor[pair_j]])
+        self._update_rounds(m, pair_s, pair_j)
+        # Cooperative ids seen for the first time join the track they were assigned to.
+        for s_, j_ in zip(pair_s.tolist(), pair_j.tolist(), strict=True):
+            ident = m.ids[j_]
+            if ident and ident not in tab.id_map:
+                tab.attach_id(s_, ident)
+        hint = np.array([CLASS_CODE.get(h, -1) if h else -1 for h in m.class_hint[pair_j]])
+        self._pending_hint(pair_s, hint)
+        self._pending_sensors(pair_s, m.sensor[pair_j])
+        return np.unique(pair_s)
+
+    def _forced_pairs(
+        self, m: Measurements, rows: np.ndarray, claimed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs of detections whose cooperative id a track already holds (spoof-checked)."""
+        s, j = cooperative.held_pairs(self.table, m, rows)
+        if not s.size:
+            return s, j
+        d2, _ = self._distance(m, s, j)
+        keep, flagged = cooperative.spoof_check(self.table, m, s, j, d2, self.config)
+        self.stats.spoof_flags += flagged
+        claimed[j] = True
+        if (~keep).any():
+            self.stats.rejected["cooperative report inconsistent with radar track"] += int(
+                (~keep).sum()
+            )
+        return s[keep], j[keep]
+
+    def _distance(
+        self, m: Measurements, s: np.ndarray, j: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        tab, cfg = self.table, self.config
+        return kf.mahalanobis(
+            tab.x[s],
+            tab.P[s],
+            m.time[j] - tab.t[s],
+            cfg.q_horizontal,
+            cfg.q_vertical,
+            tab.q_scale[s],
+            lambda xm: (*innovation(m, j, xm), m.var[j]),
+            tab.omega[s],
+        )
+
+    def _gated_pairs(
+        self,
+        m: Measurements,
+        rows: np.ndarray,
+        cand: np.ndarray,
+        forced_s: np.ndarray,
+        forced_j: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Spatial pre-gate, chi-square gate and GNN of ``rows`` against tracks ``cand``."""
+        tab, cfg, k = self.table, self.config, self._k
+        t_lo, t_hi = float(m.time[rows].min()), float(m.time[rows].max())
+        t_mid = 0.5 * (t_lo + t_hi)
+        half = 0.5 * (t_hi - t_lo)
+        dt = t_mid - tab.t[cand]
+        adt = np.abs(dt) + half
+        vel = tab.x[cand, 3:]
+        pts = tab.x[cand, :3] + dt[:, None] * vel
+        P = tab.P[cand]
+        qmax = max(cfg.q_horizontal, cfg.q_vertical) * tab.q_scale[cand]
+        sigma = (
+            np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2))
+            + adt * np.sqrt(np.trace(P[:, 3:, 3:], axis1=1, axis2=2))
+            + np.sqrt(qmax * adt**3)
+        )
+        speed = np.linalg.norm(vel, axis=1)
+        # The straight-line point misses a turning track by about omega v dt^2 / 2.
+        t_reach = k * sigma + half * speed + 0.5 * np.abs(tab.omega[cand]) * speed * adt**2
+        d_reach = np.where(m.kind[rows] == BEARING, m.reach[rows], k * m.reach[rows])
+        ci, cj = candidate_pairs(project(pts), t_reach, project(m.point[rows]), d_reach)
+        s, j = cand[ci], rows[cj]
+        if not s.size:
+            return s, j
+        # A detection with an id no track holds cannot join a track holding another id of
+        # that kind (two transponders are two aircraft).
+        bits = np.array([coop_bit(i) if i else 0 for i in m.ids[j]], dtype=np.uint8)
+        ok = (tab.coop[s] & bits) == 0
+        # One detection per track per sensor: a forced pair holds its (track, sensor) key.
+        n_sensors = len(self.sensors.ids)
+        key = s * n_sensors + m.sensor[j]
+        used = np.concatenate([self._used_keys, forced_s * n_sensors + m.sensor[forced_j]])
+        if used.size:
+            ok &= ~np.isin(key, used)
+        s, j, key = s[ok], j[ok], key[ok]
+        if not s.size:
+            return s, j
+        d2, _ = self._distance(m, s, j)
+        gated = d2 <= kf.chi2_gate(cfg.gate_probability, m.dof[j])
+        s, j, key, d2 = s[gated], j[gated], key[gated], d2[gated]
+        penalty = np.where(tab.status[s] == TENTATIVE, cfg.tentative_penalty, 0.0)
+        miss = kf.chi2_gate(cfg.gate_probability, 3) + penalty
+        chosen = assign(key, j, d2 + penalty, miss)
+        return s[chosen], j[chosen]
+
+    def _update_rounds(self, m: Measurements, s: np.ndarray, j: np.ndarray) -> None:
+        """Apply pairs in rounds: each track's detections in time order, one per round."""
+        tab, cfg = self.table, self.config
+        order = np.lexsort((m.time[j], s))
+        s, j = s[order], j[order]
+        first = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
+        rank = np.arange(s.size) - np.repeat(first, np.diff(np.r_[first, s.size]))
+        for r in range(int(rank.max()) + 1):
+            sel = rank == r
+            rs, rj = s[sel], j[sel]
+            v_before, t_before = tab.x[rs, 3:].copy(), tab.t[rs].copy()
+            x, P, t, nis, logdet = kf.update(
+                tab.x[rs],
+                tab.P[rs],
+                tab.t[rs],
+                m.time[rj],
+                cfg.q_horizontal,
+                cfg.q_vertical,
+                tab.q_scale[rs],
+                lambda xm, rj=rj: (*innovation(m, rj, xm), m.var[rj]),
+                tab.omega[rs],
+            )
+            has_v = np.isfinite(m.vel[rj, 0])
+            if has_v.any():
+                vs, vj = np.flatnonzero(has_v), rj[has_v]
+                x[vs], P[vs], t[vs], _, _ = kf.update(
+                    x[vs],
+                    P[vs],
+                    t[vs],
+                    m.time[vj],
+                    cfg.q_horizontal,
+                    cfg.q_vertical,
+                    tab.q_scale[rs[vs]],
+                    lambda xm, vj=vj: velocity_innovation(m, vj, xm),
+                    tab.omega[rs[vs]],
+                )
+            tab.x[rs], tab.P[rs], tab.t[rs] = x, P, t
+            if cfg.turn_memory > 0:
+                tab.omega[rs] = estimate_turn_rate(
+                    tab.omega[rs],
+                    v_before,
+                    x[:, 3:],
+                    x[:, :3],
+                    t - t_before,
+                    tau=cfg.turn_memory,
+                    min_speed=cfg.turn_min_speed,
+                    max_rate=np.radians(cfg.turn_max_rate),
+                )
+            tab.q_scale[rs], tab.nis_avg[rs] = kf.adapt_process_noise(
+                tab.q_scale[rs],
+                tab.nis_avg[rs],
+                nis,
+                m.dof[rj],
+                memory=cfg.nis_memory,
+                threshold=cfg.nis_manoeuvre,
+                boost=cfg.q_boost,
+                decay=cfg.q_decay,
+                scale_max=cfg.q_scale_max,
+            )
+            tab.llr[rs] += kf.track_score_increment(
+                nis, logdet, m.dof[rj], m.ln_pd[rj], m.ln_clutter[rj]
+            )
+            tab.t_hit[rs] = np.maximum(tab.t_hit[rs], m.time[rj])
+            tab.hits[rs] += 1
+            radar = m.stype[rj] == RADAR_TYPE
+            tab.t_radar[rs[radar]] = np.maximum(tab.t_radar[rs[radar]], m.time[rj[radar]])
+            coop = IS_COOPERATIVE[m.stype[rj]]
+            tab.t_coop[rs[coop]] = np.maximum(tab.t_coop[rs[coop]], m.time[rj[coop]])
+        # The revisit that decides coasting: the fastest sensor that updated the track now.
+        rev = np.full(tab.capacity, np.inf)
+        np.minimum.at(rev, s, self.sensors.scan_period[m.sensor[j]])
+        us = np.unique(s)
+        tab.revisit[us] = rev[us]
+
+    # ---- initiation -----------------------------------------------------------------------
+
+    def _initiate(self, m: Measurements, claimed: np.ndarray) -> np.ndarray:
+        """Start tracks from unclaimed detections; return all slots started or updated."""
+        cfg = self.config
+        touched: list[np.ndarray] = []
+        free = np.flatnonzero(~claimed)
+        brg = free[m.kind[free] == BEARING]
+        if brg.size:
+            self._bearings.add(m, brg)
+            self.stats.bearings_waiting += int(brg.size)
+            claimed[brg] = True
+        for attempt in range(4):
+            rows = np.flatnonzero(~claimed)
+            if not rows.size:
+                break
+            seeds = rows if attempt == 3 else lifecycle.seeds(m, rows, self._k, cfg.max_speed)
+            slots = self._start(m, seeds, claimed)
+            touched.append(slots)
+            rest = np.flatnonzero(~claimed)
+            if rest.size and attempt < 3:
+                before = int(claimed.sum())
+                touched.append(self._associate_update(m, rest, slots, claimed))
+                self.stats.associated += int(claimed.sum()) - before
+        fix = triangulate_pairs(self._bearings, float(m.time.max()), cfg)
+        if fix.time.size:
+            slots = self.table.allocate(fix.time.size)
+            lifecycle.place(self.table, slots, fix.point, fix.cov, fix.time, cfg)
+            self.table.revisit[slots] = cfg.scan_period.get("acoustic", 2.0)
+            hint = np.array([CLASS_CODE.get(h, -1) if h else -1 for h in fix.hint])
+            self._pending_hint(slots, hint)
+            self.stats.tracks_started += int(slots.size)
+            self.stats.bearings_waiting -= 2 * int(slots.size)
+            self.stats.initiated += 2 * int(slots.size)
+            touched.append(slots)
+        return np.unique(np.concatenate(touched)) if touched else np.zeros(0, dtype=np.int64)
+
+    def _start(self, m: Measurements, rows: np.ndarray, claimed: np.ndarray) -> np.ndarray:
+        revisit = self.sensors.scan_period[m.sensor[rows]]
+        slots = lifecycle.initiate(self.table, m, rows, revisit, self.config)
+        claimed[rows] = True
+        self.stats.initiated += int(rows.size)
+        self.stats.tracks_started += int(rows.size)
+        for s_, ident in zip(slots.tolist(), m.ids[rows].tolist(), strict=True):
+            if ident:
+                self.table.attach_id(s_, ident)
+        stype = m.stype[rows]
+        radar = stype == RADAR_TYPE
+        self.table.t_radar[slots[radar]] = m.time[rows[radar]]
+        coop = IS_COOPERATIVE[stype]
+        self.table.t_coop[slots[coop]] = m.time[rows[coop]]
+        hint = np.array([CLASS_CODE.get(h, -1) if h else -1 for h in m.class_hint[rows]])
+        self._pending_hint(slots, hint)
+        self._pending_sensors(slots, m.sensor[rows])
+        return slots
+
+    # ---- per-window bookkeeping, lifecycle and output -------------------------------------
+
+    def _pending_hint(self, slots: np.ndarray, hint: np.ndarray) -> None:
+        self._hints.append((slots, hint))
+
+    def _pending_sensors(self, slots: np.ndarray, sensor: np.ndarray) -> None:
+        self._contrib.append((slots, sensor))
+
+    def _lifecycle(self, t_end: float, updated: np.ndarray | None = None) -> None:
+        """Confirm, merge, coast, delete at ``t_end``; classify; emit this window's rows."""
+        tab, cfg = self.table, self.config
+        self._processed = max(self._processed, t_end)
+        upd = np.zeros(0, dtype=np.int64) if updated is None else updated
+        upd = upd[tab.status[upd] != FREE]
+        self.stats.tracks_confirmed += int(lifecycle.confirm(tab, upd, cfg).size)
+        absorbed: list[int] = []
+        gone: list[int] = []  # confirmed tracks that end now: their deletion is reported
+        if t_end - self._last_merge >= cfg.merge_period:
+            self._last_merge = t_end
+            for keep, lose in lifecycle.merge_candidates(tab, t_end, cfg):
+                lifecycle.absorb(tab, keep, lose)
+                absorbed.append(lose)
+                if tab.status[lose] != TENTATIVE:
+                    gone.append(lose)
+            self.stats.tracks_merged += len(absorbed)
+        ab = np.array(absorbed, dtype=np.int64)
+        ex = lifecycle.expire(tab, t_end, cfg)
+        upd = np.setdiff1d(upd, np.concatenate([ab, ex.dropped, ex.deleted]))
+        self._classify(upd)
+        if not cfg.emit_tentative:
+            upd = upd[tab.status[upd] != TENTATIVE]
+        coasting = (
+            np.flatnonzero(
+                (tab.status == COASTING)
+                & (t_end - tab.t_report >= max(cfg.coast_report_period, 1e-9))
+            )
+            if cfg.coast_report_period > 0
+            else ex.coasting
+        )
+        coasting = np.setdiff1d(np.union1d(coasting, ex.coasting), np.concatenate([upd, ab]))
+        dead = np.union1d(ex.deleted, np.array(gone, dtype=np.int64))
+        self._emit_rows(upd, None, sensor_lists(self._contrib, upd, self.sensors.ids))
+        self._emit_rows(coasting, t_end, None)
+        self._emit_rows(dead, t_end, None, status=DELETED)
+        tab.release(np.concatenate([ab, ex.dropped, ex.deleted]))
+        self._hints.clear()
+        self._contrib.clear()
+
+    def _classify(self, slots: np.ndarray) -> None:
+        tab = self.table
+        if not slots.size:
+            return
+        hint = np.full(tab.capacity, -1, dtype=np.int64)
+        for s, h in self._hints:
+            hint[s[h >= 0]] = h[h >= 0]
+        speed, alt = speed_and_altitude(tab.x[slots], tab.P[slots], self.config.alt_max_sigma)
+        update_class(tab, slots, speed, alt, hint[slots])
+        self.rules.apply(tab, slots, speed, alt)
+
+    def _emit_rows(
+        self,
+        slots: np.ndarray,
+        at: float | None,
+        sensors: list[list[str]] | None,
+        status: int | None = None,
+    ) -> None:
+        """Queue output rows for ``slots``: at their state time, or predicted to ``at``."""
+        if not slots.size:
+            return
+        tab, cfg = self.table, self.config
+        x, P, t = tab.x[slots], tab.P[slots], tab.t[slots]
+        if at is not None:
+            x, P = kf.predict(
+                x,
+                P,
+                np.maximum(at - t, 0.0),
+                cfg.q_horizontal,
+                cfg.q_vertical,
+                tab.q_scale[slots],
+                tab.omega[slots],
+            )
+            t = np.maximum(t, at)
+        st = tab.status[slots] if status is None else np.full(slots.size, status, np.int8)
+        tab.t_report[slots] = t
+        self._emit.add(
+            t,
+            x,
+            P,
+            st,
+            tab.cls[slots],
+            tab.cls_conf[slots],
+            tab.identity[slots],
+            tab.spoof[slots],
+            [tab.track_id(s, cfg.id_prefix) for s in slots.tolist()],
+            [list(tab.ids.get(s, ())) for s in slots.tolist()],
+            sensors if sensors is not None else [[] for _ in range(slots.size)],
+        )

@@ -1,0 +1,73 @@
+"""Spatial pre-gate and global-nearest-neighbour assignment."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from skywarden.geo import geodetic_to_ecef
+from skywarden.track.associate import BRUTE_FORCE_PAIRS, MARGIN, assign, candidate_pairs, project
+
+
+def _brute(tp, tr, dp, dr):
+    d = np.linalg.norm(tp[:, None] - dp[None], axis=2)
+    i, j = np.nonzero(d <= tr[:, None] + dr[None] + MARGIN)
+    return set(zip(i.tolist(), j.tolist(), strict=True))
+
+
+def test_candidate_search_finds_exactly_the_pairs_within_reach():
+    rng = np.random.default_rng(0)
+    n_t, n_d = 400, 300  # large enough for the KD-tree path
+    assert n_t * n_d > BRUTE_FORCE_PAIRS
+    lat = rng.uniform(50, 54, n_t + n_d)
+    lon = rng.uniform(14, 24, n_t + n_d)
+    pts = project(geodetic_to_ecef(lat, lon, rng.uniform(0, 12000, lat.size)))
+    tp, dp = pts[:n_t], pts[n_t:]
+    # Radii spanning every bucket: a few huge, most small.
+    tr = rng.choice([500.0, 3000.0, 20000.0, 80000.0], n_t, p=[0.6, 0.3, 0.08, 0.02])
+    dr = rng.choice([300.0, 5000.0, 60000.0], n_d, p=[0.8, 0.18, 0.02])
+    i, j = candidate_pairs(tp, tr, dp, dr)
+    got = set(zip(i.tolist(), j.tolist(), strict=True))
+    assert got == _brute(tp, tr, dp, dr)
+    assert len(got) > 100
+    # The small case goes brute force and agrees too.
+    i2, j2 = candidate_pairs(tp[:20], tr[:20], dp[:30], dr[:30])
+    assert set(zip(i2.tolist(), j2.tolist(), strict=True)) == _brute(
+        tp[:20], tr[:20], dp[:30], dr[:30]
+    )
+
+
+def test_projection_never_increases_horizontal_separation():
+    a = geodetic_to_ecef(52.0, 21.0, 11000.0)
+    b = geodetic_to_ecef(52.1, 21.1, 11000.0)
+    ground = np.linalg.norm(geodetic_to_ecef(52.0, 21.0, 0.0) - geodetic_to_ecef(52.1, 21.1, 0.0))
+    sep = np.linalg.norm(project(a[None])[0] - project(b[None])[0])
+    assert sep <= np.linalg.norm(a - b)
+    assert abs(sep - ground) < 0.005 * ground
+
+
+def test_gnn_prefers_the_globally_best_assignment():
+    # Track 0 is nearest to detection 0, but taking it leaves track 1 with nothing;
+    # the global optimum gives 0->1 and 1->0.
+    key = np.array([0, 0, 1])
+    det = np.array([10, 11, 10])
+    cost = np.array([1.0, 3.0, 2.0])
+    miss = np.full(3, 16.0)
+    chosen = assign(key, det, cost, miss)
+    assert chosen.tolist() == [False, True, True]
+
+
+def test_gnn_leaves_a_track_unassigned_when_that_is_cheaper():
+    key = np.array([0, 1])
+    det = np.array([5, 5])
+    cost = np.array([2.0, 15.0])
+    chosen = assign(key, det, cost, np.array([16.0, 16.0]))
+    assert chosen.tolist() == [True, False]
+
+
+def test_gnn_independent_clusters_and_lone_pairs():
+    key = np.array([0, 1, 2, 2, 3])
+    det = np.array([0, 1, 2, 3, 3])
+    cost = np.array([5.0, 1.0, 4.0, 1.0, 0.5])
+    chosen = assign(key, det, cost, np.full(5, 16.0))
+    # Lone pairs taken; in the contested cluster {2, 3} x {2, 3}: 2->2 (4) + 3->3 (0.5).
+    assert chosen.tolist() == [True, True, True, False, True]

@@ -1,0 +1,165 @@
+"""The filter's math: consistency (NEES), Jacobians, out-of-sequence updates, gating."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import chi2
+
+from skywarden.geo import aer_to_enu, enu_rotation, geodetic_to_ecef
+from skywarden.records import Detection, DetectionBatch
+from skywarden.track import TrackerConfig
+from skywarden.track import filter as kf
+from skywarden.track.measure import SensorTable, innovation, prepare
+from skywarden.track.motion import predict_ncv
+from skywarden.track.synthetic import registry
+
+RADAR = dict(
+    id="r1",
+    type="radar",
+    owner="POL",
+    lat=52.0,
+    lon=21.0,
+    alt=120.0,
+    max_range=250000,
+    scan_period=10,
+    sigma_range=50,
+    sigma_azimuth=0.2,
+    sigma_elevation=0.3,
+)
+
+
+def _truth_ncv(rng, n, steps, dt, q):
+    """n independent NCV trajectories in ECEF around Warsaw, white acceleration q I."""
+    x = np.zeros((n, 6))
+    x[:, :3] = geodetic_to_ecef(52.2, 21.0, 1000.0)
+    x[:, 3:] = rng.normal(0, 50, (n, 3))
+    Q = np.zeros((6, 6))
+    Q[:3, :3] = dt**3 / 3 * q * np.eye(3)
+    Q[:3, 3:] = Q[3:, :3] = dt**2 / 2 * q * np.eye(3)
+    Q[3:, 3:] = dt * q * np.eye(3)
+    L = np.linalg.cholesky(Q)
+    out = [x.copy()]
+    for _ in range(steps):
+        x = x.copy()
+        x[:, :3] += dt * x[:, 3:]
+        x += rng.standard_normal((n, 6)) @ L.T
+        out.append(x)
+    return out
+
+
+def test_nees_is_chi_square_on_linear_position_case():
+    """Average NEES over 300 Monte Carlo runs stays inside the two-sided 99% bounds."""
+    rng = np.random.default_rng(7)
+    n, steps, dt, q, sigma = 300, 40, 2.0, 5.0, 30.0
+    truth = _truth_ncv(rng, n, steps, dt, q)
+    x = truth[0].copy()
+    x[:, :3] += rng.normal(0, 100, (n, 3))
+    x[:, 3:] += rng.normal(0, 60, (n, 3))
+    P = np.tile(np.diag([100.0**2] * 3 + [60.0**2] * 3), (n, 1, 1))
+    H = np.tile(np.hstack([np.eye(3), np.zeros((3, 3))]), (n, 1, 1))
+    var = np.full((n, 3), sigma**2)
+    scale = np.ones(n)
+    lo, hi = chi2.ppf([0.005, 0.995], 6 * n) / n
+    outside = 0
+    for k in range(1, steps + 1):
+        z = truth[k][:, :3] + rng.normal(0, sigma, (n, 3))
+        t = np.full(n, (k - 1) * dt)
+        x, P, _, _, _ = kf.update(
+            x, P, t, t + dt, q, q, scale, lambda xm, z=z: (z - xm[:, :3], H, var)
+        )
+        err = truth[k] - x
+        nees = np.einsum("ni,nij,nj->n", err, np.linalg.inv(P), err).mean()
+        outside += not lo <= nees <= hi
+    # 99% bounds: about 0.4 of 40 steps fall outside by chance.
+    assert outside <= 3
+
+
+def test_polar_jacobian_matches_finite_differences():
+    reg = registry(RADAR)
+    cfg = TrackerConfig()
+    st = SensorTable.from_registry(reg, cfg)
+    det = Detection(time=0.0, sensor="r1", kind="polar", range=80000.0, azimuth=40.0, elevation=3.0)
+    m, _ = prepare(DetectionBatch.from_records([det], reg.ids), st, cfg)
+    x = np.zeros((1, 6))
+    enu = aer_to_enu(35.0, 2.0, 90000.0)
+    x[0, :3] = st.site[0] + enu @ enu_rotation(52.0, 21.0)
+    j = np.array([0])
+    r0, H = innovation(m, j, x)
+    num = np.zeros((3, 3))
+    for c in range(3):
+        dx = x.copy()
+        dx[0, c] += 1.0
+        r1, _ = innovation(m, j, dx)
+        num[:, c] = -(r1[0] - r0[0])
+    np.testing.assert_allclose(H[0, :, :3], num, rtol=1e-4, atol=1e-10)
+    # The residual itself: measured minus predicted range and azimuth.
+    assert r0[0, 0] == pytest.approx(-10000.0, abs=1e-3)
+    assert np.degrees(r0[0, 1]) == pytest.approx(5.0, abs=1e-6)
+
+
+def test_out_of_sequence_update_reduces_error_on_average():
+    """A measurement from 5 s ago, applied after a newer one, still helps (not hurts)."""
+    rng = np.random.default_rng(3)
+    n, q, sigma = 2000, 5.0, 40.0
+    truth = _truth_ncv(rng, n, 2, 5.0, q)  # states at 0, 5, 10 s
+    x0 = truth[0].copy()
+    x0[:, :3] += rng.normal(0, 200, (n, 3))
+    x0[:, 3:] += rng.normal(0, 30, (n, 3))
+    P0 = np.tile(np.diag([200.0**2] * 3 + [30.0**2] * 3), (n, 1, 1))
+    H = np.tile(np.hstack([np.eye(3), np.zeros((3, 3))]), (n, 1, 1))
+    var = np.full((n, 3), sigma**2)
+    scale = np.ones(n)
+    z10 = truth[2][:, :3] + rng.normal(0, sigma, (n, 3))
+    z5 = truth[1][:, :3] + rng.normal(0, sigma, (n, 3))
+    t0 = np.zeros(n)
+    # In order: 5 s, then 10 s.
+    xa, Pa, ta, _, _ = kf.update(
+        x0, P0, t0, t0 + 5, q, q, scale, lambda xm: (z5 - xm[:, :3], H, var)
+    )
+    xa, Pa, ta, _, _ = kf.update(
+        xa, Pa, ta, ta + 5, q, q, scale, lambda xm: (z10 - xm[:, :3], H, var)
+    )
+    # Newest only.
+    xb, Pb, tb, _, _ = kf.update(
+        x0, P0, t0, t0 + 10, q, q, scale, lambda xm: (z10 - xm[:, :3], H, var)
+    )
+    # Out of sequence: 10 s, then the late 5 s one.
+    xc, Pc, tc, _, _ = kf.update(
+        xb, Pb, tb, t0 + 5, q, q, scale, lambda xm: (z5 - xm[:, :3], H, var)
+    )
+    assert np.all(tc == 10.0)
+
+    def rms_vel(x):
+        return float(np.sqrt(np.mean(np.sum((x[:, 3:] - truth[2][:, 3:]) ** 2, axis=1))))
+
+    assert rms_vel(xc) < 0.8 * rms_vel(xb)
+    assert rms_vel(xc) < 1.25 * rms_vel(xa)
+    # And its covariance stays honest: NEES near its 6 degrees of freedom.
+    err = truth[2] - xc
+    nees = np.einsum("ni,nij,nj->n", err, np.linalg.inv(Pc), err).mean()
+    assert 4.5 < nees < 8.0
+
+
+def test_negative_step_prediction_grows_uncertainty():
+    x = np.array([[1.0, 2.0, 3.0, 10.0, 0.0, 0.0]])
+    P = np.eye(6)[None] * 4.0
+    qa = np.eye(3)[None] * 2.0
+    xb, Pb = predict_ncv(x, P, np.array([-3.0]), qa)
+    assert xb[0, 0] == pytest.approx(-29.0)
+    assert np.all(np.linalg.eigvalsh(Pb[0]) > 0)
+    assert Pb[0, 0, 0] > P[0, 0, 0]
+
+
+def test_chi2_gate_matches_scipy():
+    for dof in (1, 2, 3):
+        assert kf.chi2_gate(0.999, dof) == pytest.approx(chi2.ppf(0.999, dof))
+
+
+def test_inv3_inverts():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(50, 3, 3))
+    S = A @ np.swapaxes(A, 1, 2) + np.eye(3)
+    inv, det = kf.inv3(S)
+    np.testing.assert_allclose(inv @ S, np.tile(np.eye(3), (50, 1, 1)), atol=1e-9)
+    np.testing.assert_allclose(det, np.linalg.det(S), rtol=1e-9)

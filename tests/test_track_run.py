@@ -1,0 +1,121 @@
+"""File edge, classification, identity rules, settings and the public surface."""
+
+from __future__ import annotations
+
+import msgspec
+import numpy as np
+import pytest
+
+import skywarden.track as track
+from skywarden.errors import ConfigError
+from skywarden.ingest.jsonl import JsonlWriter
+from skywarden.records import TrackUpdate
+from skywarden.track import TrackerConfig, track_file
+from skywarden.track.classify import IdentityRules, kinematic_membership
+from skywarden.track.synthetic import Mover, Scene, adsb_reports, radar_plots, registry
+
+LAT0, LON0 = 52.0, 21.0
+RADAR = dict(
+    id="r1",
+    type="radar",
+    owner="POL",
+    lat=LAT0,
+    lon=LON0,
+    alt=100.0,
+    max_range=250000,
+    scan_period=10,
+    sigma_range=50,
+    sigma_azimuth=0.2,
+    sigma_elevation=0.3,
+    clutter_per_scan=3.0,
+)
+ADSB = dict(id="a1", type="adsb", owner="POL", lat=LAT0, lon=LON0, alt=100.0)
+
+
+def test_public_surface():
+    assert sorted(track.__all__) == sorted(
+        ["TrackBatch", "TrackSummary", "Tracker", "TrackerConfig", "TrackerStats", "track_file"]
+    )
+    for name in track.__all__:
+        assert hasattr(track, name)
+
+
+def test_track_file_writes_shared_format_and_a_summary(tmp_path):
+    rng = np.random.default_rng(1)
+    reg = registry(RADAR, ADSB)
+    scene = Scene(
+        LAT0,
+        LON0,
+        [
+            Mover("drone", (15000.0, -5000.0, 300.0), (-20.0, 40.0, 0.0)),
+            Mover("liner", (-60000.0, 0.0, 10500.0), (230.0, 0.0, 0.0), icao="icao:4CA2D1"),
+        ],
+    )
+    dets = radar_plots(scene, reg["r1"], 0, 400, rng, clutter=3.0)
+    dets += adsb_reports(scene, reg["a1"], 0, 400, rng)
+    dets.sort(key=lambda d: d.time)
+    reg.dump(tmp_path / "sensors.toml")
+    with JsonlWriter(tmp_path / "det.jsonl") as w:
+        for d in dets:
+            w.write(d)
+    with (tmp_path / "det.jsonl").open("a") as fh:  # bad lines are counted, not fatal
+        fh.write('{"time": "soon", "sensor": "r1"}\n{"time": 5, "sensor": "nope"}\nnot json\n')
+    seen = []
+    summary = track_file(
+        tmp_path / "det.jsonl",
+        tmp_path / "sensors.toml",
+        tmp_path / "tracks.jsonl",
+        progress=lambda n, t: seen.append(n),
+    )
+    assert summary.lines_bad == 3 and summary.detections == len(dets)
+    assert summary.used + sum(summary.rejected.values()) == summary.detections
+    assert summary.tracks_confirmed == 2 and summary.tracks_output == 2
+    text = str(summary)
+    assert "tracks confirmed" in text and "detections/s" in text
+    lines = (tmp_path / "tracks.jsonl").read_bytes().splitlines()
+    assert len(lines) == summary.lines_written > 100
+    rows = [msgspec.json.decode(line, type=TrackUpdate) for line in lines]
+    raw = msgspec.json.decode(lines[-1])
+    assert {"time", "track", "lat", "lon", "status"} <= set(raw)
+    by = {}
+    for r in rows:
+        by.setdefault(r.track, []).append(r)
+    liner = next(v for v in by.values() if v[-1].ids == ["icao:4CA2D1"])
+    drone = next(v for v in by.values() if not v[-1].ids)
+    assert liner[-1].cls == "aircraft" and liner[-1].identity == "neutral"
+    assert liner[-1].alt == pytest.approx(10500 + 300, abs=300)  # tangent-plane truth
+    assert drone[-1].cls == "drone" and drone[-1].identity == "suspect"
+    assert drone[-1].class_confidence is not None and drone[-1].class_confidence > 0.3
+    times = [r.time for r in rows]
+    # Written in time order, give or take one window (lines of a window share its end).
+    assert np.diff(times).min() >= -TrackerConfig().window
+
+
+def test_kinematic_membership_orders_the_obvious_cases():
+    k = kinematic_membership(
+        np.array([45.0, 230.0, 5.0, 280.0]), np.array([300.0, 11000.0, 20000.0, 100.0])
+    )
+    from skywarden.records import TARGET_CLASSES
+
+    best = [TARGET_CLASSES[i] for i in np.argmax(k, axis=1)]
+    assert best == ["drone", "aircraft", "balloon", "missile"]
+
+
+def test_identity_rules_reject_typos_and_unknown_identities(tmp_path):
+    bad = tmp_path / "rules.toml"
+    bad.write_text('[[rule]]\nname = "x"\nspeeed = 3\nidentity = "friend"\n')
+    with pytest.raises(ConfigError, match="speeed"):
+        IdentityRules.load(bad)
+    bad.write_text('[[rule]]\nidentity = "enemy"\n')
+    with pytest.raises(ConfigError, match="enemy"):
+        IdentityRules.load(bad)
+    rules = IdentityRules.load()
+    assert rules.allow_listed(["icao:48d123"]) and not rules.allow_listed(["icao:4ca2d1"])
+
+
+def test_config_rejects_unknown_and_invalid_settings():
+    with pytest.raises(ConfigError, match="q_horizontl"):
+        TrackerConfig.from_dict({"q_horizontl": 3.0})
+    with pytest.raises(ConfigError):
+        TrackerConfig(window=0.0)
+    assert TrackerConfig.from_dict({"q_horizontal": 10.0}).q_horizontal == 10.0

@@ -1,0 +1,342 @@
+"""Tracker behaviour on small synthetic scenes built from Detection records."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import numpy as np
+import pytest
+
+from skywarden.geo import geodetic_to_enu
+from skywarden.records import Detection, DetectionBatch
+from skywarden.track import Tracker
+from skywarden.track.synthetic import (
+    Mover,
+    Scene,
+    adsb_reports,
+    label_rows,
+    radar_plots,
+    registry,
+)
+
+LAT0, LON0 = 52.0, 21.0
+
+
+def radar(i: int = 1, lat: float = LAT0, lon: float = LON0, **kw) -> dict:
+    base = dict(
+        id=f"r{i}",
+        type="radar",
+        owner="POL",
+        lat=lat,
+        lon=lon,
+        alt=100.0,
+        max_range=250000,
+        scan_period=10,
+        sigma_range=50,
+        sigma_azimuth=0.2,
+        sigma_elevation=0.3,
+    )
+    return {**base, **kw}
+
+
+ADSB = dict(id="a1", type="adsb", owner="POL", lat=LAT0, lon=LON0, alt=100.0)
+
+
+def run(reg, dets, config=None, chunk=64, now_lead=0.0):
+    """Feed detections in file order (chunks), 'now' = newest time seen; return rows."""
+    tr = Tracker(reg, config)
+    rows = []
+    now = -np.inf
+    for i in range(0, len(dets), chunk):
+        part = dets[i : i + chunk]
+        now = max(now, max(d.time for d in part) + now_lead)
+        rows += tr.step(DetectionBatch.from_records(part, reg.ids), now).updates()
+    rows += tr.flush().updates()
+    return tr, rows
+
+
+def by_track(rows):
+    out = defaultdict(list)
+    for r in rows:
+        out[r.track].append(r)
+    return out
+
+
+def test_single_drone_on_one_radar_is_confirmed_early_and_accurate():
+    rng = np.random.default_rng(11)
+    reg = registry(radar())
+    scene = Scene(LAT0, LON0, [Mover("d", (20000.0, 0.0, 300.0), (0.0, 45.0, 0.0), t0=0.0)])
+    dets = sorted(radar_plots(scene, reg["r1"], 0, 300, rng), key=lambda d: d.time)
+    tr, rows = run(reg, dets)
+    tracks = by_track(rows)
+    assert len(tracks) == 1
+    (rows_d,) = tracks.values()
+    # One radar alone: confirmed by its fourth plot (three scans after the first); the
+    # track score needs that much evidence against clutter.
+    confirmed = [r for r in rows_d if r.status == "confirmed"]
+    assert confirmed[0].time - dets[0].time <= 3 * 10.0 + 1.0
+    # Accuracy after convergence: radar at 20-25 km, 0.2 deg azimuth (about 80 m across).
+    settled = [r for r in rows_d if r.time > 60.0]
+    t = np.array([r.time for r in settled])
+    lat, lon, _, vel = scene.geodetic(scene.movers[0], t)
+    err = geodetic_to_enu(
+        np.array([r.lat for r in settled]), np.array([r.lon for r in settled]), 0.0, lat, lon, 0.0
+    )[:, :2]
+    sq = np.sum(err**2, axis=1)
+    assert np.sqrt(sq.mean()) < 130.0
+    # sigma_h is honest: the mean squared error per axis matches sigma_h^2 within 50%.
+    sh = np.array([r.sigma_h for r in settled])
+    assert 0.5 < float(np.mean(sq / (2 * sh**2))) < 1.5
+    vel_err = np.array([[r.vel_e, r.vel_n] for r in settled]) - vel[:, :2]
+    assert np.sqrt(np.mean(np.sum(vel_err**2, axis=1))) < 12.0
+    last = rows_d[-1]
+    assert last.alt == pytest.approx(350.0, abs=400.0)
+    assert 5.0 < last.sigma_h < 150.0
+    assert last.sensors == ["r1"]
+    assert tr.stats.tracks_confirmed == 1
+
+
+def test_drone_seen_by_two_radars_is_confirmed_within_two_scans():
+    rng = np.random.default_rng(12)
+    reg = registry(
+        radar(1, clutter_per_scan=4.0), radar(2, lat=52.3, lon=21.4, clutter_per_scan=4.0)
+    )
+    scene = Scene(LAT0, LON0, [Mover("d", (20000.0, 5000.0, 300.0), (-30.0, 30.0, 0.0))])
+    dets = radar_plots(scene, reg["r1"], 0, 120, rng) + radar_plots(scene, reg["r2"], 4, 120, rng)
+    dets.sort(key=lambda d: d.time)
+    _, rows = run(reg, dets)
+    confirmed = [r for r in rows if r.status == "confirmed"]
+    assert confirmed and confirmed[0].time - dets[0].time <= 2 * 10.0
+    assert len(by_track(rows)) == 1
+
+
+def test_crossing_targets_keep_their_ids():
+    """Two drones cross at 60 degrees; each track stays on its drone through the crossing."""
+    rng = np.random.default_rng(5)
+    reg = registry(radar(1), radar(2, lat=52.4, lon=21.5))
+    # Both pass (30 km E, 0 N) at t = 300 s.
+    v = 50.0
+    a = Mover(
+        "a",
+        (30000.0 - v * 300 * np.sin(np.radians(30)), -v * 300 * np.cos(np.radians(30)), 300.0),
+        (v * np.sin(np.radians(30)), v * np.cos(np.radians(30)), 0.0),
+    )
+    b = Mover(
+        "b",
+        (30000.0 + v * 300 * np.sin(np.radians(30)), -v * 300 * np.cos(np.radians(30)), 500.0),
+        (-v * np.sin(np.radians(30)), v * np.cos(np.radians(30)), 0.0),
+    )
+    scene = Scene(LAT0, LON0, [a, b])
+    dets = radar_plots(scene, reg["r1"], 0, 600, rng) + radar_plots(scene, reg["r2"], 3, 600, rng)
+    dets.sort(key=lambda d: d.time)
+    _, rows = run(reg, dets)
+    labels = label_rows(scene, rows)
+    seen = defaultdict(Counter)
+    for r, lab in zip(rows, labels, strict=True):
+        seen[r.track][lab] += 1
+    confirmed = {t for t, rs in by_track(rows).items() if len(rs) > 20}
+    assert len(confirmed) == 2
+    for t in confirmed:
+        (label, n), *others = seen[t].most_common()
+        assert label in ("a", "b")
+        # A few rows right at the crossing may sit nearer the other drone.
+        assert sum(c for _, c in others) <= 3
+    assert {seen[t].most_common(1)[0][0] for t in confirmed} == {"a", "b"}
+
+
+def test_adsb_and_radar_give_one_track():
+    rng = np.random.default_rng(2)
+    reg = registry(radar(), ADSB)
+    scene = Scene(
+        LAT0,
+        LON0,
+        [
+            Mover("c", (-40000.0, -60000.0, 10000.0), (150.0, 180.0, 0.0), icao="icao:4CA2D1"),
+        ],
+    )
+    dets = radar_plots(scene, reg["r1"], 0, 400, rng) + adsb_reports(scene, reg["a1"], 0, 400, rng)
+    dets.sort(key=lambda d: d.time)
+    tr, rows = run(reg, dets)
+    tracks = by_track(rows)
+    assert len(tracks) == 1
+    (rs,) = tracks.values()
+    assert rs[-1].ids == ["icao:4CA2D1"]
+    assert rs[-1].cls == "aircraft"
+    assert rs[-1].identity == "neutral"
+    fused = [r for r in rs if "r1" in r.sensors]
+    assert len(fused) >= 30  # radar plots update the ADS-B track
+    assert tr.stats.associated + tr.stats.initiated == len(dets)
+
+
+def test_radar_track_takes_adsb_id_when_it_arrives_later():
+    rng = np.random.default_rng(9)
+    reg = registry(radar(), ADSB)
+    scene = Scene(
+        LAT0,
+        LON0,
+        [
+            Mover("c", (-40000.0, -60000.0, 9000.0), (150.0, 180.0, 0.0), icao="icao:48D001"),
+        ],
+    )
+    dets = radar_plots(scene, reg["r1"], 0, 300, rng) + adsb_reports(
+        scene, reg["a1"], 120, 300, rng
+    )
+    dets.sort(key=lambda d: d.time)
+    _, rows = run(reg, dets)
+    tracks = by_track(rows)
+    assert len(tracks) == 1
+    (rs,) = tracks.values()
+    assert rs[0].ids == [] and rs[-1].ids == ["icao:48D001"]
+    assert rs[-1].identity == "friend"  # on the shipped allow list
+
+
+def test_spoofed_adsb_position_is_flagged():
+    """The aircraft's transponder starts reporting a position 8 km off while radar holds it."""
+    rng = np.random.default_rng(4)
+    reg = registry(radar(), radar(2, lat=52.3, lon=21.6), ADSB)
+    mv = Mover("c", (-30000.0, -40000.0, 10000.0), (120.0, 200.0, 0.0), icao="icao:4CA2D1")
+    scene = Scene(LAT0, LON0, [mv])
+    dets = (
+        radar_plots(scene, reg["r1"], 0, 400, rng)
+        + radar_plots(scene, reg["r2"], 5, 400, rng)
+        + adsb_reports(scene, reg["a1"], 0, 200, rng)
+        + adsb_reports(scene, reg["a1"], 200, 400, rng, offset={"c": (8000.0, 0.0)})
+    )
+    dets.sort(key=lambda d: d.time)
+    tr, rows = run(reg, dets)
+    main = max(by_track(rows).values(), key=len)
+    before = [r for r in main if r.time < 200]
+    after = [r for r in main if r.time > 230]
+    assert before and after
+    assert all(r.identity == "neutral" for r in before if r.status == "confirmed")
+    assert after[-1].identity == "suspect"
+    assert tr.stats.spoof_flags == 1
+    # The track stays with the radar-seen aircraft, not the spoofed position.
+    labels = label_rows(scene, after, max_dist=1500.0)
+    assert labels.count("c") >= len(after) - 2
+
+
+def test_out_of_order_detections_improve_rather_than_break_tracks():
+    rng = np.random.default_rng(21)
+    reg = registry(radar(1), radar(2, lat=52.3, lon=21.4))
+    movers = [
+        Mover(
+            f"m{k}",
+            (rng.uniform(-40000, 40000), rng.uniform(-40000, 40000), 500.0),
+            (rng.uniform(-60, 60), rng.uniform(-60, 60), 0.0),
+        )
+        for k in range(8)
+    ]
+    scene = Scene(LAT0, LON0, movers)
+    dets = radar_plots(scene, reg["r1"], 0, 300, rng) + radar_plots(scene, reg["r2"], 4, 300, rng)
+    dets.sort(key=lambda d: d.time)
+    # File order jittered: each line may be up to 8 s late.
+    late = np.array([d.time for d in dets]) + rng.uniform(0, 8, len(dets))
+    shuffled = [dets[i] for i in np.argsort(late)]
+    assert shuffled != dets
+    _, rows_in = run(reg, dets)
+    tr, rows_sh = run(reg, shuffled)
+    assert len(by_track(rows_sh)) == len(by_track(rows_in)) == 8
+    assert tr.stats.associated + tr.stats.initiated == len(dets)
+
+    def err(rows):
+        labels = label_rows(scene, rows)
+        return sum(lab is None for lab in labels)
+
+    assert err(rows_sh) == err(rows_in) == 0
+    # Beyond the reorder lag: every second plot of r2 arrives 25 s late. They are applied
+    # as out-of-sequence measurements: no new tracks, all detections used.
+    delayed = [
+        (d.time + (25.0 if d.sensor == "r2" and i % 2 else 0.0), d) for i, d in enumerate(dets)
+    ]
+    delayed.sort(key=lambda p: p[0])
+    tr2, rows_late = run(reg, [d for _, d in delayed])
+    assert len(by_track(rows_late)) == 8
+    assert tr2.stats.associated + tr2.stats.initiated == len(dets)
+    # And they help: the final estimates are better than with those plots dropped.
+    dropped = [d for i, d in enumerate(dets) if not (d.sensor == "r2" and i % 2)]
+    _, rows_drop = run(reg, dropped)
+    assert rms_error(scene, rows_late) < 0.95 * rms_error(scene, rows_drop)
+
+
+def rms_error(scene, rows, after=60.0):
+    """RMS horizontal error (m) of every estimate after ``after`` s against its mover."""
+    rows = [r for r in rows if r.time > after]
+    labels = label_rows(scene, rows)
+    errs = []
+    for mv in scene.movers:
+        mine = [r for r, lab in zip(rows, labels, strict=True) if lab == mv.name]
+        lat, lon, _, _ = scene.geodetic(mv, np.array([r.time for r in mine]))
+        e = geodetic_to_enu(
+            np.array([r.lat for r in mine]), np.array([r.lon for r in mine]), 0.0, lat, lon, 0.0
+        )
+        errs.extend(np.hypot(e[:, 0], e[:, 1]).tolist())
+    return float(np.sqrt(np.mean(np.square(errs))))
+
+
+def test_turning_aircraft_is_held_by_one_track():
+    rng = np.random.default_rng(8)
+    reg = registry(radar(scan_period=5), radar(2, lat=52.3, lon=21.4, scan_period=5))
+    mv = Mover(
+        "t", (-20000.0, -20000.0, 3000.0), (0.0, 150.0, 0.0), turn_rate=3.0, turn_from=100.0
+    )  # a rate-one turn, 3 deg/s at 150 m/s: 7.9 m/s^2
+    scene = Scene(LAT0, LON0, [mv])
+    dets = radar_plots(scene, reg["r1"], 0, 300, rng) + radar_plots(scene, reg["r2"], 2, 300, rng)
+    dets.sort(key=lambda d: d.time)
+    _, rows = run(reg, dets)
+    tracks = by_track(rows)
+    assert len(tracks) == 1
+    labels = label_rows(scene, rows, max_dist=500.0)
+    assert labels.count(None) <= 2
+
+
+def test_clutter_rarely_confirms():
+    rng = np.random.default_rng(13)
+    reg = registry(radar())
+    scene = Scene(LAT0, LON0, [])
+    dets = sorted(radar_plots(scene, reg["r1"], 0, 1800, rng, clutter=20), key=lambda d: d.time)
+    tr, rows = run(reg, dets, chunk=512)
+    assert len(dets) > 3000
+    assert tr.stats.tracks_confirmed <= 1
+    assert len(tr.table) < 100  # tentative tracks die
+
+
+def test_bad_detections_never_crash_the_tracker():
+    reg = registry(radar(), dict(id="v1", type="visual_report", owner="POL"))
+    good = Detection(time=10.0, sensor="r1", kind="polar", range=5000.0, azimuth=10.0)
+    batch = DetectionBatch.from_records([good] * 8, reg.ids)
+    batch.range[1] = np.nan  # polar without range
+    batch.time[2] = np.inf
+    batch.sensor[3] = 99  # index out of the registry
+    batch.kind[4] = 2
+    batch.sensor[4] = 1  # a bearing from an unsited sensor
+    batch.azimuth[5] = np.nan
+    batch.range[6] = -5.0
+    batch.range[7] = 1e-9  # right on the site: degenerate but finite
+    extra = DetectionBatch.from_records(
+        [
+            Detection(time=11.0, sensor="v1", lat=52.0, lon=21.0, sigma_h=1e5),
+            Detection(time=11.0, sensor="r1", kind="polar", range=1.0, azimuth=0.0, elevation=89.9),
+        ],
+        reg.ids,
+    )
+    tr = Tracker(reg)
+    tr.step(batch, 100.0)
+    tr.step(extra, 200.0)
+    out = tr.flush()
+    assert sum(tr.stats.rejected.values()) == 6
+    assert tr.stats.rejected["missing or non-finite fields for its kind"] == 3
+    assert np.all(np.isfinite(out.lat)) and np.all(np.isfinite(tr.table.x[tr.table.active()]))
+    # Detections in another sensor order than the registry are remapped by name.
+    other = DetectionBatch.from_records([good], ("zz", "r1"))
+    tr.step(other, 300.0)
+    tr.step(
+        DetectionBatch.from_records([Detection(time=5.0, sensor="zz", lat=1, lon=1)], ("zz",)),
+        400.0,
+    )
+    assert tr.stats.rejected["sensor not in the registry"] == 2
+
+
+def test_memory_per_track_is_under_2_kb():
+    tr = Tracker(registry(radar()))
+    assert tr.table.nbytes_per_track() < 2048
