@@ -211,6 +211,8 @@ def test_spoofed_adsb_position_is_flagged():
     assert all(r.identity == "neutral" for r in before if r.status == "confirmed")
     assert after[-1].identity == "suspect"
     assert tr.stats.spoof_flags == 1
+    assert "spoof_suspect" in after[-1].flags
+    assert not any(r.flags for r in before)
     # The track stays with the radar-seen aircraft, not the spoofed position.
     labels = label_rows(scene, after, max_dist=1500.0)
     assert labels.count("c") >= len(after) - 2

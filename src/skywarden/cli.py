@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__
@@ -89,7 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("detections", type=Path, help="detections.jsonl (or .jsonl.gz)")
     p.add_argument("-o", "--out", type=Path, required=True, help="tracks.jsonl to write")
     p.add_argument("--sensors", type=Path, required=True, help="sensor registry (TOML)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--config", type=Path, metavar="TRACKER.toml",
+                   help="tracker settings: a TOML file with a [tracker] table of "
+                   "TrackerConfig fields (gates, process noise, M-of-N, lag...)")
+    p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     _add_strict(p)
 
     p = sub.add_parser(
@@ -104,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tracks", type=Path, help="tracks.jsonl")
     p.add_argument("--c", type=float, default=1000.0, help="GOSPA cut-off distance, m (default 1000)")
     p.add_argument("--p", type=float, default=2.0, help="GOSPA order (default 2)")
+    p.add_argument("--alpha", type=float, default=2.0,
+                   help="GOSPA alpha in (0, 2] (default 2: split into localisation, missed, false)")
+    p.add_argument("--max-age", type=float, default=15.0,
+                   help="a track update older than this (s) at a truth step is not used (default 15)")
+    p.add_argument("--step", type=int, default=1,
+                   help="score every k-th truth step only (default 1: every step)")
+    p.add_argument("--dark", action="store_true", help="dark background for --plot")
     p.add_argument("--all-tracks", action="store_true",
                    help="score tentative tracks too (default: confirmed and coasting only)")
     p.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
@@ -163,11 +174,44 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_line() -> Callable[[int, float], None]:
+    """A one-line progress report on stderr: detections read, scenario time, rate."""
+    began = time.perf_counter()
+    first: list[float] = []
+
+    def show(count: int, newest: float) -> None:
+        if not first:
+            first.append(newest)
+        wall = max(time.perf_counter() - began, 1e-9)
+        print(f"\r  {count:,} detections, {newest - first[0]:,.0f} s of data, "
+              f"{count / wall:,.0f} detections/s", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
 def cmd_track(args: argparse.Namespace) -> int:
+    import tomllib
+
+    from .errors import ConfigError
+    from .ingest.jsonl import stderr_report
+    from .track.config import TrackerConfig
     from .track.run import track_file
 
+    config = None
+    if args.config:
+        try:
+            doc = tomllib.loads(args.config.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{args.config}: not valid TOML: {exc}") from exc
+        try:
+            config = TrackerConfig.from_dict(doc.get("tracker", {}))
+        except ConfigError as exc:
+            raise ConfigError(f"{args.config}: [tracker]: {exc}") from exc
+    show = None if args.no_progress or not sys.stderr.isatty() else _progress_line()
     summary = track_file(args.detections, args.sensors, args.out, strict=args.strict,
-                         progress=not args.no_progress and sys.stderr.isatty())
+                         progress=show, config=config, report=stderr_report)
+    if show is not None:
+        print(file=sys.stderr)
     print(summary)
     return 0
 
@@ -175,13 +219,15 @@ def cmd_track(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from .score import score_files
 
-    report = score_files(args.truth, args.tracks, c=args.c, p=args.p,
+    report = score_files(args.truth, args.tracks, c=args.c, p=args.p, alpha=args.alpha,
+                         max_age=args.max_age, step=args.step,
                          confirmed_only=not args.all_tracks, strict=args.strict)
     print(report.to_json() if args.json else report.table())
     if args.plot:
         from .plot import plot
 
-        plot(args.truth, args.tracks, args.plot)
+        plot(args.truth, args.tracks, args.plot, confirmed_only=not args.all_tracks,
+             dark=args.dark)
         print(f"plot: {args.plot}")
     return 0
 

@@ -116,8 +116,10 @@ class TrackUpdate(msgspec.Struct, frozen=True, omit_defaults=True):
     identity: Identity = "pending"
     ids: list[str] = msgspec.field(default_factory=list)
     sensors: list[str] = msgspec.field(default_factory=list)
-    # Extension: confidence of ``class`` (0-1).
+    # Extensions: confidence of ``class`` (0-1); flags raised by checks, such as
+    # "spoof_suspect" (a cooperative position far from where radar holds the track).
     class_confidence: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] | None = None
+    flags: list[str] = msgspec.field(default_factory=list)
 
 
 class Truth(msgspec.Struct, frozen=True, omit_defaults=True):

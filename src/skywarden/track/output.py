@@ -83,6 +83,7 @@ class TrackBatch:
                     ids=self.ids[i],
                     sensors=self.sensors[i],
                     class_confidence=round(float(self.cls_conf[i]), 3),
+                    flags=["spoof_suspect"] if self.spoof[i] else [],
                 )
             )
         return out
