@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["bench_sim"]
+BENCHMARKS = ["bench_sim", "bench_track"]
 
 
 def machine() -> str:
