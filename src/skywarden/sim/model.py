@@ -9,12 +9,8 @@ metres, metres per second, degrees, square metres for radar cross-sections.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..sensors import SensorRegistry
-
-if TYPE_CHECKING:
-    from .scale import ScaleParams
 
 # (lat, lon, alt or None): a waypoint, degrees and metres MSL.
 Point = tuple[float, float, float | None]
@@ -149,3 +145,25 @@ class Scenario:
     traffic: tuple[Traffic, ...] = ()
     scale: ScaleParams | None = None
     source: str = "<scenario>"
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleParams:
+    """Parameters of the generated `scale` scenario ([scale] in scale.toml)."""
+    targets: int
+    sensors: int
+    adsb_receivers: int
+    area: tuple[float, float, float, float]  # south, west, north, east (deg)
+    owner: str
+    class_mix: dict[str, float]
+    coop_fraction: dict[str, float]
+    hostile_fraction: float
+    loiter_fraction: float
+    legs: tuple[int, int]
+    leg_length: tuple[float, float]  # m
+    speed: dict[str, tuple[float, float]]  # m/s per class
+    alt: dict[str, tuple[float, float]]  # m MSL per class
+    start: tuple[float, float]
+    radar: dict[str, float]
+    radar_coverage: float
+    adsb: dict[str, float]

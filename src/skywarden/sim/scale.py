@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .. import geo
 from ..records import TARGET_CLASSES
-from .model import ClassParams, Loiter, TargetSpec
+from .model import ClassParams, Loiter, ScaleParams, TargetSpec
 from .schema import Table
 
 PARAM_KEYS = (
@@ -63,27 +62,6 @@ RADAR_KEYS = (
 ADSB_KEYS = ("alt", "max_range", "sigma_h", "sigma_v", "pd")
 # Probability that a waypoint changes the cruise altitude.
 ALT_CHANGE = 0.3
-
-
-@dataclass(frozen=True, slots=True)
-class ScaleParams:
-    targets: int
-    sensors: int
-    adsb_receivers: int
-    area: tuple[float, float, float, float]  # south, west, north, east (deg)
-    owner: str
-    class_mix: dict[str, float]
-    coop_fraction: dict[str, float]
-    hostile_fraction: float
-    loiter_fraction: float
-    legs: tuple[int, int]
-    leg_length: tuple[float, float]  # m
-    speed: dict[str, tuple[float, float]]  # m/s per class
-    alt: dict[str, tuple[float, float]]  # m MSL per class
-    start: tuple[float, float]
-    radar: dict[str, float]
-    radar_coverage: float
-    adsb: dict[str, float]
 
 
 def _class_table(t: Table, key: str, default: Any, lo: float, hi: float, pair: bool) -> Any:
