@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from skywarden.geo import geodetic_to_ecef
 from skywarden.track.associate import BRUTE_FORCE_PAIRS, MARGIN, assign, candidate_pairs, project
@@ -71,3 +72,29 @@ def test_gnn_independent_clusters_and_lone_pairs():
     chosen = assign(key, det, cost, np.full(5, 16.0))
     # Lone pairs taken; in the contested cluster {2, 3} x {2, 3}: 2->2 (4) + 3->3 (0.5).
     assert chosen.tolist() == [True, True, True, False, True]
+
+
+def test_gnn_matches_a_full_assignment_on_random_graphs():
+    # Stars are solved in closed form and the rest by linear_sum_assignment per cluster;
+    # the total must equal one assignment over the whole problem.
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        nk, nd = rng.integers(1, 7), rng.integers(1, 7)
+        mask = rng.random((nk, nd)) < 0.35
+        if not mask.any():
+            continue
+        key, det = np.nonzero(mask)
+        cost = rng.uniform(0, 20, key.size)
+        miss_k = rng.uniform(5, 16, nk)
+        chosen = assign(key, det, cost, miss_k[key])
+        assert np.bincount(key[chosen], minlength=nk).max() <= 1
+        assert np.bincount(det[chosen], minlength=nd).max() <= 1
+        total = cost[chosen].sum() + miss_k[np.setdiff1d(np.arange(nk), key[chosen])].sum()
+        big = 1e9
+        mat = np.full((nk, nd + nk), big)
+        mat[key, det] = cost
+        mat[np.arange(nk), nd + np.arange(nk)] = miss_k
+        r, c = linear_sum_assignment(mat)
+        assert total == pytest.approx(mat[r, c].sum())

@@ -163,3 +163,25 @@ def test_inv3_inverts():
     inv, det = kf.inv3(S)
     np.testing.assert_allclose(inv @ S, np.tile(np.eye(3), (50, 1, 1)), atol=1e-9)
     np.testing.assert_allclose(det, np.linalg.det(S), rtol=1e-9)
+
+
+def test_turn_prediction_blocks_match_the_full_transition():
+    # The block-wise F P F^T of predict_turn against the plain 6x6 product, forward and
+    # backward in time, turning and straight.
+    from skywarden.track.motion import local_up, predict_turn, transition, turn_blocks
+
+    rng = np.random.default_rng(3)
+    n = 50
+    x = np.zeros((n, 6))
+    x[:, :3] = geodetic_to_ecef(rng.uniform(45, 60, n), rng.uniform(10, 30, n), 3000.0)
+    x[:, 3:] = rng.normal(0, 150, (n, 3))
+    L = rng.normal(size=(n, 6, 6))
+    P = L @ np.swapaxes(L, 1, 2) + 6 * np.eye(6)
+    dt = rng.uniform(-5, 12, n)
+    omega = np.where(rng.random(n) < 0.2, 0.0, rng.uniform(-0.2, 0.2, n))
+    qa = rng.uniform(1, 50, n)[:, None, None] * np.eye(3)
+    xn, Pn = predict_turn(x, P, dt, qa, omega)
+    F = transition(dt, *turn_blocks(local_up(x[:, :3]), omega, dt))
+    _, Q = predict_ncv(np.zeros_like(x), np.zeros_like(P), dt, qa)
+    np.testing.assert_allclose(xn, np.einsum("nij,nj->ni", F, x), rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(Pn, F @ P @ np.swapaxes(F, 1, 2) + Q, rtol=1e-10, atol=1e-8)

@@ -112,10 +112,20 @@ def assign(key: np.ndarray, det: np.ndarray, cost: np.ndarray, miss: np.ndarray)
     graph = coo_matrix((np.ones(n), (k, nk + d)), shape=(nk + nd, nk + nd))
     _, label = connected_components(graph, directed=False)
     comp = label[k]
-    pairs_per_comp = np.bincount(comp, minlength=label.max() + 1)
-    lone = pairs_per_comp[comp] == 1
-    chosen[lone] = True
-    contested = np.flatnonzero(~lone)
+    n_comp = int(label.max()) + 1
+    # Stars (one key or one detection in the cluster; most clusters) are solved in closed
+    # form: the assignment picks the pair with the least cost - miss, if that is negative.
+    keys_per_comp = np.bincount(label[:nk], minlength=n_comp)
+    dets_per_comp = np.bincount(label[nk:], minlength=n_comp)
+    star = (keys_per_comp[comp] == 1) | (dets_per_comp[comp] == 1)
+    gain = cost - miss
+    if star.any():
+        ps = np.flatnonzero(star)
+        ps = ps[np.lexsort((gain[ps], comp[ps]))]
+        first = np.r_[True, comp[ps][1:] != comp[ps][:-1]]
+        best = ps[first]
+        chosen[best[gain[best] < 0.0]] = True
+    contested = np.flatnonzero(~star)
     if contested.size == 0:
         return chosen
     order = contested[np.argsort(comp[contested], kind="stable")]
@@ -131,7 +141,7 @@ def assign(key: np.ndarray, det: np.ndarray, cost: np.ndarray, miss: np.ndarray)
         mat[np.arange(nr), nc + np.arange(nr)] = miss_of_row
         r_idx, c_idx = linear_sum_assignment(mat)
         hit = c_idx < nc
-        lookup = {(int(a), int(b)): int(p) for a, b, p in zip(rows, cols, group, strict=True)}
-        for a, b in zip(r_idx[hit], c_idx[hit], strict=True):
-            chosen[lookup[(int(a), int(b))]] = True
+        pair_of = np.full((nr, nc), -1, dtype=np.int64)
+        pair_of[rows, cols] = group
+        chosen[pair_of[r_idx[hit], c_idx[hit]]] = True
     return chosen

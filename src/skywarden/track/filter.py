@@ -95,6 +95,9 @@ def predict(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predict stacked states by dt: nearly-constant velocity, or with each track's turn
     rate omega (rad/s) where given (motion.py)."""
+    if not np.any(dt):
+        # Same-time updates (a velocity report right after its position): nothing moves.
+        return x.copy(), P.copy()
     qa = acceleration_density(x[:, :3], q_h, q_v, scale)
     if omega is None or not np.any(omega):
         return predict_ncv(x, P, dt, qa)

@@ -441,18 +441,12 @@ def merge_broadcasts(m: Measurements) -> tuple[Measurements, int]:
     rows = np.flatnonzero((m.ids != "") & (m.kind == POSITION))
     if rows.size < 2:
         return m, 0
-    keys = [
-        (i, t)
-        for i, t in zip(
-            m.ids[rows].tolist(),
-            np.round(m.time[rows] * 1000.0).astype(np.int64).tolist(),
-            strict=True,
-        )
-    ]
-    first: dict[tuple[str, int], int] = {}
-    group = np.empty(rows.size, dtype=np.int64)
-    for k, key in enumerate(keys):
-        group[k] = first.setdefault(key, k)
+    # Group rows by (id, time to the millisecond); each group's first row leads it.
+    _, id_code = np.unique(m.ids[rows], return_inverse=True)
+    ms = np.round(m.time[rows] * 1000.0).astype(np.int64)
+    key = id_code.astype(np.int64) * (ms.max() - ms.min() + 1) + (ms - ms.min())
+    _, first_of, inverse = np.unique(key, return_index=True, return_inverse=True)
+    group = first_of[inverse]
     dup = group != np.arange(rows.size)
     if not dup.any():
         return m, 0

@@ -29,10 +29,17 @@ STATUS_OUT = (*STATUS_NAMES[:4], "deleted")
 
 @dataclass(slots=True)
 class TrackBatch:
-    """Track rows as columns (one row per track per update)."""
+    """Track rows as columns (one row per track per update).
+
+    Track ids, cooperative ids and contributing sensors stay compact until asked for:
+    ``serial`` numbers the track (its id is ``prefix + serial``), ``ids`` holds one tuple
+    per row, and the sensors of row i are ``sensor_names[sensor_flat[sensor_ptr[i]:
+    sensor_ptr[i + 1]]]`` (CSR form), so a step with thousands of rows builds no strings
+    until a writer needs them.
+    """
 
     time: np.ndarray
-    track: list[str]
+    serial: np.ndarray  # (n,) int64
     lat: np.ndarray
     lon: np.ndarray
     alt: np.ndarray  # NaN: unknown
@@ -43,50 +50,76 @@ class TrackBatch:
     cls: np.ndarray
     cls_conf: np.ndarray
     identity: np.ndarray
-    ids: list[list[str]]
-    sensors: list[list[str]]
+    ids: np.ndarray  # (n,) object: tuple of cooperative ids
+    sensor_ptr: np.ndarray  # (n + 1,) int64
+    sensor_flat: np.ndarray  # int32 indices into sensor_names
     spoof: np.ndarray
+    prefix: str = "T"
+    sensor_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return int(self.time.shape[0])
 
+    @property
+    def track(self) -> list[str]:
+        """Track ids of the rows."""
+        p = self.prefix
+        return [f"{p}{s}" for s in self.serial.tolist()]
+
+    @property
+    def sensors(self) -> list[list[str]]:
+        """Names of the sensors that updated each row in its window."""
+        names = self.sensor_names
+        flat = [names[k] for k in self.sensor_flat.tolist()]
+        ptr = self.sensor_ptr.tolist()
+        return [flat[a:b] for a, b in zip(ptr[:-1], ptr[1:], strict=True)]
+
     def updates(self) -> list[TrackUpdate]:
         """The rows as TrackUpdate records, in row order."""
-        out = []
         alt = self.alt.tolist()
-        for i, (t, tid, la, lo, v, sh) in enumerate(
-            zip(
+        status = [STATUS_OUT[k] for k in self.status.tolist()]
+        cls = [TARGET_CLASSES[k] for k in self.cls.tolist()]
+        identity = [IDENTITIES[k] for k in self.identity.tolist()]
+        conf = np.round(self.cls_conf.astype(np.float64), 3).tolist()
+        spoof = self.spoof.tolist()
+        ids = self.ids.tolist()
+        return [
+            TrackUpdate(
+                time=t,
+                track=tid,
+                lat=la,
+                lon=lo,
+                alt=None if a != a else a,
+                vel_e=v[0],
+                vel_n=v[1],
+                vel_u=v[2],
+                sigma_h=sh,
+                status=st,  # type: ignore[arg-type]
+                cls=c,  # type: ignore[arg-type]
+                identity=ident,  # type: ignore[arg-type]
+                ids=list(i),
+                sensors=sens,
+                class_confidence=cc,
+                flags=["spoof_suspect"] if sp else [],
+            )
+            for t, tid, la, lo, a, v, sh, st, c, ident, i, sens, cc, sp in zip(
                 self.time.tolist(),
                 self.track,
                 self.lat.tolist(),
                 self.lon.tolist(),
+                alt,
                 self.vel.tolist(),
                 self.sigma_h.tolist(),
+                status,
+                cls,
+                identity,
+                ids,
+                self.sensors,
+                conf,
+                spoof,
                 strict=True,
             )
-        ):
-            a = alt[i]
-            out.append(
-                TrackUpdate(
-                    time=t,
-                    track=tid,
-                    lat=la,
-                    lon=lo,
-                    alt=None if a != a else a,
-                    vel_e=v[0],
-                    vel_n=v[1],
-                    vel_u=v[2],
-                    sigma_h=sh,
-                    status=STATUS_OUT[self.status[i]],  # type: ignore[arg-type]
-                    cls=TARGET_CLASSES[self.cls[i]],  # type: ignore[arg-type]
-                    identity=IDENTITIES[self.identity[i]],  # type: ignore[arg-type]
-                    ids=self.ids[i],
-                    sensors=self.sensors[i],
-                    class_confidence=round(float(self.cls_conf[i]), 3),
-                    flags=["spoof_suspect"] if self.spoof[i] else [],
-                )
-            )
-        return out
+        ]
 
 
 @dataclass
@@ -108,17 +141,19 @@ class TrackerStats:
         return self.associated + self.initiated
 
 
+_COLS = ("time", "x", "P", "status", "cls", "cls_conf", "identity", "spoof", "serial", "ids")
+
+
 class Emitter:
     """Rows gathered over one step; see the module docstring."""
 
-    def __init__(self, alt_max_sigma: float) -> None:
+    def __init__(self, alt_max_sigma: float, prefix: str = "T", names: tuple[str, ...] = ()):
         self.alt_max_sigma = alt_max_sigma
-        self._cols: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("time", "x", "P", "status", "cls", "cls_conf", "identity", "spoof")
-        }
-        self._track: list[str] = []
-        self._ids: list[list[str]] = []
-        self._sensors: list[list[str]] = []
+        self.prefix = prefix
+        self.names = names
+        self._cols: dict[str, list[np.ndarray]] = {k: [] for k in _COLS}
+        self._counts: list[np.ndarray] = []
+        self._flat: list[np.ndarray] = []
 
     def add(
         self,
@@ -130,47 +165,32 @@ class Emitter:
         cls_conf: np.ndarray,
         identity: np.ndarray,
         spoof: np.ndarray,
-        track: list[str],
-        ids: list[list[str]],
-        sensors: list[list[str]],
+        serial: np.ndarray,
+        ids: np.ndarray,
+        sensors: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
-        if not time.shape[0]:
+        """Queue rows; ``sensors`` is (count per row, flat sensor indices) or None."""
+        n = time.shape[0]
+        if not n:
             return
-        for k, v in (
-            ("time", time),
-            ("x", x),
-            ("P", P),
-            ("status", status),
-            ("cls", cls),
-            ("cls_conf", cls_conf),
-            ("identity", identity),
-            ("spoof", spoof),
+        for k, v in zip(
+            _COLS, (time, x, P, status, cls, cls_conf, identity, spoof, serial, ids), strict=True
         ):
             self._cols[k].append(np.asarray(v))
-        self._track.extend(track)
-        self._ids.extend(ids)
-        self._sensors.extend(sensors)
+        if sensors is None:
+            sensors = (np.zeros(n, np.int64), np.zeros(0, np.int32))
+        self._counts.append(sensors[0])
+        self._flat.append(sensors[1])
 
     def finish(self) -> TrackBatch:
-        if not self._track:
+        if not self._cols["time"]:
             z = np.zeros(0)
+            i8 = np.zeros(0, np.int8)
             return TrackBatch(
-                z,
-                [],
-                z,
-                z,
-                z,
-                np.zeros((0, 3)),
-                z,
-                z,
-                np.zeros(0, np.int8),
-                np.zeros(0, np.int8),
-                z,
-                np.zeros(0, np.int8),
-                [],
-                [],
-                np.zeros(0, bool),
-            )
+                z, np.zeros(0, np.int64), z, z, z, np.zeros((0, 3)), z, z, i8, i8, z, i8,
+                np.zeros(0, object), np.zeros(1, np.int64), np.zeros(0, np.int32),
+                np.zeros(0, bool), self.prefix, self.names,
+            )  # fmt: skip
         c = {k: np.concatenate(v) for k, v in self._cols.items()}
         x, P = c["x"], c["P"]
         lat, lon, alt = ecef_to_geodetic(x[:, :3])
@@ -187,7 +207,7 @@ class Emitter:
         sigma_h = np.where(np.isfinite(sigma_h), sigma_h, 1.0e9)
         batch = TrackBatch(
             time=c["time"],
-            track=self._track,
+            serial=c["serial"].astype(np.int64),
             lat=lat,
             lon=lon,
             alt=alt,
@@ -198,16 +218,20 @@ class Emitter:
             cls=c["cls"],
             cls_conf=c["cls_conf"],
             identity=c["identity"],
-            ids=self._ids,
-            sensors=self._sensors,
+            ids=c["ids"],
+            sensor_ptr=np.r_[0, np.cumsum(np.concatenate(self._counts))].astype(np.int64),
+            sensor_flat=np.concatenate(self._flat).astype(np.int32),
             spoof=c["spoof"],
+            prefix=self.prefix,
+            sensor_names=self.names,
         )
-        self.__init__(self.alt_max_sigma)  # type: ignore[misc]
+        self._cols = {k: [] for k in _COLS}
+        self._counts, self._flat = [], []
         return batch
 
 
 def concat(batches: list[TrackBatch]) -> TrackBatch:
-    """One batch from several (in order)."""
+    """One batch from several (in order; they share prefix and sensor names)."""
     batches = [b for b in batches if len(b)]
     if not batches:
         return Emitter(0.0).finish()
@@ -216,38 +240,33 @@ def concat(batches: list[TrackBatch]) -> TrackBatch:
     arr = {
         k: np.concatenate([getattr(b, k) for b in batches])
         for k in (
-            "time",
-            "lat",
-            "lon",
-            "alt",
-            "vel",
-            "sigma_h",
-            "sigma_v",
-            "status",
-            "cls",
-            "cls_conf",
-            "identity",
-            "spoof",
+            "time", "serial", "lat", "lon", "alt", "vel", "sigma_h", "sigma_v", "status",
+            "cls", "cls_conf", "identity", "ids", "sensor_flat", "spoof",
         )
-    }
+    }  # fmt: skip
+    counts = np.concatenate([np.diff(b.sensor_ptr) for b in batches])
     return TrackBatch(
-        track=[t for b in batches for t in b.track],
-        ids=[i for b in batches for i in b.ids],
-        sensors=[s for b in batches for s in b.sensors],
+        sensor_ptr=np.r_[0, np.cumsum(counts)].astype(np.int64),
+        prefix=batches[0].prefix,
+        sensor_names=batches[0].sensor_names,
         **arr,
     )
 
 
-def sensor_lists(
-    contrib: list[tuple[np.ndarray, np.ndarray]], slots: np.ndarray, names: tuple[str, ...]
-) -> list[list[str]]:
-    """Per slot, the sensors (by name) of the (slot, sensor index) chunks in ``contrib``."""
+def sensor_csr(
+    contrib: list[tuple[np.ndarray, np.ndarray]], slots: np.ndarray, capacity: int, n_sensors: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per slot of ``slots``, the distinct sensors of the (slot, sensor) chunks in
+    ``contrib``, as (count per slot, flat sensor indices in slot order)."""
     if not slots.size or not contrib:
-        return [[] for _ in range(slots.size)]
-    s = np.concatenate([c[0] for c in contrib])
-    k = np.concatenate([c[1] for c in contrib])
-    pairs = np.unique(np.stack([s, k], axis=1), axis=0)
-    found: dict[int, list[str]] = {}
-    for a, b in pairs.tolist():
-        found.setdefault(a, []).append(names[b])
-    return [found.get(a, []) for a in slots.tolist()]
+        return np.zeros(slots.size, np.int64), np.zeros(0, np.int32)
+    s = np.concatenate([c[0] for c in contrib]).astype(np.int64)
+    k = np.concatenate([c[1] for c in contrib]).astype(np.int64)
+    # Rank of each slot in ``slots`` (-1 when not reported), then unique (rank, sensor).
+    rank = np.full(capacity, -1, np.int64)
+    rank[slots] = np.arange(slots.size)
+    r = rank[s]
+    keep = r >= 0
+    key = np.unique(r[keep] * n_sensors + k[keep])
+    counts = np.bincount(key // n_sensors, minlength=slots.size)
+    return counts.astype(np.int64), (key % n_sensors).astype(np.int32)

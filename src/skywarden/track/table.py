@@ -72,6 +72,9 @@ class TrackTable:
             setattr(self, name, np.zeros(capacity, dtype=dtype))
         self.ids: dict[int, list[str]] = {}
         self.id_map: dict[str, int] = {}
+        # The ids of each slot as a tuple, for output by fancy indexing (no per-row loop).
+        self.id_tuple = np.empty(capacity, dtype=object)
+        self.id_tuple[:] = [()] * capacity
         self.next_serial = 1
         self._free: list[int] = list(range(capacity - 1, -1, -1))
 
@@ -117,6 +120,10 @@ class TrackTable:
             grown = np.zeros((new, *col.shape[1:]), dtype=col.dtype)
             grown[:old] = col
             setattr(self, name, grown)
+        grown_ids = np.empty(new, dtype=object)
+        grown_ids[:] = [()] * new
+        grown_ids[:old] = self.id_tuple
+        self.id_tuple = grown_ids
         self._free = list(range(new - 1, old - 1, -1)) + self._free
 
     def allocate(self, n: int) -> np.ndarray:
@@ -155,6 +162,7 @@ class TrackTable:
             for ident in self.ids.pop(s, ()):
                 if self.id_map.get(ident) == s:
                     del self.id_map[ident]
+            self.id_tuple[s] = ()
             self.status[s] = FREE
             self._free.append(s)
 
@@ -167,8 +175,10 @@ class TrackTable:
             held = self.ids.get(prev, [])
             if ident in held:
                 held.remove(ident)
+                self.id_tuple[prev] = tuple(held)
         self.id_map[ident] = slot
         self.ids.setdefault(slot, []).append(ident)
+        self.id_tuple[slot] = tuple(self.ids[slot])
         self.coop[slot] |= coop_bit(ident)
 
     def track_id(self, slot: int, prefix: str) -> str:

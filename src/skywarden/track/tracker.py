@@ -51,7 +51,7 @@ from .measure import (
     velocity_innovation,
 )
 from .motion import estimate_turn_rate
-from .output import DELETED, Emitter, TrackBatch, TrackerStats, sensor_lists
+from .output import DELETED, Emitter, TrackBatch, TrackerStats, sensor_csr
 from .table import COASTING, CONFIRMED, FREE, TENTATIVE, TrackTable, coop_bit
 from .window import ReorderBuffer, Window
 
@@ -72,7 +72,7 @@ class Tracker:
         self._k = float(np.sqrt(kf.chi2_gate(self.config.gate_probability, 3)))
         self._processed = -np.inf  # time up to which detections have been processed
         self._last_merge = -np.inf
-        self._emit = Emitter(self.config.alt_max_sigma)
+        self._emit = Emitter(self.config.alt_max_sigma, self.config.id_prefix, self.sensors.ids)
         self._used_keys = np.zeros(0, dtype=np.int64)  # (track, sensor) keys of this window
         self._hints: list[tuple[np.ndarray, np.ndarray]] = []
         self._contrib: list[tuple[np.ndarray, np.ndarray]] = []
@@ -436,7 +436,9 @@ class Tracker:
         )
         coasting = np.setdiff1d(np.union1d(coasting, ex.coasting), np.concatenate([upd, ab]))
         dead = np.union1d(ex.deleted, np.array(gone, dtype=np.int64))
-        self._emit_rows(upd, None, sensor_lists(self._contrib, upd, self.sensors.ids))
+        self._emit_rows(
+            upd, None, sensor_csr(self._contrib, upd, tab.capacity, len(self.sensors.ids))
+        )
         self._emit_rows(coasting, t_end, None)
         self._emit_rows(dead, t_end, None, status=DELETED)
         tab.release(np.concatenate([ab, ex.dropped, ex.deleted]))
@@ -458,7 +460,7 @@ class Tracker:
         self,
         slots: np.ndarray,
         at: float | None,
-        sensors: list[list[str]] | None,
+        sensors: tuple[np.ndarray, np.ndarray] | None,
         status: int | None = None,
     ) -> None:
         """Queue output rows for ``slots``: at their state time, or predicted to ``at``."""
@@ -488,7 +490,7 @@ class Tracker:
             tab.cls_conf[slots],
             tab.identity[slots],
             tab.spoof[slots],
-            [tab.track_id(s, cfg.id_prefix) for s in slots.tolist()],
-            [list(tab.ids.get(s, ())) for s in slots.tolist()],
-            sensors if sensors is not None else [[] for _ in range(slots.size)],
+            tab.serial[slots],
+            tab.id_tuple[slots],
+            sensors,
         )
