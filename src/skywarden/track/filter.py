@@ -27,6 +27,7 @@ innovation covariances are inverted in closed form.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -104,6 +105,51 @@ def predict(
     return predict_turn(x, P, dt, qa, omega)
 
 
+@dataclass(slots=True)
+class Innovation:
+    """Pairs predicted to their detections' times and innovated: what the gate computes
+    and the update reuses (each pair's track must not have changed in between)."""
+
+    xm: np.ndarray  # (N, 6) predicted states
+    Pm: np.ndarray  # (N, 6, 6)
+    r: np.ndarray  # (N, 3) residuals
+    H: np.ndarray  # (N, 3, 6)
+    S: np.ndarray  # (N, 3, 3)
+    Sinv: np.ndarray
+    det: np.ndarray  # (N,) |S|
+    d2: np.ndarray  # (N,) r^T S^-1 r
+
+    def take(self, idx: np.ndarray) -> Innovation:
+        return Innovation(*(getattr(self, f)[idx] for f in self.__slots__))
+
+    @staticmethod
+    def concat(parts: list[Innovation]) -> Innovation:
+        if len(parts) == 1:
+            return parts[0]
+        return Innovation(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in Innovation.__slots__)
+        )
+
+
+def innovate(
+    x: np.ndarray,
+    P: np.ndarray,
+    dt: np.ndarray,
+    q_h: float,
+    q_v: float,
+    scale: np.ndarray,
+    residual: Residual,
+    omega: np.ndarray | None = None,
+) -> Innovation:
+    """Predict each pair's track by its own dt and form its innovation."""
+    xm, Pm = predict(x, P, dt, q_h, q_v, scale, omega)
+    r, H, var = residual(xm)
+    S = innovation_covariance(Pm, H, var)
+    Sinv, det = inv3(S)
+    d2 = np.einsum("ni,nij,nj->n", r, Sinv, r)
+    return Innovation(xm, Pm, r, H, S, Sinv, det, d2)
+
+
 def mahalanobis(
     x: np.ndarray,
     P: np.ndarray,
@@ -115,12 +161,8 @@ def mahalanobis(
     omega: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gate distances d^2 and log |S| of pairs, each track predicted by its own dt."""
-    xm, Pm = predict(x, P, dt, q_h, q_v, scale, omega)
-    r, H, var = residual(xm)
-    S = innovation_covariance(Pm, H, var)
-    Sinv, det = inv3(S)
-    d2 = np.einsum("ni,nij,nj->n", r, Sinv, r)
-    return d2, np.log(np.maximum(det, 1e-300))
+    inn = innovate(x, P, dt, q_h, q_v, scale, residual, omega)
+    return inn.d2, np.log(np.maximum(inn.det, 1e-300))
 
 
 def update(
@@ -133,17 +175,17 @@ def update(
     scale: np.ndarray,
     residual: Residual,
     omega: np.ndarray | None = None,
+    pre: Innovation | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One EKF update per pair (each row a distinct track); returns x+, P+, t+, NIS, ln|S|.
 
     ``residual(x_at_tm) -> (r, H, var)`` gives the innovation at the measurement time.
+    ``pre``: the pairs' innovations already computed by the gate from these same x, P.
     Forward pairs end at time tm; out-of-sequence pairs (tm < t) keep time t.
     """
     dt = tm - t
-    xm, Pm = predict(x, P, dt, q_h, q_v, scale, omega)
-    r, H, var = residual(xm)
-    S = innovation_covariance(Pm, H, var)
-    Sinv, det = inv3(S)
+    inn = pre if pre is not None else innovate(x, P, dt, q_h, q_v, scale, residual, omega)
+    xm, Pm, r, H, S, Sinv = inn.xm, inn.Pm, inn.r, inn.H, inn.S, inn.Sinv
     fwd = dt >= 0.0
     Ht = np.swapaxes(H, 1, 2)
     C = Pm @ Ht
@@ -160,8 +202,7 @@ def update(
     xn = x0 + np.einsum("nij,nj->ni", K, r)
     Pn = P0 - K @ S @ np.swapaxes(K, 1, 2)
     Pn = 0.5 * (Pn + np.swapaxes(Pn, 1, 2))
-    nis = np.einsum("ni,nij,nj->n", r, Sinv, r)
-    return xn, Pn, np.where(fwd, tm, t), nis, np.log(np.maximum(det, 1e-300))
+    return xn, Pn, np.where(fwd, tm, t), inn.d2, np.log(np.maximum(inn.det, 1e-300))
 
 
 def adapt_process_noise(

@@ -158,18 +158,19 @@ class Tracker:
         """Gate, associate and update ``rows`` against ``slots`` (None: all tracks); mark
         the rows used in ``claimed``; return the updated slots."""
         tab = self.table
-        pair_s, pair_j = self._forced_pairs(m, rows, claimed)
+        pair_s, pair_j, inn = self._forced_pairs(m, rows, claimed)
         rest = rows[~claimed[rows]]
         cand = tab.active() if slots is None else slots
         if rest.size and cand.size:
-            s, j = self._gated_pairs(m, rest, cand, pair_s, pair_j)
+            s, j, gated = self._gated_pairs(m, rest, cand, pair_s, pair_j)
             pair_s, pair_j = np.concatenate([pair_s, s]), np.concatenate([pair_j, j])
-        if not pair_s.size:
+            inn = gated if inn is None else kf.Innovation.concat([inn, gated])
+        if not pair_s.size or inn is None:
             return pair_s
         claimed[pair_j] = True
         n_sensors = len(self.sensors.ids)
         self._used_keys = np.concatenate([self._used_keys, pair_s * n_sensors + m.sensor[pair_j]])
-        self._update_rounds(m, pair_s, pair_j)
+        self._update_rounds(m, pair_s, pair_j, inn)
         # Cooperative ids seen for the first time join the track they were assigned to.
         for s_, j_ in zip(pair_s.tolist(), pair_j.tolist(), strict=True):
             ident = m.ids[j_]
@@ -182,26 +183,24 @@ class Tracker:
 
     def _forced_pairs(
         self, m: Measurements, rows: np.ndarray, claimed: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, kf.Innovation | None]:
         """Pairs of detections whose cooperative id a track already holds (spoof-checked)."""
         s, j = cooperative.held_pairs(self.table, m, rows)
         if not s.size:
-            return s, j
-        d2, _ = self._distance(m, s, j)
-        keep, flagged = cooperative.spoof_check(self.table, m, s, j, d2, self.config)
+            return s, j, None
+        inn = self._innovate(m, s, j)
+        keep, flagged = cooperative.spoof_check(self.table, m, s, j, inn.d2, self.config)
         self.stats.spoof_flags += flagged
         claimed[j] = True
         if (~keep).any():
             self.stats.rejected["cooperative report inconsistent with radar track"] += int(
                 (~keep).sum()
             )
-        return s[keep], j[keep]
+        return s[keep], j[keep], inn.take(np.flatnonzero(keep))
 
-    def _distance(
-        self, m: Measurements, s: np.ndarray, j: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _innovate(self, m: Measurements, s: np.ndarray, j: np.ndarray) -> kf.Innovation:
         tab, cfg = self.table, self.config
-        return kf.mahalanobis(
+        return kf.innovate(
             tab.x[s],
             tab.P[s],
             m.time[j] - tab.t[s],
@@ -219,8 +218,9 @@ class Tracker:
         cand: np.ndarray,
         forced_s: np.ndarray,
         forced_j: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Spatial pre-gate, chi-square gate and GNN of ``rows`` against tracks ``cand``."""
+    ) -> tuple[np.ndarray, np.ndarray, kf.Innovation]:
+        """Spatial pre-gate, chi-square gate and GNN of ``rows`` against tracks ``cand``;
+        the chosen pairs and their innovations."""
         tab, cfg, k = self.table, self.config, self._k
         t_lo, t_hi = float(m.time[rows].min()), float(m.time[rows].max())
         t_mid = 0.5 * (t_lo + t_hi)
@@ -243,7 +243,7 @@ class Tracker:
         ci, cj = candidate_pairs(project(pts), t_reach, project(m.point[rows]), d_reach)
         s, j = cand[ci], rows[cj]
         if not s.size:
-            return s, j
+            return s, j, self._innovate(m, s, j)
         # A detection with an id no track holds cannot join a track holding another id of
         # that kind (two transponders are two aircraft).
         bits = np.array([coop_bit(i) if i else 0 for i in m.ids[j]], dtype=np.uint8)
@@ -255,21 +255,24 @@ class Tracker:
         if used.size:
             ok &= ~np.isin(key, used)
         s, j, key = s[ok], j[ok], key[ok]
+        inn = self._innovate(m, s, j)
         if not s.size:
-            return s, j
-        d2, _ = self._distance(m, s, j)
-        gated = d2 <= kf.chi2_gate(cfg.gate_probability, m.dof[j])
-        s, j, key, d2 = s[gated], j[gated], key[gated], d2[gated]
+            return s, j, inn
+        gated = np.flatnonzero(inn.d2 <= kf.chi2_gate(cfg.gate_probability, m.dof[j]))
+        s, j, key, inn = s[gated], j[gated], key[gated], inn.take(gated)
         penalty = np.where(tab.status[s] == TENTATIVE, cfg.tentative_penalty, 0.0)
         miss = kf.chi2_gate(cfg.gate_probability, 3) + penalty
-        chosen = assign(key, j, d2 + penalty, miss)
-        return s[chosen], j[chosen]
+        chosen = np.flatnonzero(assign(key, j, inn.d2 + penalty, miss))
+        return s[chosen], j[chosen], inn.take(chosen)
 
-    def _update_rounds(self, m: Measurements, s: np.ndarray, j: np.ndarray) -> None:
-        """Apply pairs in rounds: each track's detections in time order, one per round."""
+    def _update_rounds(
+        self, m: Measurements, s: np.ndarray, j: np.ndarray, inn: kf.Innovation
+    ) -> None:
+        """Apply pairs in rounds: each track's detections in time order, one per round.
+        Round 0 reuses the gate's innovations (no track has changed since)."""
         tab, cfg = self.table, self.config
         order = np.lexsort((m.time[j], s))
-        s, j = s[order], j[order]
+        s, j, inn = s[order], j[order], inn.take(order)
         first = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
         rank = np.arange(s.size) - np.repeat(first, np.diff(np.r_[first, s.size]))
         for r in range(int(rank.max()) + 1):
@@ -286,6 +289,7 @@ class Tracker:
                 tab.q_scale[rs],
                 lambda xm, rj=rj: (*innovation(m, rj, xm), m.var[rj]),
                 tab.omega[rs],
+                pre=inn.take(np.flatnonzero(sel)) if r == 0 else None,
             )
             has_v = np.isfinite(m.vel[rj, 0])
             if has_v.any():
