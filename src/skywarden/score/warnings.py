@@ -1,0 +1,267 @@
+"""Warning scores: did each nation hear of a threat before it crossed into its territory?
+
+    score_warnings(truth.jsonl, alerts.jsonl, detections=None) -> WarningReport
+
+From the truth (targets marked ``hostile``) and the alert events of a run:
+
+- **entries**: every time a threat's true position passes from outside a nation's land
+  territory into it (shipped borders, :mod:`skywarden.airspace.borders`), at the first
+  truth sample inside. A threat that starts inside a nation has not entered it.
+- **possible lead time** of an entry: entry time minus the threat's first detection
+  (from labelled detections, ``skywarden sim --labels``; without them, the first truth
+  sample marked ``observable``). Entries the sensors could not see coming (possible lead
+  <= 0) are listed but left out of the lead-time floor.
+- **lead time**: entry time minus the first alert event for that nation about that
+  threat, among events after the threat's previous exit from the nation. An alert event
+  is about the truth target nearest to the event's reported position at its time, within
+  ``gate_m``; events with no position (sensor alerts) are not about a threat.
+- **missed**: an entry with positive possible lead and no alert before it.
+- **incursion delay**: seconds from the entry to the first ``incursion`` alert for that
+  nation about that threat.
+- **false alerts**: alerts (distinct alert ids, sensor alerts excluded) whose first event
+  is about no threat, per nation, per hour of the truth's time span.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..airspace.borders import Borders, load_borders
+from ..ingest.jsonl import ReadStats, read_detections, read_jsonl
+from ..records import AlertEvent, Truth
+
+DEFAULT_GATE_M = 5000.0
+
+
+@dataclass
+class Entry:
+    """One actual entry of a threat into a nation, and how it was warned."""
+
+    target: str
+    nation: str
+    time: float
+    possible_lead_s: float | None  # None: never detected before the entry
+    lead_s: float | None  # None: no alert before the entry
+    incursion_delay_s: float | None  # None: no incursion alert after the entry
+
+    @property
+    def seen_before(self) -> bool:
+        return self.possible_lead_s is not None and self.possible_lead_s > 0
+
+    @property
+    def missed(self) -> bool:
+        return self.seen_before and self.lead_s is None
+
+
+@dataclass
+class WarningReport:
+    entries: list[Entry] = field(default_factory=list)
+    false_alerts: dict[str, int] = field(default_factory=dict)  # per nation
+    alerts: int = 0  # distinct alerts about tracks
+    hours: float = 0.0
+    bad_lines: int = 0
+
+    @property
+    def scored(self) -> list[Entry]:
+        """Entries the sensors saw coming (the floor applies to these)."""
+        return [e for e in self.entries if e.seen_before]
+
+    @property
+    def missed(self) -> int:
+        return sum(e.missed for e in self.entries)
+
+    def median_lead(self) -> float | None:
+        leads = [e.lead_s if e.lead_s is not None else 0.0 for e in self.scored]
+        return float(np.median(leads)) if leads else None
+
+    def median_possible(self) -> float | None:
+        poss = [e.possible_lead_s for e in self.scored if e.possible_lead_s is not None]
+        return float(np.median(poss)) if poss else None
+
+    def median_lead_fraction(self) -> float | None:
+        """Median over seen entries of lead / possible lead (a missed entry counts 0)."""
+        f = [
+            min(max(e.lead_s or 0.0, 0.0) / e.possible_lead_s, 1.0)
+            for e in self.scored
+            if e.possible_lead_s
+        ]
+        return float(np.median(f)) if f else None
+
+    def false_alerts_per_nation_hour(self) -> dict[str, float]:
+        h = max(self.hours, 1e-9)
+        return {n: c / h for n, c in sorted(self.false_alerts.items())}
+
+    def to_json(self) -> str:
+        doc = {
+            "entries": [asdict(e) | {"missed": e.missed} for e in self.entries],
+            "entries_total": len(self.entries),
+            "entries_seen_before": len(self.scored),
+            "missed": self.missed,
+            "median_lead_s": self.median_lead(),
+            "median_possible_lead_s": self.median_possible(),
+            "median_lead_fraction": self.median_lead_fraction(),
+            "alerts": self.alerts,
+            "false_alerts": self.false_alerts,
+            "false_alerts_per_nation_hour": self.false_alerts_per_nation_hour(),
+            "hours": self.hours,
+            "bad_lines": self.bad_lines,
+        }
+        return json.dumps(doc, indent=2)
+
+    def table(self) -> str:
+        def fmt(v: float | None, unit: str = " s") -> str:
+            return "-" if v is None else f"{v:,.0f}{unit}"
+
+        t0 = min((e.time for e in self.entries), default=0.0)
+        lines = [
+            "threat entries into a nation (time from the first entry)",
+            f"{'target':<28} {'nation':<6} {'at':>8} {'possible':>9} {'lead':>9} "
+            f"{'incursion':>10}",
+        ]
+        for e in self.entries:
+            lead = "MISSED" if e.missed else fmt(e.lead_s)
+            lines.append(
+                f"{e.target:<28} {e.nation:<6} {fmt(e.time - t0):>8} "
+                f"{fmt(e.possible_lead_s):>9} {lead:>9} {fmt(e.incursion_delay_s):>10}"
+            )
+        frac = self.median_lead_fraction()
+        fa = self.false_alerts_per_nation_hour()
+        lines += [
+            "",
+            f"entries                      {len(self.entries):>8}",
+            f"  seen before the border     {len(self.scored):>8}",
+            f"  warned before entry        {len(self.scored) - self.missed:>8}",
+            f"  missed                     {self.missed:>8}",
+            f"median lead time             {fmt(self.median_lead()):>8}",
+            f"median possible lead time    {fmt(self.median_possible()):>8}",
+            "median lead / possible       "
+            + ("       -" if frac is None else f"{100 * frac:>7.0f}%"),
+            f"alerts about tracks          {self.alerts:>8}",
+            f"false alerts                 {sum(self.false_alerts.values()):>8}",
+            "  worst nation per hour      "
+            + (f"{max(fa.values()):>8.2f} ({max(fa, key=fa.__getitem__)})" if fa else "       0"),
+        ]
+        return "\n".join(lines)
+
+
+def score_warnings(
+    truth_path: str | Path,
+    alerts_path: str | Path,
+    detections_path: str | Path | None = None,
+    *,
+    borders: Borders | None = None,
+    gate_m: float = DEFAULT_GATE_M,
+    strict: bool = False,
+) -> WarningReport:
+    """Score the alerts of ``alerts_path`` against the truth; see the module docstring."""
+    borders = borders or load_borders()
+    stats = ReadStats()
+    alerts = [
+        a for a in read_jsonl(alerts_path, AlertEvent, strict=strict, stats=stats)
+    ]
+    located = [a for a in alerts if a.lat is not None and a.lon is not None]
+    # Alerts by truth step (nearest second), to match each to the nearest truth target.
+    by_second: dict[int, list[int]] = defaultdict(list)
+    for k, a in enumerate(located):
+        by_second[round(a.time)].append(k)
+    best_d = np.full(len(located), np.inf)
+    best_t: list[str | None] = [None] * len(located)
+
+    threat_t: dict[str, list[float]] = defaultdict(list)
+    threat_lat: dict[str, list[float]] = defaultdict(list)
+    threat_lon: dict[str, list[float]] = defaultdict(list)
+    first_observable: dict[str, float] = {}
+    t_min, t_max = math.inf, -math.inf
+    for tr in read_jsonl(truth_path, Truth, strict=strict, stats=stats):
+        t_min, t_max = min(t_min, tr.time), max(t_max, tr.time)
+        near = by_second.get(round(tr.time))
+        if near:
+            for k in near:
+                a = located[k]
+                d = _near_distance(a.lat, a.lon, tr.lat, tr.lon)
+                if d < best_d[k]:
+                    best_d[k], best_t[k] = d, tr.target
+        if tr.hostile:
+            threat_t[tr.target].append(tr.time)
+            threat_lat[tr.target].append(tr.lat)
+            threat_lon[tr.target].append(tr.lon)
+            if tr.observable and tr.target not in first_observable:
+                first_observable[tr.target] = tr.time
+    about = [t if d <= gate_m else None for t, d in zip(best_t, best_d, strict=True)]
+
+    first_seen: dict[str, float] = {}
+    if detections_path is not None:
+        for det in read_detections(detections_path, strict=strict, stats=stats):
+            if det.target is not None and det.target in threat_t:
+                prev = first_seen.get(det.target)
+                first_seen[det.target] = det.time if prev is None else min(prev, det.time)
+    else:
+        first_seen = first_observable
+
+    # Events about each (threat, nation), in time order.
+    events: dict[tuple[str, str], list[AlertEvent]] = defaultdict(list)
+    for a, target in zip(located, about, strict=True):
+        if target is not None and target in threat_t and a.event != "ended":
+            events[(target, a.nation)].append(a)
+    for v in events.values():
+        v.sort(key=lambda a: a.time)
+
+    report = WarningReport(hours=max(t_max - t_min, 0.0) / 3600.0, bad_lines=stats.bad)
+    for target, times in threat_t.items():
+        t = np.asarray(times)
+        order = np.argsort(t, kind="stable")
+        t = t[order]
+        nation = borders.nation_at(
+            np.asarray(threat_lat[target])[order], np.asarray(threat_lon[target])[order]
+        )
+        last_exit: dict[str, float] = {}
+        for i in range(1, t.size):
+            was, now = str(nation[i - 1]), str(nation[i])
+            if was == now:
+                continue
+            if was:
+                last_exit[was] = float(t[i])
+            if not now:
+                continue
+            t_entry = float(t[i])
+            since = last_exit.get(now, -math.inf)
+            evs = [a for a in events.get((target, now), []) if a.time > since]
+            before = [a for a in evs if a.time <= t_entry]
+            incursion = [a for a in evs if a.time >= t_entry and a.kind == "incursion"]
+            seen = first_seen.get(target)
+            report.entries.append(
+                Entry(
+                    target=target,
+                    nation=now,
+                    time=t_entry,
+                    possible_lead_s=None if seen is None else t_entry - seen,
+                    lead_s=t_entry - before[0].time if before else None,
+                    incursion_delay_s=incursion[0].time - t_entry if incursion else None,
+                )
+            )
+    report.entries.sort(key=lambda e: e.time)
+
+    # False alerts: an alert whose first located event is about no threat.
+    first_event: dict[str, tuple[AlertEvent, str | None]] = {}
+    for a, target in sorted(zip(located, about, strict=True), key=lambda p: p[0].time):
+        first_event.setdefault(a.alert, (a, target))
+    report.alerts = len(first_event)
+    for a, target in first_event.values():
+        if target is None or target not in threat_t:
+            report.false_alerts[a.nation] = report.false_alerts.get(a.nation, 0) + 1
+    return report
+
+
+def _near_distance(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Equirectangular distance (m): within 0.1 % of the geodesic at the few-km scale of
+    the matching gate, and cheap enough to call per truth line."""
+    k = math.pi / 180.0
+    dx = (lon2 - lon1) * k * math.cos(0.5 * (lat1 + lat2) * k)
+    dy = (lat2 - lat1) * k
+    return 6371000.0 * math.hypot(dx, dy)

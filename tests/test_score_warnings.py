@@ -1,0 +1,126 @@
+"""Warning scores: entries found from the truth, lead times, misses and false alerts."""
+
+from __future__ import annotations
+
+import json
+
+import msgspec
+import numpy as np
+import pytest
+
+from skywarden.airspace.borders import load_borders
+from skywarden.records import AlertEvent, Detection, Truth
+from skywarden.score.warnings import score_warnings
+
+T0 = 1_757_450_000.0
+
+
+def _write(path, records):
+    enc = msgspec.json.Encoder()
+    path.write_bytes(b"".join(enc.encode(r) + b"\n" for r in records))
+
+
+def _westbound(target, lat, lon0, seconds, speed=50.0, hostile=True):
+    """1 s truth of a target flying due west along ``lat`` from ``lon0``."""
+    deg_per_s = float(speed / (111_320.0 * np.cos(np.radians(lat))))
+    return [
+        Truth(time=T0 + k, target=target, lat=lat, lon=lon0 - k * deg_per_s, alt=800.0,
+              vel_e=-speed, vel_n=0.0, vel_u=0.0, cls="drone", observable=True,
+              hostile=hostile)
+        for k in range(seconds)
+    ]  # fmt: skip
+
+
+@pytest.fixture()
+def case(tmp_path):
+    borders = load_borders()
+    threat = _westbound("drone-1", 52.05, 24.6, 2400)
+    civil = _westbound("civil-1", 54.6, 25.9, 600, speed=200.0, hostile=False)
+    lat = np.array([t.lat for t in threat])
+    lon = np.array([t.lon for t in threat])
+    nation = borders.nation_at(lat, lon)
+    assert nation[0] == "BLR"
+    k_entry = int(np.flatnonzero(nation == "POL")[0])
+    t_entry = threat[k_entry].time
+
+    def alert(k, **kw):
+        tr = threat[k]
+        return AlertEvent(time=tr.time, lat=tr.lat, lon=tr.lon, track="T1", **kw)
+
+    alerts = [
+        alert(k_entry - 600, alert="A1", event="raised", level=1, kind="predicted_entry",
+              nation="POL"),
+        alert(k_entry - 300, alert="A1", event="escalated", level=2, kind="predicted_entry",
+              nation="POL"),
+        alert(k_entry + 5, alert="A1", event="escalated", level=3, kind="incursion",
+              nation="POL"),
+        # A civil aircraft over Lithuania raises a false alert.
+        AlertEvent(time=civil[100].time, lat=civil[100].lat, lon=civil[100].lon, track="T2",
+                   alert="A2", event="raised", level=1, kind="predicted_entry", nation="LTU"),
+        # A sensor alert has no position and is neither a warning nor false.
+        AlertEvent(time=T0 + 50, alert="S1", event="raised", level=1, kind="sensor_down",
+                   nation="POL", sensor="r1"),
+    ]  # fmt: skip
+    dets = [
+        Detection(time=threat[k_entry - 900].time, sensor="r1", kind="position",
+                  lat=52.0, lon=24.0, target="drone-1"),
+        Detection(time=T0 + 1, sensor="r1", kind="position", lat=52.0, lon=24.0),
+    ]  # fmt: skip
+    truth = sorted(threat + civil, key=lambda t: t.time)
+    _write(tmp_path / "truth.jsonl", truth)
+    _write(tmp_path / "alerts.jsonl", alerts)
+    _write(tmp_path / "dets.jsonl", dets)
+    return tmp_path, t_entry
+
+
+def test_lead_time_incursion_delay_and_false_alerts(case):
+    folder, t_entry = case
+    rep = score_warnings(folder / "truth.jsonl", folder / "alerts.jsonl", folder / "dets.jsonl")
+    pol = [e for e in rep.entries if e.nation == "POL"]
+    assert len(pol) == 1
+    e = pol[0]
+    assert e.time == t_entry
+    assert e.lead_s == pytest.approx(600.0)
+    assert e.possible_lead_s == pytest.approx(900.0)
+    assert e.incursion_delay_s == pytest.approx(5.0)
+    assert not e.missed
+    assert rep.median_lead_fraction() == pytest.approx(600.0 / 900.0)
+    assert rep.false_alerts == {"LTU": 1}
+    assert rep.alerts == 2  # A1 and A2; the sensor alert is not about a track
+    per_hour = rep.false_alerts_per_nation_hour()
+    assert per_hour["LTU"] == pytest.approx(1.0 / rep.hours)
+    doc = json.loads(rep.to_json())
+    assert doc["missed"] == 0 and doc["entries_seen_before"] == len(rep.scored)
+    assert "drone-1" in rep.table()
+
+
+def test_an_entry_without_an_earlier_alert_is_missed(case, tmp_path):
+    folder, t_entry = case
+    late = tmp_path / "late.jsonl"
+    kept = [
+        line
+        for line in (folder / "alerts.jsonl").read_text().splitlines()
+        if '"kind":"incursion"' in line
+    ]
+    late.write_text("\n".join(kept) + "\n")
+    rep = score_warnings(folder / "truth.jsonl", late, folder / "dets.jsonl")
+    e = next(e for e in rep.entries if e.nation == "POL")
+    assert e.missed and e.lead_s is None
+    assert rep.missed >= 1
+    assert rep.median_lead_fraction() == 0.0
+
+
+def test_without_labels_the_first_observable_sample_bounds_the_lead(case):
+    folder, t_entry = case
+    rep = score_warnings(folder / "truth.jsonl", folder / "alerts.jsonl")
+    e = next(e for e in rep.entries if e.nation == "POL")
+    assert e.possible_lead_s == pytest.approx(t_entry - T0)
+
+
+def test_bad_alert_lines_are_counted_not_fatal(case):
+    folder, _ = case
+    path = folder / "alerts.jsonl"
+    path.write_text(path.read_text() + '{"time": "soon", "alert": 3}\n')
+    rep = score_warnings(folder / "truth.jsonl", path, folder / "dets.jsonl")
+    assert rep.bad_lines == 1
+    assert any(e.nation == "POL" and e.lead_s == pytest.approx(600.0) for e in rep.entries)
