@@ -156,6 +156,14 @@ class AlertEvent(msgspec.Struct, frozen=True, omit_defaults=True):
     eta: Time | None = None
     probability: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] | None = None
     actions: list[str] = msgspec.field(default_factory=list)
+    # Extensions (optional): the level's name in the nation's rules ("warning"); who
+    # acknowledged and their note (event "acknowledged"); the silent sensor (kind
+    # "sensor_down"); the zone's type when ``zone`` is set.
+    level_name: str | None = None
+    by: str | None = None
+    note: str | None = None
+    sensor: str | None = None
+    zone_type: str | None = None
 
 
 def _col(values: list[float | None]) -> np.ndarray:
