@@ -5,6 +5,7 @@
     skywarden track DETECTIONS -o TRACKS    fuse detections into tracks
     skywarden score TRUTH TRACKS            GOSPA and track metrics against truth
     skywarden check FILE                    validate a registry, scenario or JSON Lines file
+    skywarden zones list|check|add|end      airspace zones and temporary restrictions
 
 Exit status: 0 success, 1 invalid input or configuration (the message says what, where
 and why), 2 wrong command-line usage.
@@ -133,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="kind", choices=["detections", "tracks", "truth"],
                    default=None, help="record type of a JSON Lines file (default: guessed)")
     p.add_argument("--sensors", type=Path, help="registry to check detection sensor ids against")
+
+    from .airspace.commands import add_parser as add_zones_parser
+
+    add_zones_parser(sub)
     return parser
 
 
@@ -244,12 +249,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check_file(args.file, kind=args.kind, sensors=args.sensors)
 
 
+def cmd_zones(args: argparse.Namespace) -> int:
+    from .airspace.commands import run
+
+    return run(args)
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "sim": cmd_sim,
     "track": cmd_track,
     "score": cmd_score,
     "check": cmd_check,
+    "zones": cmd_zones,
 }
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
      +-- ConfigError (ValueError)        a settings, registry or scenario file is wrong
      |    +-- RegistryError                  the sensor registry (file, sensor, key, reason)
      |    +-- ScenarioError                  a scenario file
+     |    +-- ZoneError                      a zone file or zone (file, feature or line, reason)
      +-- RecordError (ValueError)        one input record is wrong
           +-- BadLineError                   a JSON Lines line (path, line, reason)
 
@@ -29,6 +30,20 @@ class RegistryError(ConfigError):
 
 class ScenarioError(ConfigError):
     """A scenario file is invalid."""
+
+
+class ZoneError(ConfigError):
+    """An airspace zone, or a feature or line of a zone file, is invalid.
+
+    ``path`` is the file ('' for a zone made in code or on the command line), ``where``
+    the feature (index and id or name) or the line, ``reason`` what is wrong with it.
+    """
+
+    def __init__(self, path: str, where: str, reason: str) -> None:
+        self.path = path
+        self.where = where
+        self.reason = reason
+        super().__init__(": ".join(part for part in (path, where, reason) if part))
 
 
 class RecordError(SkywardenError, ValueError):
