@@ -6,6 +6,7 @@
     skywarden score TRUTH TRACKS            GOSPA and track metrics against truth
     skywarden check FILE                    validate a registry, scenario or JSON Lines file
     skywarden zones list|check|add|end      airspace zones and temporary restrictions
+    skywarden replay DIR                    track, assess and warn; the alert timeline
 
 Exit status: 0 success, 1 invalid input or configuration (the message says what, where
 and why), 2 wrong command-line usage.
@@ -121,6 +122,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
     p.add_argument("--plot", type=Path, metavar="FILE.png",
                    help="draw truth and tracks over the country borders")
+    g = p.add_argument_group(
+        "confirmation delay",
+        "time from each target's first radar plot to its first confirmed track "
+        "(needs detections written by 'skywarden sim --labels')")
+    g.add_argument("--detections", type=Path, metavar="DETECTIONS.jsonl",
+                   help="labelled detections: adds the confirmation delay block")
+    g.add_argument("--sensors", type=Path, metavar="sensors.toml",
+                   help="registry for the radars' scan periods "
+                   "(default: sensors.toml beside the detections)")
+    g.add_argument("--nation", metavar="ISO3",
+                   help="only targets that entered this nation (e.g. POL)")
+    g.add_argument("--class", dest="target_class", metavar="CLASS",
+                   help="only targets of this truth class (e.g. drone)")
+    g.add_argument("--confirm-scans", type=float, default=2.0, metavar="N",
+                   help="list the targets confirmed later than N scans (default 2)")
     _add_strict(p)
 
     p = sub.add_parser(
@@ -134,6 +150,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="kind", choices=["detections", "tracks", "truth"],
                    default=None, help="record type of a JSON Lines file (default: guessed)")
     p.add_argument("--sensors", type=Path, help="registry to check detection sensor ids against")
+
+    p = sub.add_parser(
+        "replay",
+        help="run a recording through track, assess and warn; print the alert timeline",
+        description="Replay detections (a simulator output folder, or a recording turned "
+        "into detections) through the whole pipeline: tracker, assessment against the "
+        "borders and the shipped zones, graduated alerts per nation, CAP public warnings "
+        "(status Exercise unless --cap-status says otherwise). Time is the data's own time, "
+        "so the result does not depend on the machine's speed.",
+        epilog=EPILOG,
+    )
+    p.add_argument("source", type=Path, metavar="DIR|DETECTIONS.jsonl",
+                   help="folder with detections.jsonl and sensors.toml, or a detections file")
+    p.add_argument("--sensors", type=Path, default=None,
+                   help="sensor registry (default: sensors.toml beside the detections)")
+    p.add_argument("--alerts-out", type=Path, default=None, metavar="FILE",
+                   help="write every alert event as JSON Lines (formats.md 'Alert event')")
+    p.add_argument("--tracks-out", type=Path, default=None, metavar="FILE",
+                   help="write the track lines too")
+    p.add_argument("--cap-out", type=Path, default=None, metavar="DIR",
+                   help="write each CAP 1.2 message as an XML file in DIR")
+    p.add_argument("--audit", type=Path, default=None, metavar="FILE",
+                   help="append every alert change to this hash-chained audit log")
+    p.add_argument("--rules", type=Path, default=None, metavar="DIR",
+                   help="graduated-response rules folder (default: the shipped rules)")
+    p.add_argument("--cap-status", default="Exercise",
+                   choices=["Actual", "Exercise", "System", "Test", "Draft"],
+                   help="CAP status of public warnings (default: Exercise)")
+    p.add_argument("--limit", type=int, default=200,
+                   help="print at most this many timeline lines (default 200; 0 = all)")
+    _add_strict(p)
 
     from .airspace.commands import add_parser as add_zones_parser
 
@@ -224,10 +271,33 @@ def cmd_track(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from .score import score_files
 
+    if args.detections is None and (args.nation or args.target_class or args.sensors):
+        print("skywarden score: error: --nation, --class and --sensors need --detections",
+              file=sys.stderr)
+        return 2
     report = score_files(args.truth, args.tracks, c=args.c, p=args.p, alpha=args.alpha,
                          max_age=args.max_age, step=args.step,
                          confirmed_only=not args.all_tracks, strict=args.strict)
-    print(report.to_json() if args.json else report.table())
+    delays = None
+    if args.detections is not None:
+        from .score import confirmation_delays
+
+        delays = confirmation_delays(
+            args.truth, args.tracks, args.detections, registry=args.sensors,
+            nation=args.nation, target_class=args.target_class,
+            limit_scans=args.confirm_scans, c=args.c, p=args.p, alpha=args.alpha,
+            max_age=args.max_age, strict=args.strict)
+    if args.json:
+        import msgspec
+
+        out = report.to_dict()
+        if delays is not None:
+            out["confirmation_delay"] = delays.to_dict()
+        print(msgspec.json.encode(out).decode())
+    else:
+        print(report.table())
+        if delays is not None:
+            print(delays.table())
     if args.plot:
         from .plot import plot
 
@@ -249,6 +319,34 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check_file(args.file, kind=args.kind, sensors=args.sensors)
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from .ingest.jsonl import stderr_report
+    from .pipeline import Pipeline, default_engine
+    from .replay import replay
+    from .sensors import SensorRegistry
+
+    src = args.source
+    detections = src / "detections.jsonl" if src.is_dir() else src
+    sensors = args.sensors or detections.parent / "sensors.toml"
+    engine = default_engine(
+        cap_status=args.cap_status,
+        audit_path=str(args.audit) if args.audit else None,
+        rules_dir=str(args.rules) if args.rules else None,
+    )
+    pipeline = Pipeline(SensorRegistry.load(sensors), engine=engine)
+    show = None if not sys.stderr.isatty() else _progress_line()
+    summary = replay(detections, sensors, alerts_out=args.alerts_out,
+                     tracks_out=args.tracks_out, cap_dir=args.cap_out, pipeline=pipeline,
+                     strict=args.strict, report=stderr_report, progress=show)
+    if show is not None:
+        print(file=sys.stderr)
+    print("alert timeline (UTC, + time since the first detection)")
+    print(summary.timeline(limit=args.limit or None))
+    print()
+    print(summary)
+    return 0
+
+
 def cmd_zones(args: argparse.Namespace) -> int:
     from .airspace.commands import run
 
@@ -262,6 +360,7 @@ COMMANDS = {
     "score": cmd_score,
     "check": cmd_check,
     "zones": cmd_zones,
+    "replay": cmd_replay,
 }
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ class Picture:
         dead = both.status[last] == DELETED
         ended = last[dead]
         keep = np.sort(last[~dead])
-        self._rows = _take(both, keep)
+        self._rows = take_rows(both, keep)
         prefix = batch.prefix
         return [f"{prefix}{s}" for s in both.serial[ended].tolist()]
 
@@ -59,11 +59,11 @@ class Picture:
             return []
         old = self._rows.time < t
         ids = [f"{self._rows.prefix}{s}" for s in self._rows.serial[old].tolist()]
-        self._rows = _take(self._rows, np.flatnonzero(~old))
+        self._rows = take_rows(self._rows, np.flatnonzero(~old))
         return ids
 
 
-def _take(b: TrackBatch, idx: np.ndarray) -> TrackBatch:
+def take_rows(b: TrackBatch, idx: np.ndarray) -> TrackBatch:
     """Rows ``idx`` of a batch (sensor lists are not kept: a picture row has none)."""
     cols = {k: getattr(b, k)[idx] for k in _ROW_COLUMNS}
     return TrackBatch(

@@ -47,6 +47,7 @@ with ``target`` and no ``track`` is read as a confirmed track whose id is the ta
 so truth scored against itself gives GOSPA 0, no misses and full coverage.
 """
 
+from .confirm import ConfirmationReport, TargetDelay, confirmation_delays
 from .gospa import FloatArray, GospaStep, IntArray, assign, gospa, gospa_from_pairs, gospa_positions
 from .report import ScoreReport, StepScores, score_files
 from .streams import DEFAULT_MAX_AGE, REORDER_WINDOW, TrackLine, read_tracks
@@ -66,4 +67,7 @@ __all__ = [
     "ScoreReport",
     "StepScores",
     "score_files",
+    "ConfirmationReport",
+    "TargetDelay",
+    "confirmation_delays",
 ]

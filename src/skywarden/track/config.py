@@ -87,13 +87,37 @@ class TrackerConfig:
     # Highest speed any target is thought to fly (m/s): bounds gating searches and kills
     # tentative tracks whose velocity is implausible.
     max_speed: float = 700.0
-    # Confirmation: M hits (updates) confirm a tentative track; cooperative ids need fewer.
-    confirm_hits: int = 3
+    # Confirmation, a sequential probability ratio test on the track score (lifecycle.py):
+    # at least this many hits (2: one plot never tells a target from clutter) ...
+    confirm_hits: int = 2
     confirm_hits_cooperative: int = 2
-    # ... and a track score (log-likelihood ratio target/clutter) of at least this.
-    confirm_score: float = 30.0
-    # A tentative track dies after this many revisit periods without a hit.
-    tentative_max_gap_scans: float = 2.5
+    # ... and a score (sum of log-likelihood ratios target/clutter, less the looks that
+    # found nothing) of at least this. Was 30 with 3 hits, which kept a drone at the edge
+    # of a long-range radar tentative for minutes (median 24 scans on poland-2025-09). At
+    # 14 a radar plot that falls where predicted (+8 to +12) makes a drone confirm on its
+    # third plot; from ~22,000 tentative tracks an hour (poland-2025-09) clutter alone
+    # then gives about 0.4 confirmed tracks an hour. Replaying that run's tentative
+    # tracks, 12 would pass 3 times, 10 about 8 times as many clutter tracks, and even
+    # 10 would confirm only 2 of its 19 incursion drones within two scans.
+    confirm_score: float = 14.0
+    # A tentative track dies after this many revisit periods without a hit. Was 2.5: a
+    # drone at the edge of cover (Pd 0.2-0.5 a scan) is seen every third or fourth scan,
+    # and each gap killed its track, which restarted from nothing; 4.5 bridges those.
+    tentative_max_gap_scans: float = 4.5
+    # ... or at once when its score, less ln(1 - miss_pd) for each revisit that found
+    # nothing, falls below this (the SPRT's lower threshold).
+    tentative_min_score: float = -4.0
+    # A tentative track this close (m, horizontally, beyond the gate) to a confirmed track
+    # is taken for that target's plots (lifecycle.explained): a track missing a turning
+    # fighter's plots lags it by several hundred metres, and a 2-D plot of a high target
+    # placed at the assumed altitude is off in ground range by as much. Without it such
+    # plots built a second, false track beside the first (most of the false tracks on
+    # poland-2025-09); a new target within it waits until it is clear.
+    confirm_clearance: float = 1000.0
+    # Probability of detection assumed for the looks of a tentative track that found
+    # nothing (lifecycle.sprt_score). Lower than a radar's nominal Pd on purpose: a new
+    # target is most often first seen at the edge of cover, where Pd is about a half.
+    miss_pd: float = 0.5
     # A confirmed track coasts after this many revisit periods without a hit ...
     coast_after_scans: float = 1.6
     # ... and is deleted after this long without a hit (s), or this many revisit periods,
@@ -157,6 +181,10 @@ class TrackerConfig:
         for name in ("gate_probability", "merge_probability", "spoof_probability"):
             if not 0.5 < getattr(self, name) < 1.0:
                 raise ConfigError(f"tracker setting {name} must lie in (0.5, 1)")
+        if self.confirm_clearance < 0:
+            raise ConfigError("tracker setting confirm_clearance must be >= 0")
+        if not 0.0 <= self.miss_pd < 1.0:
+            raise ConfigError("tracker setting miss_pd must lie in [0, 1)")
         if self.reorder_lag < 0 or self.max_oosm_age < 0:
             raise ConfigError("tracker settings reorder_lag and max_oosm_age must be >= 0")
         if self.confirm_hits < 1 or self.confirm_hits_cooperative < 1:

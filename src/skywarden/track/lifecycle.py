@@ -9,21 +9,40 @@ Jacobian, with the assumed altitude's spread when a 2-D radar gives no elevation
 where Cov(v_0) is ``init_sigma_speed`` horizontally and ``init_sigma_vspeed`` vertically
 unless the detection reports a velocity.
 
-Confirm (M hits and a track score): a tentative track is CONFIRMED once it has M
-updates and its score, the sum of the log-likelihood ratios "target rather than clutter"
-of its updates (filter.track_score_increment, a sequential probability ratio test),
-reaches ``confirm_score``. Plots landing where a consistent track predicted them score
-high; clutter strung together through wide one-point gates scores low and needs more
-hits than it will get. Tracks holding a cooperative identity need only
-``confirm_hits_cooperative`` hits: the identity itself rules out clutter. Because every
-update counts, two radars seeing a new drone confirm it within about one scan.
+Confirm (sequential probability ratio test): a track's score L is the sum of the
+log-likelihood ratios "target rather than clutter" of its updates (filter.track_score_
+increment): ln Pd + ln N(r; 0, S) - ln lambda per plot, so it weighs the sensor's clutter
+density, its Pd, and how tightly each plot falls where the track predicted it. Each look
+that found nothing costs ln(1 - ``miss_pd``) (:func:`sprt_score`; looks are counted in
+revisits of the fastest sensor that updated the track since it began). A TENTATIVE track
+is CONFIRMED once
+
+    hits >= confirm_hits (2)   and   L_sprt >= confirm_score
+
+and no confirmed or coasting track explains it (below). Were the score an exact
+likelihood ratio, a clutter-born track would reach the threshold with probability at
+most exp(-confirm_score) (Wald); the plot each track picks is the best in its gate and the
+clutter model is only a density, so the threshold carries a margin, checked on the
+scenarios. Tracks holding a cooperative identity need only ``confirm_hits_cooperative``
+hits: the identity itself rules out clutter.
+
+Not a new target (:func:`explained`): a tentative track lying, horizontally, within the
+gate plus ``confirm_clearance`` of a confirmed track is made of that target's plots (ones
+a manoeuvring track missed, or a 2-D plot of a high target placed at the assumed
+altitude), not of a new target's. It loses its score and dies (unless it holds a
+cooperative identity, which the merge hands over); next to a coasting track it only
+waits, so that a target whose track is lost is picked up again as soon as that track ends.
+
+Prune (the SPRT's lower threshold): a tentative track whose score, misses included, falls
+below ``tentative_min_score`` is clutter strung together and dies at once.
 
 Coast: a confirmed track without a hit for ``coast_after_scans`` revisit periods (the scan
 period of the sensor that last updated it) is COASTING, and CONFIRMED again on its next
 hit.
 
-Delete: a tentative track after ``tentative_max_gap_scans`` revisits without a hit, or
-one whose speed is beyond any target's; a confirmed or coasting one after
+Delete: a tentative track after ``tentative_max_gap_scans`` revisits without a hit (a
+target at the edge of cover is seen on one scan in three or four), one pruned on its
+score, or one whose speed is beyond any target's; a confirmed or coasting one after
 max(``delete_after`` s, ``delete_after_scans`` revisits) without a hit.
 
 Merge: two tracks of one target (born from two sensors' first plots before either
@@ -42,10 +61,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from .associate import MARGIN, candidate_pairs, project
 from .config import TrackerConfig
-from .filter import chi2_gate
+from .filter import chi2_gate, predict
 from .measure import Measurements
 from .motion import approx_altitude, local_up
 from .table import COASTING, CONFIRMED, TENTATIVE, TrackTable
@@ -148,18 +168,143 @@ def seeds(m: Measurements, rows: np.ndarray, k: float, max_speed: float) -> np.n
     return rows[order[first]]
 
 
+def sprt_score(
+    table: TrackTable, slots: np.ndarray, at: np.ndarray, cfg: TrackerConfig
+) -> np.ndarray:
+    """The track score of ``slots`` at times ``at`` with the looks that found nothing:
+
+        L_sprt = L + n_miss ln(1 - miss_pd),   n_miss = max(looks - hits, 0)
+
+    where looks = round((at - t_born) / revisit) + 1 counts the revisits of the fastest
+    sensor that updated the track since it began. Without the miss term a track could
+    wait in clutter for as long as it lives and collect the luckiest plots.
+    """
+    rev = np.maximum(table.revisit[slots], 0.5)
+    looks = np.floor((at - table.t_born[slots]) / rev + 0.5) + 1.0
+    miss = np.maximum(looks - table.hits[slots], 0.0)
+    return table.llr[slots] + miss * np.log1p(-cfg.miss_pd)
+
+
 def confirm(table: TrackTable, slots: np.ndarray, cfg: TrackerConfig) -> np.ndarray:
-    """Promote updated tentative tracks with enough hits, coasting ones back; return the
-    slots that became CONFIRMED from TENTATIVE."""
+    """Promote updated tentative tracks that pass the confirmation test (module
+    docstring), coasting ones back; return the slots that became CONFIRMED from TENTATIVE.
+
+    Tentative tracks (two hits or more, no cooperative identity) that sit on a confirmed
+    track lose their score, so :func:`expire` drops them at once (module docstring)."""
     st = table.status[slots]
-    coop = table.coop[slots] > 0
-    need = np.where(coop, cfg.confirm_hits_cooperative, cfg.confirm_hits)
-    score_ok = coop | (table.llr[slots] >= cfg.confirm_score)
-    newly = slots[(st == TENTATIVE) & (table.hits[slots] >= need) & score_ok]
-    table.status[newly] = CONFIRMED
     back = slots[st == COASTING]
     table.status[back] = CONFIRMED
+    tent = slots[(st == TENTATIVE) & (table.hits[slots] >= 2)]
+    coop = table.coop[tent] > 0
+    need = np.where(coop, cfg.confirm_hits_cooperative, cfg.confirm_hits)
+    score = sprt_score(table, tent, table.t_hit[tent], cfg)
+    ready = (table.hits[tent] >= need) & (coop | (score >= cfg.confirm_score))
+    # The test costs a search among all confirmed tracks: make it where it decides
+    # something, on a track's second hit (a duplicate dies young) and before it confirms.
+    check = ready | (table.hits[tent] == 2)
+    on_live = np.zeros(tent.size, dtype=bool)
+    on_coasting = np.zeros(tent.size, dtype=bool)
+    on_live[check], on_coasting[check] = explained(table, tent[check], cfg)
+    table.llr[tent[on_live & ~coop]] = -np.inf
+    newly = tent[ready & ~on_live & ~on_coasting]
+    table.status[newly] = CONFIRMED
     return newly
+
+
+def explained(
+    table: TrackTable, slots: np.ndarray, cfg: TrackerConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``slots`` lie where a confirmed track, or a coasting one, predicts its
+    target: two boolean arrays (by a confirmed track, by a coasting track only).
+
+    The test is on horizontal position only: with dp the east-north separation at the
+    later of the two state times (the other state predicted there with its own process
+    noise), S = P_a + P_b its covariance and u = dp / |dp|,
+
+        |dp| <= sqrt(chi2_2(gate_probability) u^T S u) + confirm_clearance
+
+    A track built from plots that a manoeuvring track missed has a velocity of its own,
+    and the altitude of a young track is its least known part (2-D radars, an assumed
+    altitude), but it sits on that track. The clearance covers what the covariances do
+    not hold: the lag of a track that is missing a turning target's plots, and the
+    ground-range error of a 2-D plot of a high target placed at the assumed altitude.
+    Tracks holding different identities of one kind are different aircraft and never
+    explain each other.
+    """
+    by_live = np.zeros(slots.size, dtype=bool)
+    by_coast = np.zeros(slots.size, dtype=bool)
+    out = (by_live, by_coast)
+    if not slots.size:
+        return out
+    live = (table.status == CONFIRMED) | (table.status == COASTING)
+    live[slots] = False
+    ref = np.flatnonzero(live)
+    if not ref.size:
+        return out
+    now = float(table.t[slots].max())
+    k = float(np.sqrt(chi2_gate(cfg.gate_probability, 3)))
+
+    def spread(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        dt = np.maximum(now - table.t[s], 0.0)
+        pts = table.x[s, :3] + dt[:, None] * table.x[s, 3:]
+        P = table.P
+        var_p = P[s, 0, 0] + P[s, 1, 1] + P[s, 2, 2]
+        var_v = P[s, 3, 3] + P[s, 4, 4] + P[s, 5, 5]
+        sig = np.sqrt(np.maximum(var_p, 0.0)) + dt * np.sqrt(np.maximum(var_v, 0.0))
+        return project(pts), k * sig + np.sqrt(cfg.q_horizontal * dt**3)
+
+    pa, ra = spread(slots)
+    ra = ra + cfg.confirm_clearance
+    pb, rb = spread(ref)
+    # Few candidates against every confirmed track: one quick tree over the latter.
+    tree = cKDTree(pb, balanced_tree=False, compact_nodes=False)
+    near = tree.query_ball_point(pa, ra + float(rb.max()) + MARGIN)
+    counts = np.fromiter((len(n) for n in near), dtype=np.int64, count=len(near))
+    if not counts.sum():
+        return out
+    ii = np.repeat(np.arange(slots.size), counts)
+    jj = np.concatenate([np.asarray(n, dtype=np.int64) for n in near if n])
+    dist = np.linalg.norm(pa[ii] - pb[jj], axis=1)
+    keep = dist <= ra[ii] + rb[jj] + MARGIN
+    ii, jj = ii[keep], jj[keep]
+    a, b = slots[ii], ref[jj]
+    keep = (table.coop[a] & table.coop[b]) == 0
+    ii, a, b = ii[keep], a[keep], b[keep]
+    if not ii.size:
+        return out
+    xa, Pa = _predict_to(table, a, now, cfg)
+    xb, Pb = _predict_to(table, b, now, cfg)
+    # East and north axes at each pair's first point.
+    up = local_up(xa[:, :3])
+    east = np.cross(np.array([0.0, 0.0, 1.0]), up)
+    east /= np.maximum(np.linalg.norm(east, axis=1, keepdims=True), 1e-12)
+    north = np.cross(up, east)
+    E = np.stack([east, north], axis=1)  # (n, 2, 3)
+    diff = np.einsum("nij,nj->ni", E, xa[:, :3] - xb[:, :3])
+    S = E @ (Pa[:, :3, :3] + Pb[:, :3, :3]) @ np.swapaxes(E, 1, 2)
+    dist = np.linalg.norm(diff, axis=1)
+    u = diff / np.maximum(dist, 1e-9)[:, None]
+    spread_u = np.sqrt(chi2_gate(cfg.gate_probability, 2) * np.einsum("ni,nij,nj->n", u, S, u))
+    inside = dist <= spread_u + cfg.confirm_clearance
+    live = table.status[b] == CONFIRMED
+    by_live[ii[inside & live]] = True
+    by_coast[ii[inside & ~live]] = True
+    by_coast &= ~by_live
+    return out
+
+
+def _predict_to(
+    table: TrackTable, s: np.ndarray, now: float, cfg: TrackerConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    return predict(
+        table.x[s],
+        table.P[s],
+        np.maximum(now - table.t[s], 0.0),
+        cfg.q_horizontal,
+        cfg.q_vertical,
+        table.q_scale[s],
+        table.omega[s],
+    )
 
 
 @dataclass(slots=True)
@@ -186,7 +331,10 @@ def expire(table: TrackTable, now: float, cfg: TrackerConfig) -> Expiry:
     impossible = (table.hits[act] >= 2) & (
         (speed > cfg.max_speed) | (alt + 3.0 * sigma < -1000.0) | (alt > 60000.0)
     )
-    drop = tent & ((gap > cfg.tentative_max_gap_scans * rev) | impossible)
+    # SPRT lower threshold: a tentative track whose plots fell where clutter would.
+    score = sprt_score(table, act, np.full(act.size, now), cfg)
+    pruned = tent & (score < cfg.tentative_min_score)
+    drop = tent & ((gap > cfg.tentative_max_gap_scans * rev) | impossible | pruned)
     live = (st == CONFIRMED) | (st == COASTING)
     delete = live & (
         (gap > np.maximum(cfg.delete_after, cfg.delete_after_scans * rev)) | impossible

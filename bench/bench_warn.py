@@ -1,0 +1,96 @@
+"""Benchmark: warnings on the incursion scenarios, against the warning issue's floors.
+
+    python bench/bench_warn.py [--quick]
+
+For each scenario: `skywarden sim NAME --labels` (not timed), then `skywarden replay`
+(track, assess, warn) timed as a whole command, then the warning scores
+(skywarden.score.warnings): every actual entry of a threat into a nation, the lead time
+of the first warning to that nation, misses, and false alerts per nation-hour.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CODE = (
+    "import resource, sys; from skywarden.cli import main; rc = main(sys.argv[1:]); "
+    "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
+    "sys.exit(rc)"
+)
+
+
+def _cli(*args: str) -> tuple[float, str, float]:
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CODE, *args], capture_output=True, text=True,
+                          check=True)
+    wall = time.perf_counter() - began
+    peak = int(done.stderr.rsplit("PEAK", 1)[1].split()[0]) / 1024.0
+    return wall, done.stdout, peak
+
+
+def _stage_times(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip().startswith("track / assess / warn"):
+            return line.split("warn", 1)[1].strip()
+    return "-"
+
+
+def run(quick: bool = False) -> str:
+    from skywarden.score.warnings import score_warnings
+
+    cases = [["poland-2025-09", "--duration", "5400"]] if quick else [
+        ["poland-2025-09"], ["mass-attack"]]
+    rows, details = [], []
+    for case in cases:
+        out = Path(tempfile.mkdtemp(prefix="bench-warn-"))
+        try:
+            _cli("sim", *case, "-o", str(out), "--labels")
+            wall, text, peak = _cli("replay", str(out), "--alerts-out", str(out / "alerts.jsonl"),
+                                    "--limit", "1")
+            rep = score_warnings(out / "truth.jsonl", out / "alerts.jsonl",
+                                 out / "detections.jsonl")
+            seen = rep.scored
+            frac = rep.median_lead_fraction()
+            fa = rep.false_alerts_per_nation_hour()
+            worst = max(fa.items(), key=lambda kv: kv[1]) if fa else ("-", 0.0)
+            name = " ".join(case)
+            rows.append(
+                f"| `{name}` | {wall:.0f} | {_stage_times(text)} | {peak:,.0f} "
+                f"| {len(rep.entries)} | {len(seen)} | {len(seen) - rep.missed} | {rep.missed} "
+                f"| {rep.median_lead() or 0:,.0f} | {rep.median_possible() or 0:,.0f} "
+                f"| {'-' if frac is None else f'{100 * frac:.0f} %'} "
+                f"| {sum(rep.false_alerts.values())} | {worst[1]:.2f} ({worst[0]}) |"
+            )
+            details.append(f"`{name}`, false alerts per nation: "
+                           + (", ".join(f"{k} {v}" for k, v in sorted(rep.false_alerts.items()))
+                              or "none"))
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+    return (
+        "## Warnings (replay: track, assess, warn)\n\n"
+        "Each row: `skywarden sim CASE -o DIR --labels` (not timed), then `skywarden replay "
+        "DIR --alerts-out DIR/alerts.jsonl` timed as a whole command (one run; stage seconds "
+        "as the replay reports them), then the warning scores of docs/SCORING.md. An entry "
+        "is a threat's true position passing into a nation's land territory; 'seen' entries "
+        "are those whose threat was detected before the border (the floor applies to them); "
+        "lead / possible is the median over seen entries of (entry - first warning to that "
+        "nation) / (entry - first detection). False alerts: alerts whose first event is not "
+        "about a threat, per hour of scenario time, worst nation shown. Rerun: "
+        "`python bench/run_all.py --only bench_warn`.\n\n"
+        "| scenario | wall s | track / assess / warn s | peak RSS MiB | entries | seen "
+        "| warned before entry | missed | median lead s | median possible s | lead / possible "
+        "| false alerts | worst false alerts per nation-hour |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        + "\n\n".join(details)
+        + "\n\nFloors (warning issue): every seen entry warned before it happens; median lead at "
+        "least 80 % of the possible; at most 1 false alert per nation-hour."
+    )
+
+
+if __name__ == "__main__":
+    print(run(quick="--quick" in sys.argv))

@@ -1,0 +1,495 @@
+"""The assessor: every track against every nation and zone, each cycle, vectorized.
+
+:meth:`Assessor.assess` takes the tracks of one cycle (a tracker
+:class:`~skywarden.track.output.TrackBatch` or :class:`TrackColumns`) and returns the
+warning stage's input (:class:`~skywarden.warn.input.Assessment`), one row per (track,
+target) that matters:
+
+- the nation whose land is below the track (exact: ``Borders.index_at`` near borders, the
+  raster elsewhere), ``inside`` true;
+- each nation the track may enter within the horizon, with the probability of entering
+  (weight of the heading fan's members that do, :mod:`.predict`), the ETA and the distance
+  to that nation's territory (exact to the border data up to ``EXACT_DISTANCE_M``; beyond,
+  the distance to the predicted entry point, an upper bound);
+- each zone the track is inside now and that binds it (``ZoneSet.contains``: outline,
+  floor and ceiling, schedule, class, cooperative flag), ``inside`` true;
+- each zone it may enter (:mod:`.encounter`).
+
+Rows below ``min_probability`` are left out. Tracks that cannot be placed (NaN or out of
+range position or time, deleted, older than ``max_age_s`` before ``now``) are skipped
+and counted by reason in :attr:`Assessor.stats`; tracks without a usable velocity are
+assessed where they are, with no prediction. When a batch holds several rows of one
+track, its latest is used.
+
+Columns: ``eta_s`` counts from each track's own ``time``; ``distance_m`` is 0 and
+``probability`` 1 on inside rows; ``target_owner`` of a zone without an owner is the
+nation below it. The assessor keeps no state between cycles but what it builds once
+(rasters, zone parts, caches of zone schedules per minute and of track id strings), so
+a cycle's rows depend only on that cycle's tracks.
+"""
+
+from __future__ import annotations
+
+import os
+import time as _time
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from ..airspace.borders import Borders, load_borders
+from ..airspace.zones import Zone
+from ..airspace.zoneset import ZoneSet
+from ..records import TARGET_CLASSES
+from ..track.classify import IDENTITIES
+from ..track.output import TrackBatch
+from ..warn.input import Assessment
+from .distance import MAX_SCALE, BorderDistance, haversine
+from .encounter import ZoneParts, zone_entries
+from .predict import Motion, entries, fan_offsets, fan_paths, motion
+from .raster import NationRaster, shipped_raster
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+
+# Distances to a nation are exact (to the border data) up to this far.
+EXACT_DISTANCE_M = 25_000.0
+# Rows of one kind: track, target (nation index, or n_nations + zone index), inside,
+# eta_s, probability, distance_m.
+_Rows = tuple[IntArray, IntArray, NDArray[np.bool_], FloatArray, FloatArray, FloatArray]
+_DELETED = 4  # TrackBatch.status code of "deleted" (track.output.STATUS_OUT)
+_FREE = 0
+_CLASS_CODE = {c: i for i, c in enumerate(TARGET_CLASSES)}
+_IDENT_CODE = {c: i for i, c in enumerate(IDENTITIES)}
+
+
+@dataclass(slots=True)
+class TrackColumns:
+    """Tracks as columns, for producers other than the tracker (one row per track).
+
+    ``vel``: (n, 3) east, north, up m/s (NaN rows: no velocity); ``alt`` metres MSL, NaN
+    unknown; ``cls`` and ``identity`` strings as in the track format (unknown values read
+    as ``unknown``); ``sigma_vel``: 1-sigma horizontal velocity error per axis, m/s, NaN
+    where not known (the heading uncertainty then comes from the class allowance alone).
+    """
+
+    track_id: NDArray[np.str_]
+    time: FloatArray
+    lat: FloatArray
+    lon: FloatArray
+    alt: FloatArray
+    vel: FloatArray
+    sigma_h: FloatArray
+    cls: NDArray[np.str_]
+    identity: NDArray[np.str_]
+    cooperative: NDArray[np.bool_]
+    sigma_vel: FloatArray | None = None
+
+    def __len__(self) -> int:
+        return int(np.asarray(self.time).shape[0])
+
+
+@dataclass
+class AssessStats:
+    """What the last cycle did: counts, and seconds per stage (``inside``, ``rows`` and
+    ``total`` of the caller; ``paths``, ``nations``, ``distances``, ``zones`` summed over
+    the threads that shared the tracks)."""
+
+    tracks: int = 0
+    assessed: int = 0
+    predicted: int = 0
+    rows: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Tracks:
+    """Normalised input: one row per track, with codes instead of strings."""
+
+    ids: NDArray[np.str_]
+    time: FloatArray
+    lat: FloatArray
+    lon: FloatArray
+    alt: FloatArray
+    vel: FloatArray
+    cls: IntArray
+    identity: IntArray
+    cooperative: NDArray[np.bool_]
+    sigma_vel: FloatArray
+
+
+class Assessor:
+    """Assesses tracks against the borders and zones (module docstring).
+
+    ``borders``: default the shipped Natural Earth borders. ``zones``: a ZoneSet or
+    zones, or None. ``horizon_s``: prediction horizon. ``fan``: members of the heading fan
+    (odd). ``min_probability``: rows of predicted entry below it are left out.
+    ``min_speed``, ``max_speed`` (m/s), ``max_heading_sigma_deg``: which tracks get a
+    prediction. ``min_step_m``: the shortest step of the march (narrower features along a
+    path may be stepped over). ``cell_m``: raster cell, plane metres. ``refine_s``:
+    entries predicted within this many seconds get their time from the exact border line,
+    later ones from the raster (about +-0.7 km along the path). ``max_age_s``: tracks
+    whose time is older than this before ``now`` are skipped (None: keep all).
+    ``threads``: the tracks are shared among this many threads (numpy, scipy and shapely
+    release the GIL in their loops, so each uses a core); default the cores, at most 4;
+    1 runs everything in the caller. The rows do not depend on it.
+    """
+
+    def __init__(
+        self,
+        borders: Borders | None = None,
+        zones: ZoneSet | Sequence[Zone] | None = None,
+        *,
+        horizon_s: float = 1800.0,
+        fan: int = 3,
+        min_probability: float = 0.05,
+        min_speed: float = 2.0,
+        max_speed: float = 1500.0,
+        max_heading_sigma_deg: float = 45.0,
+        min_step_m: float = 2000.0,
+        cell_m: float = 1000.0,
+        refine_s: float = 900.0,
+        max_age_s: float | None = 300.0,
+        threads: int | None = None,
+    ) -> None:
+        self.borders = borders if borders is not None else load_borders()
+        self.zones: ZoneSet | None = None
+        self.horizon_s = float(horizon_s)
+        self.offsets, self.weights = fan_offsets(fan)
+        self.min_probability = float(min_probability)
+        self.min_speed, self.max_speed = float(min_speed), float(max_speed)
+        self.max_heading_sigma_deg = float(max_heading_sigma_deg)
+        self.min_step_m = float(min_step_m)
+        self.cell_m = float(cell_m)
+        self.refine_s = float(refine_s)
+        self.max_age_s = max_age_s
+        self.threads = int(threads) if threads else min(os.cpu_count() or 1, 4)
+        self._executor: ThreadPoolExecutor | None = None
+        self.stats = AssessStats()
+        self._raster: NationRaster | None = None
+        self._parts: ZoneParts | None = None
+        self._distance: BorderDistance | None = None
+        self._id_cache: tuple[NDArray[np.int64], NDArray[np.str_], str] = (
+            np.zeros(0, np.int64), np.zeros(0, dtype="<U1"), "")
+        self._n_nations = len(self.borders.codes)
+        self.set_zones(zones)
+
+    # -- set-up --------------------------------------------------------------------------
+
+    @property
+    def raster(self) -> NationRaster:
+        """The nation raster, built on first use (about a second)."""
+        if self._raster is None:
+            shipped = self.borders is load_borders()
+            self._raster = (shipped_raster(self.cell_m) if shipped
+                            else NationRaster.cached(self.borders, self.cell_m))
+        return self._raster
+
+    def prepare(self) -> None:
+        """Build everything that is built once (raster, zone parts), now."""
+        _ = self.raster
+        if self.zones is not None and self._parts is None:
+            self._parts = ZoneParts(self.zones, self.raster.plane)
+            for kind in (0, 1):
+                self._parts.index(kind, self._extent())
+        if self._distance is None:
+            # built here, not lazily: the threads of a cycle share it read-only
+            distance = BorderDistance(self.raster)
+            distance.build()
+            self._distance = distance
+
+    def set_zones(self, zones: ZoneSet | Sequence[Zone] | None) -> None:
+        """Assess against other zones from the next cycle on (restrictions made or ended);
+        the zone parts and their index are rebuilt (about a second per 1,000 zones)."""
+        if zones is not None and not isinstance(zones, ZoneSet):
+            zones = ZoneSet(list(zones))
+        self.zones = zones if zones is not None and len(zones) else None
+        self._parts = None
+        z = self.zones.zones if self.zones is not None else ()
+        codes = list(self.borders.codes)
+        self._target_id = np.array(codes + [x.id for x in z], dtype=str)
+        self._target_owner = np.array(codes + self._zone_owners(), dtype="<U3")
+        self._zone_type = np.array([""] * len(codes) + [x.type for x in z], dtype=str)
+
+    def _extent(self) -> tuple[float, float, float, float]:
+        r = self.raster
+        return (r.xmin, r.ymin, r.xmin + r.nx * r.cell, r.ymin + r.ny * r.cell)
+
+    def _zone_owners(self) -> list[str]:
+        """Each zone's owner, or where none is given the nation below the zone."""
+        if self.zones is None:
+            return []
+        owners = [z.owner for z in self.zones.zones]
+        missing = [i for i, o in enumerate(owners) if not o]
+        if missing:
+            pts = shapely.point_on_surface(
+                np.array([self.zones.zones[i].geometry for i in missing], dtype=object))
+            below = self.borders.nation_at(shapely.get_y(pts), shapely.get_x(pts))
+            for i, code in zip(missing, below.tolist(), strict=True):
+                owners[i] = code
+        return owners
+
+    # -- one cycle -----------------------------------------------------------------------
+
+    def assess(self, tracks: TrackBatch | TrackColumns, now: float) -> Assessment:
+        """One row per (track, target) that matters (module docstring)."""
+        self.prepare()
+        clock = _time.perf_counter
+        t0 = clock()
+        stats = AssessStats(tracks=len(tracks))
+        tr = self._normalise(tracks, float(now), stats)
+        stats.assessed = tr.time.size
+        raster = self.raster
+        x, y = raster.plane.forward(tr.lat, tr.lon)
+        nation = raster.nation_index(tr.lat, tr.lon, x, y)
+        t1 = clock()
+        mo = motion(tr.vel, tr.cls, tr.sigma_vel, self.min_speed, self.max_speed,
+                    self.max_heading_sigma_deg)
+        can = mo.predict & np.isfinite(x)
+        stats.predicted = int(can.sum())
+        stats.skipped["no prediction (slow, no velocity or heading unknown)"] += (
+            tr.time.size - stats.predicted)
+        inside = np.flatnonzero(nation >= 0)
+        rows = [_inside_rows(inside, nation[inside])]
+        # Each thread assesses a share of the tracks against everything (numpy, scipy and
+        # shapely release the GIL in their loops, so two threads use two cores).
+        shares = [s for s in np.array_split(np.arange(tr.time.size), self.threads) if s.size]
+        seconds: list[dict[str, float]] = [{} for _ in shares]
+        jobs = [lambda s=s, sec=sec: self._share(tr, x, y, nation, mo, can, s, sec)
+                for s, sec in zip(shares, seconds, strict=True)]
+        if len(jobs) > 1:
+            for future in [self._pool().submit(job) for job in jobs]:
+                rows.extend(future.result())
+        else:
+            for job in jobs:
+                rows.extend(job())
+        t4 = clock()
+        out = self._rows(tr, rows)
+        stats.rows = len(out)
+        t5 = clock()
+        stages = {k: sum(sec.get(k, 0.0) for sec in seconds)
+                  for k in ("paths", "nations", "distances", "zones")}
+        stats.seconds = {"inside": t1 - t0, **stages, "rows": t5 - t4, "total": t5 - t0}
+        self.stats = stats
+        return out
+
+    def _share(self, tr: _Tracks, x: FloatArray, y: FloatArray, nation: IntArray,
+               mo: Motion, can: NDArray[np.bool_], share: IntArray,
+               seconds: dict[str, float]) -> list[_Rows]:
+        """Rows of the tracks ``share`` (indices into ``tr``): zones they are in, and the
+        nations and zones they may enter. ``seconds`` gets the time of each stage."""
+        clock = _time.perf_counter
+        out: list[_Rows] = []
+        t0 = clock()
+        pred = share[can[share]]
+        paths = None
+        if pred.size:
+            sub = Motion(mo.speed[pred], mo.heading[pred], mo.sigma_heading[pred],
+                         mo.vel_u[pred], mo.predict[pred])
+            paths = fan_paths(self.raster, tr.lat[pred], tr.lon[pred], sub, self.horizon_s,
+                              self.offsets)
+        t1 = clock()
+        if paths is not None:
+            ent = entries(self.raster, paths, nation[pred], self.weights, self.min_step_m,
+                          self.min_probability, refine_s=self.refine_s)
+            t2 = clock()
+            trk = pred[ent.track]
+            assert self._distance is not None
+            # exact within EXACT_DISTANCE_M; beyond, the distance to the predicted entry
+            # point, an upper bound (the entry is far: rules about distance look closer)
+            dist = np.full(trk.size, np.nan)
+            near = np.flatnonzero(self._distance.lower_bound(x[trk], y[trk], ent.nation)
+                                  <= EXACT_DISTANCE_M)
+            dist[near] = self._distance.to_nation(
+                x[trk[near]], y[trk[near]], tr.lat[trk[near]], tr.lon[trk[near]],
+                ent.nation[near], EXACT_DISTANCE_M * MAX_SCALE)
+            far = np.isnan(dist)
+            dist[far] = haversine(tr.lat[trk][far], tr.lon[trk][far], ent.lat[far],
+                                  ent.lon[far])
+            out.append((trk, ent.nation, np.zeros(trk.size, bool), ent.eta_s,
+                        ent.probability, dist))
+        else:
+            t2 = clock()
+        t3 = clock()
+        if self.zones is not None and self._parts is not None:
+            hits = self.zones.contains(tr.lat[share], tr.lon[share], tr.alt[share],
+                                       tr.time[share], tr.cls[share], tr.cooperative[share])
+            warned = self._parts.warned[hits.zone]
+            hit_track, hit_zone = share[hits.point[warned]], hits.zone[warned]
+            out.append(_inside_rows(hit_track, hit_zone + self._n_nations))
+            if paths is not None:
+                k = self.offsets.size
+                nominal = paths.take(np.arange(pred.size) * k + k // 2)
+                ze = zone_entries(
+                    self._parts, nominal, np.radians(mo.sigma_heading[pred]), tr.time[pred],
+                    tr.alt[pred], mo.vel_u[pred], tr.cls[pred], tr.cooperative[pred],
+                    _rank(pred, hit_track), hit_zone, self.min_probability, self._extent())
+                trk = pred[ze.track]
+                out.append((trk, ze.zone + self._n_nations, np.zeros(trk.size, bool),
+                            ze.eta_s, ze.probability, ze.distance_m))
+        t4 = clock()
+        seconds.update(paths=t1 - t0, nations=t2 - t1, distances=t3 - t2, zones=t4 - t3)
+        return out
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.threads,
+                                                thread_name_prefix="assess")
+        return self._executor
+
+    # -- input and output ----------------------------------------------------------------
+
+    def _normalise(self, tracks: TrackBatch | TrackColumns, now: float,
+                   stats: AssessStats) -> _Tracks:
+        n = len(tracks)
+        time = np.asarray(tracks.time, dtype=np.float64).reshape(n)
+        lat = np.asarray(tracks.lat, dtype=np.float64).reshape(n)
+        lon = np.asarray(tracks.lon, dtype=np.float64).reshape(n)
+        good = np.isfinite(time) & np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0)
+        stats.skipped["position or time not a number or out of range"] += int((~good).sum())
+        if isinstance(tracks, TrackBatch):
+            key = np.asarray(tracks.serial, dtype=np.int64)
+            status = np.asarray(tracks.status)
+            dead = good & ((status == _DELETED) | (status == _FREE))
+            stats.skipped["deleted"] += int(dead.sum())
+            good &= ~dead
+        else:
+            _, inv = np.unique(np.asarray(tracks.track_id).astype(str), return_inverse=True)
+            key = inv.astype(np.int64).reshape(n)
+        if self.max_age_s is not None:
+            stale = good & (time < now - self.max_age_s)
+            stats.skipped["older than max_age_s"] += int(stale.sum())
+            good &= ~stale
+        sel = np.flatnonzero(good)
+        if np.unique(key[sel]).size < sel.size:  # several rows of a track: keep the latest
+            order = sel[np.lexsort((time[sel], key[sel]))]
+            last = np.r_[key[order][1:] != key[order][:-1], True]
+            stats.skipped["superseded by a later row of the track"] += int((~last).sum())
+            sel = np.sort(order[last])
+        vel = np.asarray(tracks.vel, dtype=np.float64).reshape(n, 3)[sel]
+        alt = np.asarray(tracks.alt, dtype=np.float64).reshape(n)[sel]
+        if isinstance(tracks, TrackBatch):
+            ids = self._ids(tracks.prefix, np.asarray(tracks.serial, dtype=np.int64)[sel])
+            cls = np.asarray(tracks.cls).astype(np.intp)[sel]
+            ident = np.asarray(tracks.identity).astype(np.intp)[sel]
+            coop = np.asarray(tracks.ids, dtype=object)[sel].astype(bool)
+            sigma_vel = np.full(sel.size, np.nan)
+        else:
+            ids = np.asarray(tracks.track_id).astype(str)[sel]
+            cls = _codes(np.asarray(tracks.cls)[sel], _CLASS_CODE, "unknown")
+            ident = _codes(np.asarray(tracks.identity)[sel], _IDENT_CODE, "unknown")
+            coop = np.asarray(tracks.cooperative, dtype=bool).reshape(n)[sel]
+            sv = tracks.sigma_vel
+            sigma_vel = (np.full(sel.size, np.nan) if sv is None
+                         else np.asarray(sv, dtype=np.float64).reshape(n)[sel])
+        cls = np.where((cls >= 0) & (cls < len(TARGET_CLASSES)), cls, _CLASS_CODE["unknown"])
+        ident = np.where((ident >= 0) & (ident < len(IDENTITIES)), ident, _IDENT_CODE["unknown"])
+        lo = (lon[sel] + 180.0) % 360.0 - 180.0
+        return _Tracks(ids, time[sel], lat[sel], lo, alt, vel, cls, ident, coop, sigma_vel)
+
+    def _ids(self, prefix: str, serial: NDArray[np.int64]) -> NDArray[np.str_]:
+        """Track ids of serials, reusing last cycle's strings (tracks persist)."""
+        cached_serial, cached_ids, cached_prefix = self._id_cache
+        hit = np.zeros(serial.size, dtype=bool)
+        pos = np.zeros(serial.size, dtype=np.intp)
+        if cached_prefix == prefix and cached_serial.size:
+            pos = np.minimum(np.searchsorted(cached_serial, serial), cached_serial.size - 1)
+            hit = cached_serial[pos] == serial
+        new = _track_ids(prefix, serial[~hit])
+        width = max(cached_ids.dtype.itemsize, new.dtype.itemsize) // 4
+        ids = np.empty(serial.size, dtype=f"<U{max(width, 1)}")
+        ids[hit] = cached_ids[pos[hit]]
+        ids[~hit] = new
+        if serial.size > 1 and not (serial[1:] > serial[:-1]).all():
+            order = np.argsort(serial)
+            self._id_cache = (serial[order], ids[order], prefix)
+        else:
+            self._id_cache = (serial.copy(), ids, prefix)
+        return ids
+
+    def _rows(self, tr: _Tracks, parts: list[_Rows]) -> Assessment:
+        track, target, inside, eta, prob, dist = (np.concatenate(c) for c in zip(*parts,
+                                                                                 strict=True))
+        order = np.argsort(track, kind="stable")
+        track, target, inside = track[order], target[order], inside[order]
+        eta, prob, dist = eta[order], prob[order], dist[order]
+        classes = np.array(TARGET_CLASSES)
+        identities = np.array(IDENTITIES)
+        is_zone = target >= self._n_nations
+        return Assessment(
+            track_id=tr.ids[track],
+            time=tr.time[track],
+            lat=tr.lat[track],
+            lon=tr.lon[track],
+            alt=tr.alt[track],
+            cls=classes[tr.cls[track]],
+            identity=identities[tr.identity[track]],
+            cooperative=tr.cooperative[track],
+            target_kind=np.where(is_zone, "zone", "nation"),
+            target_id=self._target_id[target],
+            target_owner=self._target_owner[target],
+            zone_type=self._zone_type[target],
+            inside=inside,
+            eta_s=np.where(inside, np.nan, eta),
+            probability=prob,
+            distance_m=np.where(inside, 0.0, dist),
+            vel_e=tr.vel[track, 0],
+            vel_n=tr.vel[track, 1],
+        )
+
+
+def _inside_rows(track: IntArray, target: IntArray) -> _Rows:
+    n = track.size
+    return (track.astype(np.intp), target.astype(np.intp), np.ones(n, bool), np.full(n, np.nan),
+            np.ones(n), np.zeros(n))
+
+
+def _rank(sorted_rows: IntArray, values: IntArray) -> IntArray:
+    """Position of each value in ``sorted_rows`` (-1 where absent)."""
+    pos = np.searchsorted(sorted_rows, values)
+    pos = np.minimum(pos, max(sorted_rows.size - 1, 0))
+    ok = sorted_rows.size > 0
+    return np.where(ok & (sorted_rows[pos] == values), pos, -1) if ok else np.full(
+        values.size, -1)
+
+
+def _codes(values: NDArray[np.str_], table: dict[str, int], default: str) -> IntArray:
+    """Codes of strings through ``table`` (unknown strings: ``default``)."""
+    if not values.size:
+        return np.zeros(0, np.intp)
+    uniq, inv = np.unique(values.astype(str), return_inverse=True)
+    codes = np.array([table.get(u, table[default]) for u in uniq.tolist()], dtype=np.intp)
+    return codes[inv.reshape(-1)]
+
+
+def _track_ids(prefix: str, serial: NDArray[np.int64]) -> NDArray[np.str_]:
+    """``prefix + str(serial)`` for every row, without a Python loop.
+
+    Digits are written, column by column, into an (n, width) array of code points,
+    left-aligned with trailing NULs (which numpy strings drop), viewed as strings.
+    """
+    s = np.asarray(serial, dtype=np.int64)
+    n = s.size
+    if n == 0:
+        return np.zeros(0, dtype=f"<U{max(len(prefix), 1)}")
+    if (s < 0).any():
+        return np.char.add(prefix, s.astype(str))
+    digits = np.searchsorted(_POW10, s, side="right").astype(np.int64)  # >= 1
+    width = int(digits.max())
+    p = len(prefix)
+    buf = np.zeros((n, p + width), dtype=np.uint32)
+    if p:
+        buf[:, :p] = np.frombuffer(prefix.encode("utf-32-le"), dtype=np.uint32)
+    for k in range(width):
+        power = digits - 1 - k
+        digit = (s // _POW10[np.maximum(power, 0)]) % 10
+        buf[:, p + k] = np.where(power >= 0, digit + ord("0"), 0)
+    return buf.view(f"<U{p + width}").reshape(n)
+
+
+_POW10 = 10 ** np.arange(19, dtype=np.int64)

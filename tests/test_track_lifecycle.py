@@ -1,0 +1,242 @@
+"""Track life: the confirmation rule (SPRT on the track score), pruning and deletion.
+
+Unit tests work on a hand-filled TrackTable; scene tests run the Tracker on synthetic
+radar plots and ADS-B reports.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from skywarden.geo import enu_rotation, geodetic_to_ecef
+from skywarden.records import DetectionBatch
+from skywarden.track import Tracker
+from skywarden.track import lifecycle as lc
+from skywarden.track.config import TrackerConfig
+from skywarden.track.synthetic import Mover, Scene, adsb_reports, radar_plots, registry
+from skywarden.track.table import COASTING, CONFIRMED, TENTATIVE, TrackTable, coop_bit
+
+LAT0, LON0 = 52.0, 21.0
+CFG = TrackerConfig()
+
+
+# -- unit tests on a hand-filled table -------------------------------------------------------
+
+
+def place(table: TrackTable, east: float, north: float, *, t: float = 100.0, hits: int = 2,
+          llr: float = 20.0, born: float | None = None, revisit: float = 10.0,
+          sigma: float = 100.0, vel=(0.0, 40.0, 0.0), status: int = TENTATIVE) -> int:
+    """One track east/north metres from (LAT0, LON0) at 1000 m, sigma m in each axis."""
+    (slot,) = table.allocate(1).tolist()
+    rot = enu_rotation(LAT0, LON0).reshape(3, 3)
+    base = geodetic_to_ecef(LAT0, LON0, 1000.0).reshape(3)
+    table.x[slot, :3] = base + rot.T @ np.array([east, north, 0.0])
+    table.x[slot, 3:] = rot.T @ np.array(vel, dtype=float)
+    P = np.zeros((6, 6))
+    P[:3, :3] = sigma**2 * np.eye(3)
+    P[3:, 3:] = 10.0**2 * np.eye(3)
+    table.P[slot] = P
+    table.t[slot] = table.t_hit[slot] = t
+    table.t_born[slot] = t - (hits - 1) * revisit if born is None else born
+    table.hits[slot] = hits
+    table.llr[slot] = llr
+    table.revisit[slot] = revisit
+    table.status[slot] = status
+    return slot
+
+
+def confirmed(table: TrackTable, *slots: int) -> list[int]:
+    return sorted(lc.confirm(table, np.array(slots, dtype=np.int64), CFG).tolist())
+
+
+def test_score_counts_each_look_that_found_nothing():
+    table = TrackTable()
+    full = place(table, 0, 0, hits=4, born=70.0)  # looks at 70, 80, 90, 100: all hits
+    gaps = place(table, 50000, 0, hits=2, born=60.0)  # looks at 60..100: 3 missed
+    at = np.array([100.0, 100.0])
+    score = lc.sprt_score(table, np.array([full, gaps]), at, CFG)
+    assert score[0] == pytest.approx(20.0)
+    assert score[1] == pytest.approx(20.0 + 3 * math.log(1 - CFG.miss_pd))
+    # Later, with no hit, every revisit that passes costs the same.
+    later = lc.sprt_score(table, np.array([full]), np.array([130.0]), CFG)
+    assert later[0] == pytest.approx(20.0 + 3 * math.log(1 - CFG.miss_pd))
+
+
+def test_two_hits_and_the_threshold_confirm():
+    table = TrackTable()
+    good = place(table, 0, 0, hits=2, llr=CFG.confirm_score + 0.5)
+    weak = place(table, 50000, 0, hits=2, llr=CFG.confirm_score - 0.5)
+    single = place(table, 100000, 0, hits=1, llr=100.0)
+    assert confirmed(table, good, weak, single) == [good]
+    assert table.status[good] == CONFIRMED
+    assert table.status[weak] == TENTATIVE and table.status[single] == TENTATIVE
+
+
+def test_missed_looks_hold_confirmation_back():
+    table = TrackTable()
+    # Same score, but two hits spread over six looks: four misses cost 4 ln 2 = 2.8.
+    sparse = place(table, 0, 0, hits=2, llr=CFG.confirm_score + 2.0, born=50.0)
+    assert confirmed(table, sparse) == []
+
+
+def test_cooperative_identity_confirms_on_two_hits_without_score():
+    table = TrackTable()
+    slot = place(table, 0, 0, hits=2, llr=0.0, revisit=1.0)
+    table.attach_id(slot, "icao:4CA2D1")
+    assert confirmed(table, slot) == [slot]
+    one = place(table, 50000, 0, hits=1, llr=0.0, revisit=1.0)
+    table.attach_id(one, "icao:4CA2D2")
+    assert confirmed(table, one) == []
+
+
+def test_a_track_sitting_on_a_confirmed_track_is_not_a_new_target():
+    table = TrackTable()
+    place(table, 0, 0, hits=50, llr=500.0, sigma=50.0, status=CONFIRMED)
+    # 150 m off horizontally, 600 m off in altitude, another velocity: the same target
+    dup = place(table, 150, 0, vel=(30.0, 0.0, 0.0), sigma=150.0)
+    table.x[dup, :3] += 600.0 * table.x[dup, :3] / np.linalg.norm(table.x[dup, :3])
+    far = place(table, 8000, 0)
+    assert confirmed(table, dup, far) == [far]
+    assert table.status[dup] == TENTATIVE
+    # Its plots are that target's: its score is gone and it is dropped.
+    assert table.llr[dup] == -np.inf
+    assert dup in lc.expire(table, 100.0, CFG).dropped.tolist()
+
+
+def test_a_coasting_track_defers_a_new_track_on_it_without_dropping_it():
+    table = TrackTable()
+    old = place(table, 0, 0, hits=50, llr=500.0, sigma=50.0, status=COASTING, t=90.0)
+    table.x[old, :3] -= 10.0 * table.x[old, 3:]  # predicted to t = 100 it is at (0, 0)
+    new = place(table, 200, 0, sigma=150.0)
+    assert confirmed(table, new) == []
+    assert table.llr[new] == 20.0
+    assert new not in lc.expire(table, 100.0, CFG).dropped.tolist()
+    # Once the coasting track is gone, the new track confirms.
+    table.release(np.array([old]))
+    assert confirmed(table, new) == [new]
+
+
+def test_the_clearance_reaches_beyond_the_gate():
+    table = TrackTable()
+    place(table, 0, 0, hits=50, llr=500.0, sigma=50.0, status=CONFIRMED)
+    # both tight (50 m): the gate alone reaches sqrt(15.2 * 2 * 50^2) = 276 m
+    near = place(table, 0, 900, sigma=50.0)
+    clear = place(table, 0, -1500, sigma=50.0)
+    assert confirmed(table, near, clear) == [clear]
+    cfg = TrackerConfig(confirm_clearance=0.0)
+    near2 = place(table, 900, 0, sigma=50.0)
+    assert lc.confirm(table, np.array([near2]), cfg).tolist() == [near2]
+
+
+def test_different_transponders_are_different_aircraft_even_side_by_side():
+    table = TrackTable()
+    old = place(table, 0, 0, hits=50, llr=500.0, sigma=50.0, status=CONFIRMED, revisit=1.0)
+    table.attach_id(old, "icao:000001")
+    new = place(table, 100, 0, hits=2, llr=0.0, revisit=1.0)
+    table.attach_id(new, "icao:000002")
+    assert table.coop[new] & coop_bit("icao:000002")
+    assert confirmed(table, new) == [new]
+
+
+def test_tentative_tracks_die_on_gaps_and_on_score():
+    table = TrackTable()
+    now = 100.0
+    fresh = place(table, 0, 0, hits=1, llr=0.0, t=now - 40.0)  # gap 4 revisits: lives
+    stale = place(table, 20000, 0, hits=1, llr=0.0, t=now - 50.0)  # 5 revisits: dies
+    bad = place(table, 40000, 0, hits=2, llr=CFG.tentative_min_score - 1.0, t=now - 5.0)
+    good = place(table, 60000, 0, hits=3, llr=20.0, t=now - 5.0)
+    conf = place(table, 80000, 0, hits=30, llr=300.0, t=now - 50.0, status=CONFIRMED)
+    ex = lc.expire(table, now, CFG)
+    assert sorted(ex.dropped.tolist()) == sorted([stale, bad])
+    assert fresh not in ex.dropped and good not in ex.dropped
+    assert ex.deleted.size == 0 and conf in ex.coasting.tolist()
+
+
+def test_config_rejects_a_miss_probability_outside_0_1():
+    from skywarden.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        TrackerConfig(miss_pd=1.0)
+
+
+# -- scenes ----------------------------------------------------------------------------------
+
+
+def radar(i: int = 1, lat: float = LAT0, lon: float = LON0, **kw) -> dict:
+    base = dict(id=f"r{i}", type="radar", owner="POL", lat=lat, lon=lon, alt=100.0,
+                max_range=250000, scan_period=10, sigma_range=50, sigma_azimuth=0.2,
+                sigma_elevation=0.3, clutter_per_scan=4.0)
+    return {**base, **kw}
+
+
+def run(reg, dets, chunk=64):
+    tr = Tracker(reg)
+    rows, now = [], -np.inf
+    for i in range(0, len(dets), chunk):
+        part = dets[i : i + chunk]
+        now = max(now, max(d.time for d in part))
+        rows += tr.step(DetectionBatch.from_records(part, reg.ids), now).updates()
+    rows += tr.flush().updates()
+    return tr, rows
+
+
+def first_confirmed(rows) -> float:
+    return min(r.time for r in rows if r.status == "confirmed")
+
+
+def test_consistent_target_is_confirmed_within_two_scans_of_its_first_plot():
+    """One radar, a drone 60-120 km out: confirmed on its third plot at the latest, two
+    scans after the first (its score passes the threshold with the third plot)."""
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        reg = registry(radar())
+        start = rng.uniform(60000.0, 120000.0)
+        scene = Scene(LAT0, LON0, [Mover("d", (start, 0.0, 600.0), (-45.0, 10.0, 0.0))])
+        dets = sorted(radar_plots(scene, reg["r1"], 0, 200, rng, clutter=4.0),
+                      key=lambda d: d.time)
+        first = min(d.time for d in dets if d.range and abs(d.range - start) < 5000.0)
+        tr, rows = run(reg, dets)
+        assert first_confirmed(rows) - first <= 2 * 10.0 + 0.5
+        assert tr.stats.tracks_confirmed == 1
+
+
+def test_target_seen_by_a_second_radar_is_confirmed_within_one_scan():
+    """Two radars 10 s apart in phase: the plots of both add up, and the third plot,
+    one scan after the first, confirms the track."""
+    rng = np.random.default_rng(21)
+    reg = registry(radar(1), radar(2, lat=52.4, lon=21.6))
+    scene = Scene(LAT0, LON0, [Mover("d", (30000.0, 30000.0, 500.0), (-40.0, 0.0, 0.0))])
+    dets = radar_plots(scene, reg["r1"], 0, 120, rng) + radar_plots(scene, reg["r2"], 3, 120, rng)
+    dets.sort(key=lambda d: d.time)
+    tr, rows = run(reg, dets)
+    times = sorted(d.time for d in dets)
+    assert times[1] < first_confirmed(rows) <= times[0] + 10.0 + 0.5
+    assert first_confirmed(rows) == pytest.approx(times[2], abs=0.01)
+    assert tr.stats.tracks_confirmed == 1
+
+
+def test_clutter_never_confirms_and_its_tracks_die():
+    """An hour of a radar's clutter (20 false plots a scan, as its registry entry says):
+    tentative tracks come and go, and not one is confirmed."""
+    rng = np.random.default_rng(5)
+    reg = registry(radar(clutter_per_scan=20.0))
+    dets = sorted(radar_plots(Scene(LAT0, LON0, []), reg["r1"], 0, 3600, rng, clutter=20.0),
+                  key=lambda d: d.time)
+    tr, rows = run(reg, dets, chunk=512)
+    assert len(dets) > 6000
+    assert tr.stats.tracks_confirmed == 0 and not rows
+    # one-plot tracks live 4.5 scans: about 20 x 4.5 of them at a time
+    assert len(tr.table) < 150
+
+
+def test_cooperative_track_is_confirmed_on_its_second_report():
+    rng = np.random.default_rng(3)
+    reg = registry(radar(), dict(id="a1", type="adsb", owner="POL", lat=LAT0, lon=LON0))
+    scene = Scene(LAT0, LON0, [Mover("c", (-40000.0, -60000.0, 9000.0), (150.0, 180.0, 0.0),
+                                     icao="icao:4CA2D1")])
+    dets = sorted(adsb_reports(scene, reg["a1"], 0, 60, rng), key=lambda d: d.time)
+    _, rows = run(reg, dets)
+    assert first_confirmed(rows) == pytest.approx(dets[1].time, abs=0.01)
