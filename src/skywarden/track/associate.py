@@ -10,7 +10,7 @@ Gate, in two stages:
    searched with KD-trees (scipy cKDTree) bucketed by radius, so one diffuse track or one
    3 km citizen report does not widen every search. This never drops a pair that lies
    inside the Mahalanobis gate: ``|r| <= sqrt(chi2 * lambda_max(S))``.
-2. **Chi-square gate** (filter.mahalanobis) on the candidate pairs only.
+2. **Chi-square gate** (filter.innovate) on the candidate pairs only.
 
 Associate: global nearest neighbour, one detection per track per sensor scan. The gated
 pairs form a bipartite graph between (track, sensor) keys and detections; its connected

@@ -150,21 +150,6 @@ def innovate(
     return Innovation(xm, Pm, r, H, S, Sinv, det, d2)
 
 
-def mahalanobis(
-    x: np.ndarray,
-    P: np.ndarray,
-    dt: np.ndarray,
-    q_h: float,
-    q_v: float,
-    scale: np.ndarray,
-    residual: Residual,
-    omega: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Gate distances d^2 and log |S| of pairs, each track predicted by its own dt."""
-    inn = innovate(x, P, dt, q_h, q_v, scale, residual, omega)
-    return inn.d2, np.log(np.maximum(inn.det, 1e-300))
-
-
 def update(
     x: np.ndarray,
     P: np.ndarray,

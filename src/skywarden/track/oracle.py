@@ -35,7 +35,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..geo import ecef_to_geodetic, enu_rotation
 from ..ingest.jsonl import JsonlWriter, ReadStats, read_detections
 from ..records import Detection, DetectionBatch, TrackUpdate
 from ..sensors import SensorRegistry
@@ -45,6 +44,7 @@ from .lifecycle import seed_state
 from .measure import BEARING, Measurements, SensorTable, innovation, merge_broadcasts, prepare
 from .measure import velocity_innovation as vel_innovation
 from .motion import estimate_turn_rate
+from .output import geodetic_rows
 from .window import ReorderBuffer, Window
 
 CHUNK = 8192
@@ -219,14 +219,8 @@ class OracleTracker:
         self._rows.clear()
         order = np.argsort(t, kind="stable")
         t, x, P, s, sensor = t[order], x[order], P[order], s[order], sensor[order]
-        lat, lon, alt = ecef_to_geodetic(x[:, :3])
-        rot = enu_rotation(lat, lon)
-        vel = np.clip(np.einsum("nij,nj->ni", rot, x[:, 3:]), -9999.0, 9999.0)
-        cov = rot @ P @ np.swapaxes(rot, 1, 2)
-        sigma_h = np.sqrt(np.maximum(0.5 * (cov[:, 0, 0] + cov[:, 1, 1]), 0.0))
-        sigma_v = np.sqrt(np.maximum(cov[:, 2, 2], 0.0))
-        known = (sigma_v <= self.config.alt_max_sigma) & (alt > -1000.0) & (alt < 1.0e6)
-        alt_out = [a if k else None for a, k in zip(alt.tolist(), known.tolist(), strict=True)]
+        lat, lon, alt, vel, sigma_h, _ = geodetic_rows(x, P, self.config.alt_max_sigma)
+        alt_out = [None if a != a else a for a in alt.tolist()]
         names, ids = self.names, self.sensors.ids
         return [
             TrackUpdate(
@@ -235,7 +229,7 @@ class OracleTracker:
             )
             for ti, si, la, lo, a, v, sh, k in zip(
                 t.tolist(), s.tolist(), lat.tolist(), lon.tolist(), alt_out, vel.tolist(),
-                np.where(np.isfinite(sigma_h), sigma_h, 1.0e9).tolist(), sensor.tolist(),
+                sigma_h.tolist(), sensor.tolist(),
                 strict=True,
             )
         ]

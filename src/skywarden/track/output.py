@@ -141,6 +141,24 @@ class TrackerStats:
         return self.associated + self.initiated
 
 
+def geodetic_rows(
+    x: np.ndarray, P_pos: np.ndarray, alt_max_sigma: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """ECEF states (n, 6) and position covariances (n, 3, 3) as output columns: lat, lon,
+    alt (NaN when unknown), ENU velocity, sigma_h, sigma_v (module docstring)."""
+    lat, lon, alt = ecef_to_geodetic(x[:, :3])
+    rot = enu_rotation(lat, lon)
+    vel = np.einsum("nij,nj->ni", rot, x[:, 3:])
+    cov = rot @ P_pos @ np.swapaxes(rot, 1, 2)
+    sigma_h = np.sqrt(np.maximum(0.5 * (cov[:, 0, 0] + cov[:, 1, 1]), 0.0))
+    sigma_v = np.sqrt(np.maximum(cov[:, 2, 2], 0.0))
+    # Outside the record's valid ranges (a diverged track's last line): unknown / clipped.
+    alt = np.where((sigma_v <= alt_max_sigma) & (alt > -1000.0) & (alt < 1.0e6), alt, np.nan)
+    vel = np.clip(vel, -9999.0, 9999.0)
+    sigma_h = np.where(np.isfinite(sigma_h), sigma_h, 1.0e9)
+    return lat, lon, alt, vel, sigma_h, sigma_v
+
+
 _COLS = ("time", "x", "P", "status", "cls", "cls_conf", "identity", "spoof", "serial", "ids")
 
 
@@ -192,19 +210,9 @@ class Emitter:
                 np.zeros(0, bool), self.prefix, self.names,
             )  # fmt: skip
         c = {k: np.concatenate(v) for k, v in self._cols.items()}
-        x, P = c["x"], c["P"]
-        lat, lon, alt = ecef_to_geodetic(x[:, :3])
-        rot = enu_rotation(lat, lon)
-        vel = np.einsum("nij,nj->ni", rot, x[:, 3:])
-        cov = rot @ P[:, :3, :3] @ np.swapaxes(rot, 1, 2)
-        sigma_h = np.sqrt(np.maximum(0.5 * (cov[:, 0, 0] + cov[:, 1, 1]), 0.0))
-        sigma_v = np.sqrt(np.maximum(cov[:, 2, 2], 0.0))
-        # Outside the record's valid ranges (a diverged track's last line): unknown / clipped.
-        alt = np.where(
-            (sigma_v <= self.alt_max_sigma) & (alt > -1000.0) & (alt < 1.0e6), alt, np.nan
+        lat, lon, alt, vel, sigma_h, sigma_v = geodetic_rows(
+            c["x"], c["P"][:, :3, :3], self.alt_max_sigma
         )
-        vel = np.clip(vel, -9999.0, 9999.0)
-        sigma_h = np.where(np.isfinite(sigma_h), sigma_h, 1.0e9)
         batch = TrackBatch(
             time=c["time"],
             serial=c["serial"].astype(np.int64),

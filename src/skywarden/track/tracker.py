@@ -8,7 +8,7 @@ late arrive in time order), then processes what is old enough in windows of
 
 1. **predict + gate**: every track is predicted to each candidate detection's own time;
    candidates come from a KD-tree pre-gate (associate.candidate_pairs), then the
-   chi-square gate on d^2 = r^T S^-1 r (filter.mahalanobis).
+   chi-square gate on d^2 = r^T S^-1 r (filter.innovate).
    Detections carrying a cooperative id (icao:, rid:) already held by a track go to that
    track directly; the spoof check tests them against the gate instead.
    Copies of one ADS-B / Remote ID broadcast heard by several receivers are merged
