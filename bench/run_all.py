@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["bench_sim", "bench_track", "bench_peer", "bench_assess"]
+BENCHMARKS = ["bench_sim", "bench_track", "bench_peer", "bench_assess", "bench_warn"]
 
 
 def machine() -> str:

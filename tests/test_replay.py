@@ -128,3 +128,15 @@ def test_public_warnings_are_valid_cap_and_the_audit_chain_holds(replayed):
         assert "<status>Exercise</status>" in text
     checked = verify(replayed / "audit.jsonl")
     assert checked.entries >= len(_alerts(replayed))
+
+
+def test_score_command_adds_the_warning_scores(replayed, capsys):
+    capsys.readouterr()
+    argv = ["score", str(replayed / "truth.jsonl"), str(replayed / "tracks.jsonl"),
+            "--alerts", str(replayed / "alerts.jsonl"),
+            "--detections", str(replayed / "detections.jsonl"), "--json"]  # fmt: skip
+    assert main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    warned = doc["warnings"]
+    assert warned["missed"] == 0
+    assert any(e["nation"] == "POL" and e["lead_s"] > 0 for e in warned["entries"])

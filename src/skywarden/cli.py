@@ -137,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only targets of this truth class (e.g. drone)")
     g.add_argument("--confirm-scans", type=float, default=2.0, metavar="N",
                    help="list the targets confirmed later than N scans (default 2)")
+    p.add_argument("--alerts", type=Path, metavar="ALERTS.jsonl",
+                   help="alert events (skywarden replay --alerts-out): adds the warning scores, "
+                   "lead time per threat entry into a nation, misses, false alerts per "
+                   "nation-hour (with --detections, lead times count from the first detection)")
     _add_strict(p)
 
     p = sub.add_parser(
@@ -287,17 +291,28 @@ def cmd_score(args: argparse.Namespace) -> int:
             nation=args.nation, target_class=args.target_class,
             limit_scans=args.confirm_scans, c=args.c, p=args.p, alpha=args.alpha,
             max_age=args.max_age, strict=args.strict)
+    warned = None
+    if args.alerts is not None:
+        from .score.warnings import score_warnings
+
+        warned = score_warnings(args.truth, args.alerts, args.detections, strict=args.strict)
     if args.json:
+        import json
+
         import msgspec
 
         out = report.to_dict()
         if delays is not None:
             out["confirmation_delay"] = delays.to_dict()
+        if warned is not None:
+            out["warnings"] = json.loads(warned.to_json())
         print(msgspec.json.encode(out).decode())
     else:
         print(report.table())
         if delays is not None:
             print(delays.table())
+        if warned is not None:
+            print(warned.table())
     if args.plot:
         from .plot import plot
 
