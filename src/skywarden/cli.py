@@ -7,6 +7,8 @@
     skywarden check FILE                    validate a registry, scenario or JSON Lines file
     skywarden zones list|check|add|end      airspace zones and temporary restrictions
     skywarden replay DIR                    track, assess and warn; the alert timeline
+    skywarden serve [--demo]                the live service: API, WebSockets, web map
+    skywarden org add | token issue|revoke  organisations and API tokens of a service
 
 Exit status: 0 success, 1 invalid input or configuration (the message says what, where
 and why), 2 wrong command-line usage.
@@ -189,7 +191,113 @@ def build_parser() -> argparse.ArgumentParser:
     from .airspace.commands import add_parser as add_zones_parser
 
     add_zones_parser(sub)
+    _add_service_parsers(sub)
     return parser
+
+
+SERVE_EPILOG = (
+    "Operating the service (data directory, organisations, tokens, roles, releasability, "
+    "retention, restarts, the lag setting, the demo): docs/SERVICE.md. The API: docs/API.md."
+)
+
+
+def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "serve",
+        help="run the live service: tracking, warnings, REST/WebSocket API and the web map",
+        description="Run the whole chain live in one process: detections come in (HTTP, "
+        "WebSocket, or the --demo feed), are fused into tracks, assessed against borders, "
+        "zones and restrictions, and turned into graduated alerts and CAP public warnings. "
+        "The air picture is served at http://HOST:PORT/ (map), /api/v1/ (REST, WebSockets) "
+        "and /metrics (Prometheus). Everything that must outlive a restart (track history, "
+        "alerts, acknowledgements, restrictions, the audit log, organisations and token "
+        "hashes) is kept in the data directory. Ctrl-C or SIGTERM stops it cleanly.",
+        epilog=SERVE_EPILOG,
+    )
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only; "
+                   "0.0.0.0 for every interface, behind a TLS proxy)")
+    p.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
+    p.add_argument("--data", type=Path, default=Path("skywarden-data"), metavar="DIR",
+                   help="data directory: the SQLite store, CAP messages, demo files "
+                   "(default ./skywarden-data; made if missing)")
+    p.add_argument("--demo", nargs="?", const="poland-2025-09", default=None,
+                   metavar="SCENARIO",
+                   help="play a simulated night as a live feed (default scenario "
+                   "poland-2025-09: simulated once into DIR/demo/, then reused); the "
+                   "service's clock runs in the scenario's time. Makes demo organisations "
+                   "and tokens on first start (DIR/demo-tokens.txt)")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="with --demo: scenario seconds per real second (default 1)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="with --demo: simulator seed (default the scenario's)")
+    p.add_argument("--sensors", type=Path, metavar="sensors.toml",
+                   help="sensor registry: every sensor that may feed the service, with its "
+                   "owner and releasability (needed without --demo; docs/FORMATS.md)")
+    p.add_argument("--lag", type=float, default=0.2, metavar="S",
+                   help="how long the tracker waits for out-of-order detections, in "
+                   "seconds of real time (default 0.2). Longer: more stragglers taken in "
+                   "order, every update that much later. Detections later than this are "
+                   "counted as late (see --max-late)")
+    p.add_argument("--max-late", type=float, default=1.0, metavar="S",
+                   help="a late detection up to S seconds (real time) behind is still used, "
+                   "as an out-of-sequence update; later ones are dropped and counted "
+                   "(default 1; citizen reports are never dropped)")
+    p.add_argument("--tick", type=float, default=0.2, metavar="S",
+                   help="how often the picture is updated and published, in seconds of "
+                   "real time (default 0.2)")
+    p.add_argument("--cap-status", default=None,
+                   choices=["Actual", "Exercise", "System", "Test", "Draft"],
+                   help="CAP status of public warnings (default Exercise; Actual only for "
+                   "a real deployment, never with --demo)")
+
+    p = sub.add_parser(
+        "org",
+        help="add an organisation (a nation, or an agency of one) to a service's store",
+        description="Organisations are who tokens are issued to. Each has an ISO "
+        "alpha-3 nation (what releasability is decided by) and default roles.",
+        epilog=SERVE_EPILOG,
+    )
+    org = p.add_subparsers(dest="org_command", metavar="ACTION", required=True)
+    q = org.add_parser("add", help="add an organisation")
+    q.add_argument("id", help="organisation id, e.g. pol-ops")
+    q.add_argument("--data", type=Path, default=Path("skywarden-data"), metavar="DIR",
+                   help="the service's data directory (default ./skywarden-data)")
+    q.add_argument("--name", required=True, help="readable name")
+    q.add_argument("--nation", default=None, metavar="ISO3",
+                   help="ISO alpha-3 nation (e.g. POL); without one it sees public data only")
+    q.add_argument("--role", action="append", dest="roles", metavar="ROLE",
+                   help="default role of its tokens: viewer, operator or admin "
+                   "(repeatable; default viewer)")
+    q.add_argument("--by", default="admin", help="who is adding it (for the audit log)")
+
+    p = sub.add_parser(
+        "token",
+        help="issue or revoke an API token of an organisation",
+        description="A token is shown once, when issued; the store keeps only its hash. "
+        "Send it as 'Authorization: Bearer <token>'.",
+        epilog=SERVE_EPILOG,
+    )
+    tok = p.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    q = tok.add_parser("issue", help="issue a token (printed once)")
+    q.add_argument("--data", type=Path, default=Path("skywarden-data"), metavar="DIR",
+                   help="the service's data directory (default ./skywarden-data)")
+    q.add_argument("--org", required=True, metavar="ID", help="organisation id")
+    q.add_argument("--nation", default=None, metavar="ISO3",
+                   help="make the organisation with this nation if it does not exist "
+                   "(must match if it does)")
+    q.add_argument("--role", action="append", dest="roles", metavar="ROLE",
+                   help="viewer, operator or admin (repeatable; default the "
+                   "organisation's roles)")
+    q.add_argument("--expires-days", type=float, default=None, metavar="N",
+                   help="valid for N days (default: until revoked)")
+    q.add_argument("--by", default="admin", help="who is issuing it (for the audit log)")
+    q = tok.add_parser("revoke", help="revoke a token by its id (the 12 hex digits "
+                       "after swt_)")
+    q.add_argument("token_id")
+    q.add_argument("--data", type=Path, default=Path("skywarden-data"), metavar="DIR",
+                   help="the service's data directory (default ./skywarden-data)")
+    q.add_argument("--by", default="admin", help="who is revoking it (for the audit log)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -368,6 +476,89 @@ def cmd_zones(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .live.serve import serve
+
+    return serve(args)
+
+
+def _open_store(data: Path):  # type: ignore[no-untyped-def]
+    from .store import SqliteStore
+
+    if not (data / "skywarden.db").is_file():
+        print(f"note: {data}/skywarden.db does not exist yet; making it", file=sys.stderr)
+    return SqliteStore(data / "skywarden.db")
+
+
+def cmd_org(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+    from .live.organisations import check_roles
+
+    try:
+        roles = check_roles(args.roles or ["viewer"])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if args.nation is not None and not (len(args.nation) == 3 and args.nation.isalpha()
+                                        and args.nation.isupper()):
+        raise ConfigError(f"--nation {args.nation!r} is not an ISO alpha-3 code like POL")
+    with _open_store(args.data) as store:
+        org = store.add_organisation(args.id, args.name, nation=args.nation, roles=roles,
+                                     by=args.by)
+    print(f"organisation {org.id} ({org.name}), nation {org.nation or '-'}, "
+          f"roles {', '.join(org.roles)}")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+    from .live.organisations import check_roles
+    from .store import StoreError
+
+    with _open_store(args.data) as store:
+        if args.token_command == "revoke":
+            if not store.revoke_token(args.token_id, by=args.by):
+                raise ConfigError(f"token {args.token_id!r}: unknown or already revoked")
+            print(f"token {args.token_id} revoked")
+            return 0
+        try:
+            roles = check_roles(args.roles) if args.roles else None
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if args.nation is not None:
+            try:
+                store.add_organisation(args.org, args.org, nation=args.nation,
+                                       roles=roles or ["viewer"], by=args.by)
+                print(f"organisation {args.org} made (nation {args.nation})", file=sys.stderr)
+            except StoreError:
+                grant_nation = _org_nation(store, args.org)
+                if grant_nation != args.nation:
+                    raise ConfigError(f"organisation {args.org!r} exists with nation "
+                                      f"{grant_nation or '(none)'}, not {args.nation}") from None
+        expires = None
+        if args.expires_days is not None:
+            if not args.expires_days > 0:
+                raise ConfigError("--expires-days must be > 0")
+            expires = store.clock.now() + args.expires_days * 86400.0
+        issued = store.issue_token(args.org, roles=roles, expires=expires, by=args.by)
+    print(issued.token)
+    print(f"token id {issued.id} for {issued.organisation}, roles {', '.join(issued.roles)}"
+          f"{'' if expires is None else f', expires in {args.expires_days:g} days'}; "
+          "shown once: keep it now", file=sys.stderr)
+    return 0
+
+
+def _org_nation(store, org_id: str) -> str | None:  # type: ignore[no-untyped-def]
+    # The store interface has no organisation lookup: read it with a read-only connection.
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
+    try:
+        row = con.execute("SELECT nation FROM organisations WHERE id = ?", (org_id,)).fetchone()
+    finally:
+        con.close()
+    return None if row is None else row[0]
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "sim": cmd_sim,
@@ -376,6 +567,9 @@ COMMANDS = {
     "check": cmd_check,
     "zones": cmd_zones,
     "replay": cmd_replay,
+    "serve": cmd_serve,
+    "org": cmd_org,
+    "token": cmd_token,
 }
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .track.output import DELETED, TrackBatch, concat
+from .track.output import DELETED, TrackBatch, concat, velocity_sigma
 
 _ROW_COLUMNS = (
     "time", "serial", "lat", "lon", "alt", "vel", "sigma_h", "sigma_v", "status", "cls",
@@ -72,4 +72,5 @@ def take_rows(b: TrackBatch, idx: np.ndarray) -> TrackBatch:
         sensor_flat=np.zeros(0, np.int32),
         prefix=b.prefix,
         sensor_names=b.sensor_names,
+        sigma_vel=velocity_sigma(b)[idx],
     )

@@ -120,6 +120,22 @@ class TrackUpdate(msgspec.Struct, frozen=True, omit_defaults=True):
     # "spoof_suspect" (a cooperative position far from where radar holds the track).
     class_confidence: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] | None = None
     flags: list[str] = msgspec.field(default_factory=list)
+    # Extensions set by the live service (docs/API.md): who may see the row (``public``,
+    # ``allies``, ``none`` or a comma list of nations), and the soonest predicted entry
+    # into another nation.
+    releasability: str | None = None
+    next_entry: NextEntry | None = None
+
+
+class NextEntry(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The soonest predicted entry of a track into a nation other than the one below it
+    (extension of "Track"): ``eta`` epoch seconds, ``probability`` 0-1, ``distance_m`` to
+    that nation's territory."""
+
+    nation: str
+    eta: Time
+    probability: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+    distance_m: NonNegative
 
 
 class Truth(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -164,6 +180,8 @@ class AlertEvent(msgspec.Struct, frozen=True, omit_defaults=True):
     note: str | None = None
     sensor: str | None = None
     zone_type: str | None = None
+    # Extension set by the live service: who may see the event (as TrackUpdate's).
+    releasability: str | None = None
 
 
 def _col(values: list[float | None]) -> np.ndarray:

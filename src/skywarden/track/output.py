@@ -8,7 +8,8 @@ and status) to an :class:`Emitter`; :meth:`Emitter.finish` converts all of them 
 Output conventions (formats.md "Track"): lat/lon/alt WGS84 of the estimate; alt is null
 when its 1-sigma exceeds ``alt_max_sigma`` (2-D sensors only); velocity east/north/up;
 ``sigma_h`` the per-axis horizontal 1-sigma, sqrt((var_e + var_n) / 2), the same meaning
-as a detection's sigma_h.
+as a detection's sigma_h; ``sigma_vel`` the same for the horizontal velocity (m/s), which
+the assessment turns into the spread of predicted headings.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class TrackBatch:
     spoof: np.ndarray
     prefix: str = "T"
     sensor_names: tuple[str, ...] = ()
+    # (n,) per-axis horizontal velocity 1-sigma, m/s; None (or NaN rows): not known. Last
+    # and optional so that producers written before it still build batches.
+    sigma_vel: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.time.shape[0])
@@ -142,10 +146,12 @@ class TrackerStats:
 
 
 def geodetic_rows(
-    x: np.ndarray, P_pos: np.ndarray, alt_max_sigma: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    x: np.ndarray, P_pos: np.ndarray, alt_max_sigma: float, P_vel: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
     """ECEF states (n, 6) and position covariances (n, 3, 3) as output columns: lat, lon,
-    alt (NaN when unknown), ENU velocity, sigma_h, sigma_v (module docstring)."""
+    alt (NaN when unknown), ENU velocity, sigma_h, sigma_v (module docstring); with the
+    velocity covariances ``P_vel`` (n, 3, 3) also sigma_vel, the per-axis horizontal
+    velocity 1-sigma."""
     lat, lon, alt = ecef_to_geodetic(x[:, :3])
     rot = enu_rotation(lat, lon)
     vel = np.einsum("nij,nj->ni", rot, x[:, 3:])
@@ -156,7 +162,15 @@ def geodetic_rows(
     alt = np.where((sigma_v <= alt_max_sigma) & (alt > -1000.0) & (alt < 1.0e6), alt, np.nan)
     vel = np.clip(vel, -9999.0, 9999.0)
     sigma_h = np.where(np.isfinite(sigma_h), sigma_h, 1.0e9)
-    return lat, lon, alt, vel, sigma_h, sigma_v
+    if P_vel is None:
+        return lat, lon, alt, vel, sigma_h, sigma_v
+    # Only the east and north rows of the rotation: the vertical speed does not turn a
+    # track's heading.
+    rot_h = rot[:, :2, :]
+    cov_v = rot_h @ P_vel @ np.swapaxes(rot_h, 1, 2)
+    sigma_vel = np.sqrt(np.maximum(0.5 * (cov_v[:, 0, 0] + cov_v[:, 1, 1]), 0.0))
+    sigma_vel = np.where(np.isfinite(sigma_vel), sigma_vel, 1.0e9)
+    return lat, lon, alt, vel, sigma_h, sigma_v, sigma_vel
 
 
 _COLS = ("time", "x", "P", "status", "cls", "cls_conf", "identity", "spoof", "serial", "ids")
@@ -207,11 +221,11 @@ class Emitter:
             return TrackBatch(
                 z, np.zeros(0, np.int64), z, z, z, np.zeros((0, 3)), z, z, i8, i8, z, i8,
                 np.zeros(0, object), np.zeros(1, np.int64), np.zeros(0, np.int32),
-                np.zeros(0, bool), self.prefix, self.names,
+                np.zeros(0, bool), self.prefix, self.names, z,
             )  # fmt: skip
         c = {k: np.concatenate(v) for k, v in self._cols.items()}
-        lat, lon, alt, vel, sigma_h, sigma_v = geodetic_rows(
-            c["x"], c["P"][:, :3, :3], self.alt_max_sigma
+        lat, lon, alt, vel, sigma_h, sigma_v, sigma_vel = geodetic_rows(
+            c["x"], c["P"][:, :3, :3], self.alt_max_sigma, c["P"][:, 3:, 3:]
         )
         batch = TrackBatch(
             time=c["time"],
@@ -232,6 +246,7 @@ class Emitter:
             spoof=c["spoof"],
             prefix=self.prefix,
             sensor_names=self.names,
+            sigma_vel=sigma_vel,
         )
         self._cols = {k: [] for k in _COLS}
         self._counts, self._flat = [], []
@@ -257,8 +272,14 @@ def concat(batches: list[TrackBatch]) -> TrackBatch:
         sensor_ptr=np.r_[0, np.cumsum(counts)].astype(np.int64),
         prefix=batches[0].prefix,
         sensor_names=batches[0].sensor_names,
+        sigma_vel=np.concatenate([velocity_sigma(b) for b in batches]),
         **arr,
     )
+
+
+def velocity_sigma(b: TrackBatch) -> np.ndarray:
+    """The batch's ``sigma_vel`` column, NaN (not known) where the producer gave none."""
+    return np.full(len(b), np.nan) if b.sigma_vel is None else b.sigma_vel
 
 
 def sensor_csr(

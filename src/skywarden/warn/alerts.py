@@ -259,6 +259,44 @@ class AlertState:
         alert.acks.append(Acknowledgement(by=by, time=now, level=alert.level, note=note))
         return self._event(alert, "acknowledged", now, by=by, note=note)
 
+    # -- restart -----------------------------------------------------------------------
+
+    def restore(self, alert: Alert, now: float) -> None:
+        """Take back an alert that was open when the service stopped (from the store).
+
+        The alert keeps its id, level, times and acknowledgements; no event is emitted
+        (nothing changed). Its de-escalation clock starts again at ``now``: the levels
+        below it need their full hold time from the restart on, so a restart never
+        lowers or ends an alert by itself. The id's serial number is remembered, so new
+        alerts of the same (track, target) pair never reuse it. ``target_kind`` is
+        ``nation``, ``zone`` or ``sensor`` (with ``target_id`` the nation, zone or
+        sensor id). Restoring an id that is already active is a ValueError.
+        """
+        if alert.id in self.alerts:
+            raise ValueError(f"alert {alert.id!r} is already active")
+        if alert.target_kind not in ("nation", "zone", "sensor") or not alert.target_id:
+            raise ValueError(f"alert {alert.id!r}: target_kind {alert.target_kind!r} and "
+                             f"target_id {alert.target_id!r} do not name a target")
+        if not 1 <= alert.level <= MAX_LEVEL:
+            raise ValueError(f"alert {alert.id!r}: level {alert.level} is not 1-{MAX_LEVEL}")
+        key = (alert.track or "", alert.target_kind, alert.target_id)
+        if key in self._by_key:
+            raise ValueError(f"alert {alert.id!r}: {key} already has alert "
+                             f"{self._by_key[key]!r}")
+        # Every level's run starts now: the alert keeps its level for hold_s at least and
+        # ends clear_s after the restart at the earliest; a row at its level resets the
+        # lower runs, as for any alert.
+        alert.since = [now] * (MAX_LEVEL + 1)
+        self.alerts[alert.id] = alert
+        self._by_key[key] = alert.id
+        self.note_serial(alert.id)
+
+    def note_serial(self, alert_id: str) -> None:
+        """Remember that ``alert_id`` (``STEM:N``) was used, so no new alert takes it."""
+        stem, _, n = alert_id.rpartition(":")
+        if stem and n.isdigit():
+            self._serial[stem] = max(self._serial.get(stem, 0), int(n))
+
     # -- sensors -----------------------------------------------------------------------
 
     def watch_sensor(self, sensor: str, period_s: float, nation: str, now: float) -> None:

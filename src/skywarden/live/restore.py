@@ -1,0 +1,158 @@
+"""Restart: what the service takes back from its data directory when it starts.
+
+- **Open alerts** go back into the warning engine's state with their ids, levels, times
+  and acknowledgements (:meth:`AlertState.restore`); their de-escalation clocks start
+  again, so a restart never ends an alert by itself. An alert about a track of the
+  previous run keeps its marks; the new run's tracker gives the aircraft a new track id,
+  so the old alert sees no more rows and ends ``clear_s`` later, as for a lost track.
+- **Sensor-down alerts** keep counting the sensor's silence from when it was last heard.
+- **CAP threads**: the public warnings already issued for each restored alert (read back
+  from ``DATA/cap/``), so its next message updates or cancels them, with references,
+  and the CAP feeds list them again.
+- **Restrictions** in force are handed back to the assessor.
+- **The run number** (``DATA/run``, one line) goes up by one per start and is part of the
+  track ids (``T<run>-<n>``), so a track id, and the alert ids made from it, are never
+  reused across restarts.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from ..records import AlertEvent
+from ..store import StoredAlert
+from ..warn.alerts import Acknowledgement, Alert, AlertState
+from ..warn.cap import CAP_NS, CapIssuer, CapMessage
+
+# How CAP identifiers and the store writer's file names are made safe (warn/cap.py's
+# rule, then the writer's).
+_CAP_UNSAFE = re.compile(r"[\s,<&]+")
+_SAFE_FILE = re.compile(r"[^A-Za-z0-9._-]")
+
+__all__ = ["next_run", "restore_alerts", "restore_cap_threads"]
+
+
+def next_run(data_dir: Path) -> int:
+    """Increment and return the run counter of ``data_dir`` (written atomically)."""
+    path = Path(data_dir) / "run"
+    try:
+        run = int(path.read_text(encoding="ascii").strip() or 0)
+    except FileNotFoundError:
+        run = 0
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a run number ({exc})") from exc
+    run += 1
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{run}\n", encoding="ascii")
+    os.replace(tmp, path)
+    return run
+
+
+def _alert(stored: StoredAlert) -> Alert:
+    last: AlertEvent = stored.last
+    if stored.kind == "sensor_down":
+        target_kind, target_id = "sensor", last.sensor or stored.alert.split(":")[1]
+    elif stored.zone:
+        target_kind, target_id = "zone", stored.zone
+    else:
+        target_kind, target_id = "nation", stored.nation
+    nan = math.nan
+    return Alert(
+        id=stored.alert, kind=stored.kind, nation=stored.nation, level=stored.level,
+        raised=stored.raised, changed=stored.changed, track=stored.track,
+        target_kind=target_kind, target_id=target_id, zone_type=last.zone_type or "",
+        sensor=last.sensor,
+        time=last.time if stored.kind != "sensor_down" else stored.raised,
+        lat=nan if last.lat is None else last.lat, lon=nan if last.lon is None else last.lon,
+        alt=nan if last.alt is None else last.alt,
+        eta=nan if last.eta is None else last.eta,
+        probability=nan if last.probability is None else last.probability,
+        inside=stored.kind != "predicted_entry",
+        acks=[Acknowledgement(by=a.by, time=a.time, level=a.level, note=a.note)
+              for a in stored.acks],
+    )
+
+
+def restore_alerts(
+    state: AlertState, stored: list[StoredAlert], now: float, periods: Mapping[str, float]
+) -> tuple[int, dict[str, str], list[str]]:
+    """Put the stored open alerts back into ``state``. ``periods``: each sensor's
+    expected period (s), for the sensor-down watch. Returns (how many were restored,
+    each one's last releasability mark by alert id, problems met: one line per alert
+    that could not be restored, which is then left as stored)."""
+    restored, marks, problems = 0, {}, []
+    for s in stored:
+        if s.ended is not None or s.level < 1:
+            continue
+        try:
+            alert = _alert(s)
+            state.restore(alert, now)
+        except (ValueError, IndexError) as exc:
+            problems.append(f"alert {s.alert!r}: {exc}")
+            continue
+        if alert.target_kind == "sensor" and alert.sensor:
+            # Keep counting the silence from before the restart: it began no later than
+            # the alert was raised (the event does not carry the last report's time).
+            period = periods.get(alert.sensor)
+            if period:
+                state.watch_sensor(alert.sensor, period, alert.nation, now)
+                state.sensors[alert.sensor].last_seen = float(s.raised)
+        if s.last.releasability is not None:
+            marks[s.alert] = s.last.releasability
+        restored += 1
+    return restored, marks, problems
+
+
+def _cap_message(path: Path) -> CapMessage:
+    root = ET.fromstring(path.read_bytes())
+
+    def text(tag: str) -> str:
+        node = root.find(f"{{{CAP_NS}}}{tag}")
+        return "" if node is None or node.text is None else node.text
+
+    sent = text("sent")
+    stamp = datetime.fromisoformat(sent.replace("-00:00", "+00:00")).timestamp()
+    refs = tuple(text("references").split()) if text("references") else ()
+    return CapMessage(identifier=text("identifier"), sender=text("sender"), sent=sent,
+                      time=stamp, status=text("status"), msg_type=text("msgType"),
+                      alert_id="", nation="", references=refs, info=None,
+                      xml=path.read_bytes())
+
+
+def restore_cap_threads(issuer: CapIssuer, cap_dir: Path, stored: list[StoredAlert]
+                        ) -> tuple[int, list[str]]:
+    """Rebuild the issuer's threads of the restored alerts from the CAP files the store
+    writer kept (``cap_dir/<NATION>/<identifier>.xml``; an identifier starts with
+    ``NATION.ALERT.``). A thread whose last message is a Cancel is over and not rebuilt.
+    Returns (threads rebuilt, problems: one line per file that could not be read)."""
+    rebuilt, problems = 0, []
+    for s in stored:
+        if s.ended is not None:
+            continue
+        folder = Path(cap_dir) / _SAFE_FILE.sub("_", s.nation)
+        stem = _SAFE_FILE.sub("_", _CAP_UNSAFE.sub("_", f"{s.nation}.{s.alert}."))
+        thread = []
+        for path in sorted(folder.glob(f"{glob.escape(stem)}*.xml")):
+            try:
+                msg = _cap_message(path)
+            except (ET.ParseError, ValueError, OSError) as exc:
+                problems.append(f"{path}: not a CAP message this service wrote ({exc})")
+                continue
+            thread.append(replace(msg, alert_id=s.alert, nation=s.nation))
+        if not thread:
+            continue
+        # in the order issued: the sequence number ends the identifier
+        thread.sort(key=lambda m: (m.time, int(m.identifier.rsplit(".", 1)[-1])
+                                   if m.identifier.rsplit(".", 1)[-1].isdigit() else 0))
+        if thread[-1].msg_type != "Cancel":
+            issuer.threads[s.alert] = thread
+            rebuilt += 1
+    return rebuilt, problems

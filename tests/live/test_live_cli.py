@@ -1,0 +1,112 @@
+"""The service's commands: serve (started and stopped for real), org, token."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+import httpx
+
+from skywarden.cli import main
+from skywarden.live.organisations import demo_tokens
+from skywarden.store import SqliteStore
+
+from .scene import LT_RADAR, PL_RADAR, sensors
+
+
+def test_org_add_and_token_issue_and_revoke(tmp_path, capsys):
+    data = tmp_path / "d"
+    assert main(["org", "add", "ltu-ops", "--data", str(data), "--name", "Lithuania ops",
+                 "--nation", "LTU", "--role", "operator"]) == 0
+    assert "organisation ltu-ops (Lithuania ops), nation LTU, roles operator" in \
+        capsys.readouterr().out
+    assert main(["token", "issue", "--data", str(data), "--org", "ltu-ops"]) == 0
+    token = capsys.readouterr().out.strip()
+    # a new organisation made on the way, with its nation
+    assert main(["token", "issue", "--data", str(data), "--org", "pol-ops", "--nation", "POL",
+                 "--role", "viewer", "--expires-days", "30"]) == 0
+    out = capsys.readouterr()
+    viewer = out.out.strip()
+    assert "shown once" in out.err
+    with SqliteStore(data / "skywarden.db") as store:
+        grant = store.check_token(token)
+        assert (grant.organisation, grant.nation, grant.roles) == ("ltu-ops", "LTU",
+                                                                   ["operator"])
+        grant = store.check_token(viewer)
+        assert (grant.nation, grant.roles) == ("POL", ["viewer"]) and grant.expires
+        actions = [e.action for e in store.audit_entries()]
+    assert actions.count("token.issued") == 2 and "organisation.added" in actions
+    token_id = token.split("_")[1]
+    assert main(["token", "revoke", token_id, "--data", str(data)]) == 0
+    with SqliteStore(data / "skywarden.db") as store:
+        assert store.check_token(token) is None
+    # errors say what and why, exit status 1
+    assert main(["token", "revoke", token_id, "--data", str(data)]) == 1
+    assert "unknown or already revoked" in capsys.readouterr().err
+    assert main(["token", "issue", "--data", str(data), "--org", "pol-ops",
+                 "--nation", "LTU"]) == 1
+    assert "exists with nation POL, not LTU" in capsys.readouterr().err
+    assert main(["org", "add", "x", "--data", str(data), "--name", "X",
+                 "--role", "king"]) == 1
+    assert "each is one of viewer, operator, admin" in capsys.readouterr().err
+
+
+def test_serve_needs_a_registry_or_the_demo(tmp_path, capsys):
+    assert main(["serve", "--data", str(tmp_path / "d")]) == 1
+    assert "give --sensors sensors.toml" in capsys.readouterr().err
+
+
+def test_demo_tokens_are_made_once_and_readable_by_the_owner_only(tmp_path):
+    with SqliteStore(tmp_path / "skywarden.db") as store:
+        path, tokens, made = demo_tokens(store, tmp_path)
+        assert made and stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert {t.nation for t in tokens if t.role == "operator"} == {"POL", "LTU", "LVA",
+                                                                      "DEU"}
+        assert [t.role for t in tokens].count("viewer") == 1
+        viewer = next(t for t in tokens if t.role == "viewer")
+        assert store.check_token(viewer.token).roles == ["viewer"]
+        again, same, made_again = demo_tokens(store, tmp_path)
+        assert not made_again and same == tokens
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_runs_and_stops_cleanly_on_sigterm(tmp_path):
+    data = tmp_path / "d"
+    registry = tmp_path / "sensors.toml"
+    sensors(PL_RADAR, LT_RADAR).dump(registry)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skywarden.cli", "serve", "--data", str(data), "--sensors",
+         str(registry), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        text = ""
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1.0).text
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert "skywarden_live_tracks" in text
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert "stopped; the store is closed" in out
+    with SqliteStore(data / "skywarden.db") as store:
+        actions = [e.action for e in store.audit_entries()]
+    assert actions[-1] == "service.stopped" and "service.started" in actions

@@ -1,0 +1,119 @@
+"""Releasability: sensors' rules combined by intersection, sticky per track, as text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from skywarden.live import NONE, Releasability, visible, visible_mask
+from skywarden.sensors import Sensor
+from skywarden.track.output import TrackBatch
+
+
+def sensor(sid: str, owner: str, rel: str) -> Sensor:
+    return Sensor(id=sid, type="track_feed", owner=owner, releasability=rel)
+
+
+SENSORS = [
+    sensor("pub", "POL", "public"),
+    sensor("all", "LTU", "allies"),
+    sensor("pl-nat", "POL", "national"),
+    sensor("lt-nat", "LTU", "national"),
+    sensor("pl-lt", "POL", "LTU"),  # a list: the owner is always included
+    sensor("lt-lv", "LTU", "LVA,POL"),
+]
+
+
+@pytest.mark.parametrize(
+    ("pairs", "expect"),
+    [
+        ([("public", "POL")], "public"),
+        ([("public", "POL"), ("allies", "LTU")], "allies"),
+        ([("allies", "LTU"), ("national", "POL")], "POL"),
+        ([("LTU", "POL")], "LTU,POL"),
+        ([("LTU", "POL"), ("LVA,POL", "LTU")], "LTU,POL"),
+        ([("national", "POL"), ("national", "LTU")], NONE),
+        ([], "public"),
+    ],
+)
+def test_combine_is_the_intersection_in_the_sensors_grammar(pairs, expect):
+    assert Releasability(SENSORS).combine(*pairs) == expect
+
+
+@pytest.mark.parametrize(
+    ("mark", "nation", "seen"),
+    [
+        ("public", None, True), ("public", "DEU", True),
+        ("allies", "DEU", True), ("allies", None, False),
+        ("LTU,POL", "POL", True), ("LTU,POL", "LVA", False), ("LTU,POL", None, False),
+        ("none", "POL", False), (None, "POL", True), (None, None, False),
+    ],
+)
+def test_visible(mark, nation, seen):
+    assert visible(mark, nation) is seen
+
+
+def test_visible_mask_matches_visible_row_by_row():
+    marks = ["public", "allies", "POL", "LTU,POL", "none", None, "POL"]
+    for nation in (None, "POL", "LTU", "DEU"):
+        got = visible_mask(marks, nation)
+        assert got.dtype == bool
+        assert got.tolist() == [visible(m, nation) for m in marks]
+    assert visible_mask([], "POL").shape == (0,)
+
+
+def rows(serials: list[int], sensors_per_row: list[list[str]], names: tuple[str, ...]
+         ) -> TrackBatch:
+    n = len(serials)
+    z = np.zeros(n)
+    counts = [len(s) for s in sensors_per_row]
+    flat = [names.index(s) for row in sensors_per_row for s in row]
+    return TrackBatch(
+        time=z, serial=np.array(serials, np.int64), lat=z, lon=z, alt=z, vel=np.zeros((n, 3)),
+        sigma_h=z, sigma_v=z, status=np.zeros(n, np.int8), cls=np.zeros(n, np.int8),
+        cls_conf=z, identity=np.zeros(n, np.int8), ids=np.empty(n, object),
+        sensor_ptr=np.r_[0, np.cumsum(counts)].astype(np.int64),
+        sensor_flat=np.array(flat, np.int32), spoof=np.zeros(n, bool), prefix="T",
+        sensor_names=names)
+
+
+def test_tracks_fold_every_contribution_and_keep_it():
+    rel = Releasability(SENSORS)
+    names = tuple(s.id for s in SENSORS)
+    rel.fold(rows([1, 2, 3, 7], [["pub"], ["all"], ["pub", "pl-lt"], []], names))
+    assert rel.of_serials(np.array([1, 2, 3, 7, 99])) == [
+        "public", "allies", "LTU,POL", "public", "public"]
+    # track 2 is seen by a national Polish sensor once: Polish eyes only, for good
+    rel.fold(rows([2], [["pl-nat"]], names))
+    rel.fold(rows([2, 2], [["all"], ["pub"]], names))
+    assert rel.of_serials(np.array([2])) == ["POL"]
+    # two nations' national sensors: nobody may see it
+    rel.fold(rows([3, 3], [["pl-nat"], ["lt-nat"]], names))
+    assert rel.of_serials(np.array([3])) == [NONE]
+    # a sensor the registry does not know makes its tracks releasable to nobody
+    rel.fold(rows([1], [["stranger"]], ("stranger",)))
+    assert rel.of_serials(np.array([1])) == [NONE]
+
+
+def test_many_nations_use_several_words():
+    many = [sensor(f"s{i}", code, "national") for i, code in enumerate(
+        f"{chr(65 + i // 26)}{chr(65 + i % 26)}X" for i in range(100))]
+    rel = Releasability(many)
+    assert rel.words == 2
+    names = tuple(s.id for s in many)
+    rel.fold(rows([5], [["s99"]], names))
+    assert rel.of_serials(np.array([5])) == [many[99].owner]
+    assert rel.of_sensor("s70") == many[70].owner
+
+
+def test_hidden_tentative_rows_leave_every_other_column_whole():
+    from skywarden.live.marks import take_rows
+
+    names = tuple(s.id for s in SENSORS)
+    b = rows([1, 2, 3], [["pub"], ["all", "pl-nat"], ["lt-nat"]], names)
+    b.sigma_vel = np.array([1.0, 2.0, 3.0])
+    got = take_rows(b, np.array([2, 1]))
+    assert got.serial.tolist() == [3, 2]
+    assert got.sigma_vel.tolist() == [3.0, 2.0]
+    assert got.sensors == [["lt-nat"], ["all", "pl-nat"]]
+    assert got.prefix == "T" and got.sensor_names == names
