@@ -4,6 +4,7 @@ import math
 import sqlite3
 import threading
 
+import msgspec
 import pytest
 
 import skywarden.store as store_pkg
@@ -60,6 +61,8 @@ def test_track_updates_round_trip_exactly(db):
         upd(2.2),
     ]
     assert db.add_tracks(rows, access={"owner": "POL", "releasability": "allies"}) == 3
+    # The batch's releasability comes back on each row.
+    rows = [msgspec.structs.replace(r, releasability="allies") for r in rows]
     assert db.track_history("T1") == [rows[0], rows[2]]
     assert db.track_history("T1", T0 + 1, T0 + 3) == [rows[2]]
     assert db.track_history("T2") == [rows[1]]
@@ -137,8 +140,22 @@ def test_alert_state_follows_its_events(db):
     assert ended is not None and ended.ended == T0 + 20 and not ended.open
     assert [e.event for e in db.alert_events("A1")] == [
         "raised", "escalated", "acknowledged", "deescalated", "ended"]
+    # Recent alerts include the ended one; the limit keeps the most recently changed.
+    assert [a.alert for a in db.recent_alerts()] == ["A1", "A2"]
+    assert [a.alert for a in db.recent_alerts(limit=1)] == ["A1"]
+    assert [a.alert for a in db.recent_alerts("LTU")] == ["A2"]
+    assert db.recent_alerts("LVA") == []
     assert len(db.alert_events()) == 6
     assert db.alert("nope") is None
+
+
+def test_a_marked_track_row_keeps_its_releasability(db):
+    db.add_tracks([upd(0, releasability="POL"), upd(1, track="T2")])
+    assert db.track_history("T1")[0].releasability == "POL"
+    assert db.track_history("T2")[0].releasability is None
+    # A batch's access overrides the rows' own marks.
+    db.add_tracks([upd(2, track="T3", releasability="POL")], access={"releasability": "public"})
+    assert db.track_history("T3")[0].releasability == "public"
 
 
 def test_a_bad_alert_event_fails_its_batch_and_names_the_field(db):

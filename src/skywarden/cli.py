@@ -246,6 +246,10 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
     p.add_argument("--tick", type=float, default=0.2, metavar="S",
                    help="how often the picture is updated and published, in seconds of "
                    "real time (default 0.2)")
+    p.add_argument("--assess-period", type=float, default=2.0, metavar="S",
+                   help="how often every live track is assessed against borders and zones "
+                   "and the alerts are updated, in seconds of clock time (default 2; "
+                   "shorter: alerts sooner after the detection that causes them, more CPU)")
     p.add_argument("--cap-status", default=None,
                    choices=["Actual", "Exercise", "System", "Test", "Draft"],
                    help="CAP status of public warnings (default Exercise; Actual only for "

@@ -40,11 +40,7 @@ async def list_alerts(svc: Service, request: Request, who: Principal | None) -> 
     if open_only:
         alerts = await svc.blocking(svc.store.open_alerts, nation)
     else:
-        def load() -> list[StoredAlert]:
-            ids = svc.extra["history"].alert_ids(nation, MAX_LISTED)
-            found = (svc.store.alert(i) for i in ids)
-            return [a for a in found if a is not None]
-        alerts = await svc.blocking(load)
+        alerts = await svc.blocking(svc.store.recent_alerts, nation, MAX_LISTED)
     shown = [a for a in alerts if _shown(a, who)]
     shown.sort(key=lambda a: (-a.level, -a.changed, a.alert))
     return json_response(shown)

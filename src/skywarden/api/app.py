@@ -26,7 +26,6 @@ from starlette.staticfiles import StaticFiles
 from .auth import TokenCheck
 from .docs_page import docs_page
 from .errors import ApiError, error_response
-from .history import HistoryReader
 from .ingest_audit import IngestAudit
 from .limits import RateLimits, read_body
 from .metrics import ApiMetrics, MetricsMiddleware
@@ -64,7 +63,6 @@ def create_app(runtime: Any, settings: ApiSettings | None = None) -> Starlette:
     )
     svc.hub = Hub(getattr(runtime, "bus", None), metrics, runtime.clock)
     svc.audit = IngestAudit(runtime.store)
-    svc.extra["history"] = HistoryReader(runtime.store.path)
 
     async def body(request: Request) -> bytes:
         return await read_body(request, settings.max_body_bytes)
@@ -96,7 +94,6 @@ def create_app(runtime: Any, settings: ApiSettings | None = None) -> Starlette:
         finally:
             await svc.hub.stop()
             await svc.audit.stop()
-            svc.extra["history"].close()
 
     app = Starlette(
         routes=table,

@@ -40,7 +40,7 @@ async def track_history(svc: Service, request: Request, who: Principal | None) -
     track = request.path_params["id"]
     since = query_float(request, "since", float("-inf"))
     until = query_float(request, "until", float("inf"))
-    rows = await svc.blocking(svc.extra["history"].track, track, since, until)
+    rows = await svc.blocking(svc.store.track_history, track, since, until)
     shown = [r for r in rows if may_see(r.releasability, _nation(who))]
     if not shown:
         # The same answer for unknown and not releasable: existence is not disclosed.
@@ -63,8 +63,9 @@ async def history_window(svc: Service, request: Request, who: Principal | None) 
         raise ApiError(400, f"window of {until - since:.0f} s is over the limit of "
                        f"{s.history_max_s:.0f} s", reason="too_large", field="until")
     box = parse_bbox(request.query_params.get("bbox")) or (-180.0, -90.0, 180.0, 90.0)
-    rows = await svc.blocking(svc.extra["history"].window, since, until, box,
-                              s.history_max_rows + 1)
+    w, south, e, n = box
+    rows = await svc.blocking(lambda: svc.store.tracks_in(
+        since, until, south=south, west=w, north=n, east=e, limit=s.history_max_rows + 1))
     if len(rows) > s.history_max_rows:
         raise ApiError(400, f"the window holds more than {s.history_max_rows} rows; "
                        "narrow the time or the box", reason="too_large", field="since")

@@ -61,6 +61,7 @@ def serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"--max-late {args.max_late}: seconds, 0-3600")
     settings = RuntimeSettings(data_dir=args.data, reorder_lag=args.lag * speed,
                                max_late_s=args.max_late * speed, tick_s=args.tick,
+                               assess_period=args.assess_period,
                                cap_status=args.cap_status or "Exercise")
     feed = None
     clock: Clock

@@ -22,7 +22,7 @@ INSERT_TRACK = (
     f"INSERT INTO track_history ({', '.join(TRACK_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(TRACK_COLUMNS))})"
 )
-SELECT_TRACK = f"SELECT {', '.join(TRACK_COLUMNS[:-1])} FROM track_history"
+SELECT_TRACK = f"SELECT {', '.join(TRACK_COLUMNS)} FROM track_history"
 
 _encoder = msgspec.json.Encoder()
 _strings = msgspec.json.Decoder(list[str])
@@ -62,6 +62,9 @@ def as_track(item: object, index: int) -> TrackUpdate:
 
 
 def track_row(u: TrackUpdate, access: str | None) -> tuple[Any, ...]:
+    if access is None and u.releasability is not None:
+        # A marked row keeps its mark: it is what decides who may read it back.
+        access = access_json({"releasability": u.releasability})
     return (
         u.time, u.track, u.lat, u.lon, u.alt, u.vel_e, u.vel_n, u.vel_u, u.sigma_h, u.status,
         u.cls, u.identity, u.class_confidence, _text_list(u.ids), _text_list(u.sensors),
@@ -70,11 +73,24 @@ def track_row(u: TrackUpdate, access: str | None) -> tuple[Any, ...]:
 
 
 def track_from_row(r: tuple[Any, ...]) -> TrackUpdate:
+    """A stored row (TRACK_COLUMNS) as a TrackUpdate; the row's releasability, kept in
+    its ``access`` column, comes back as the record's ``releasability``."""
     return TrackUpdate(
         time=r[0], track=r[1], lat=r[2], lon=r[3], alt=r[4], vel_e=r[5], vel_n=r[6],
         vel_u=r[7], sigma_h=r[8], status=r[9], cls=r[10], identity=r[11],
         class_confidence=r[12], ids=_list(r[13]), sensors=_list(r[14]), flags=_list(r[15]),
+        releasability=_releasability(r[16]),
     )
+
+
+_access = msgspec.json.Decoder(dict[str, Any])
+
+
+def _releasability(access: str | None) -> str | None:
+    if not access:
+        return None
+    value = _access.decode(access).get("releasability")
+    return value if isinstance(value, str) else None
 
 
 _COLUMN = re.compile(r"track_history\.(\w+)|CHECK constraint failed: (\w+)")

@@ -335,6 +335,16 @@ class SqliteStore:
                 return self._alerts(con, "ended IS NULL", ())
             return self._alerts(con, "ended IS NULL AND nation = ?", (nation,))
 
+    def recent_alerts(self, nation: str | None = None, limit: int = 1000) -> list[StoredAlert]:
+        """Alerts open and ended (of one nation, or all), the ``limit`` most recently
+        changed, oldest raised first, with their acks."""
+        newest = "SELECT alert FROM alerts{} ORDER BY changed DESC, alert LIMIT ?"
+        with self._snapshot() as con:
+            if nation is None:
+                return self._alerts(con, f"alert IN ({newest.format('')})", (limit,))
+            return self._alerts(con, f"alert IN ({newest.format(' WHERE nation = ?')})",
+                                (nation, limit))
+
     def alert(self, alert_id: str) -> StoredAlert | None:
         with self._snapshot() as con:
             found = self._alerts(con, "alert = ?", (alert_id,))
