@@ -250,6 +250,11 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
                    help="how often every live track is assessed against borders and zones "
                    "and the alerts are updated, in seconds of clock time (default 2; "
                    "shorter: alerts sooner after the detection that causes them, more CPU)")
+    p.add_argument("--keep-history", type=float, default=7.0, metavar="DAYS",
+                   help="how long stored track history is kept (default 7 days; 0: for ever)")
+    p.add_argument("--keep-alerts", type=float, default=365.0, metavar="DAYS",
+                   help="how long ended alerts, their events and acknowledgements are kept "
+                   "(default 365 days; 0: for ever). The audit log is never pruned here")
     p.add_argument("--cap-status", default=None,
                    choices=["Actual", "Exercise", "System", "Test", "Draft"],
                    help="CAP status of public warnings (default Exercise; Actual only for "

@@ -110,3 +110,18 @@ def test_serve_runs_and_stops_cleanly_on_sigterm(tmp_path):
     with SqliteStore(data / "skywarden.db") as store:
         actions = [e.action for e in store.audit_entries()]
     assert actions[-1] == "service.stopped" and "service.started" in actions
+
+
+def test_retention_flags_become_the_runtime_settings():
+    import argparse
+
+    import pytest
+
+    from skywarden.errors import ConfigError
+    from skywarden.live.serve import _retention
+    from skywarden.store import DAY
+
+    r = _retention(argparse.Namespace(keep_history=2.0, keep_alerts=0.0))
+    assert (r.track_history_s, r.events_s, r.audit_s) == (2 * DAY, None, None)
+    with pytest.raises(ConfigError, match="--keep-alerts -3"):
+        _retention(argparse.Namespace(keep_history=1.0, keep_alerts=-3.0))

@@ -19,8 +19,9 @@ import sys
 from ..clock import Clock, SimClock, WallClock
 from ..errors import ConfigError
 from ..sensors import SensorRegistry
+from ..store import DAY
 from .runtime import Runtime
-from .settings import RuntimeSettings
+from .settings import Retention, RuntimeSettings
 
 __all__ = ["serve"]
 
@@ -62,6 +63,7 @@ def serve(args: argparse.Namespace) -> int:
     settings = RuntimeSettings(data_dir=args.data, reorder_lag=args.lag * speed,
                                max_late_s=args.max_late * speed, tick_s=args.tick,
                                assess_period=args.assess_period,
+                               retention=_retention(args),
                                cap_status=args.cap_status or "Exercise")
     feed = None
     clock: Clock
@@ -116,3 +118,11 @@ def serve(args: argparse.Namespace) -> int:
         runtime.close()
         _say("stopped; the store is closed")
     return 0
+
+
+def _retention(args: argparse.Namespace) -> Retention:
+    for flag, days in (("--keep-history", args.keep_history), ("--keep-alerts", args.keep_alerts)):
+        if not 0 <= days <= 36500:
+            raise ConfigError(f"{flag} {days}: days, 0 (for ever) to 36500")
+    return Retention(track_history_s=args.keep_history * DAY or None,
+                     events_s=args.keep_alerts * DAY or None)
