@@ -5,6 +5,10 @@ measures, then returns a Markdown section that names the command it ran. Figures
 docs/PERFORMANCE.md come only from here: rerun `./run bench` to refresh them.
 
     python bench/run_all.py [--quick] [--only NAME ...] [--no-write]
+
+With ``--only``, the sections of the other benchmarks already in the page are kept as
+they are (each section is delimited by a ``<!-- bench: NAME ... -->`` marker that says
+when and on what it was measured), so one benchmark can be refreshed alone.
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ import datetime as dt
 import importlib.util
 import os
 import platform
+import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["bench_sim", "bench_track", "bench_peer", "bench_assess", "bench_warn"]
+BENCHMARKS = [
+    "bench_sim", "bench_track", "bench_peer", "bench_assess", "bench_warn", "bench_live",
+    "bench_service", "bench_map",
+]
 
 
 def machine() -> str:
@@ -44,28 +52,48 @@ def load(name: str):
     return module
 
 
+_MARK = re.compile(r"^<!-- bench: (\w+),.*-->$", re.M)
+
+
+def read_sections(text: str) -> dict[str, str]:
+    """The marked sections of an existing page, by benchmark name (unmarked text, as in
+    a page written before markers, is dropped)."""
+    marks = list(_MARK.finditer(text))
+    out = {}
+    if not marks:
+        return {}
+    ends = [m.start() for m in marks[1:]] + [len(text)]
+    for m, end in zip(marks, ends, strict=True):
+        out[m.group(1)] = text[m.start():end].strip()
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     ap.add_argument("--only", nargs="*", default=None, help="run only these benchmarks")
     ap.add_argument("--no-write", action="store_true", help="print, do not write the doc")
     args = ap.parse_args()
-    sections = []
+    page = ROOT / "docs" / "PERFORMANCE.md"
+    kept = read_sections(page.read_text()) if page.exists() else {}
+    today = dt.date.today().isoformat()
     for name in args.only or BENCHMARKS:
         print(f"== {name}", file=sys.stderr, flush=True)
-        sections.append(load(name).run(quick=args.quick))
-    today = dt.date.today().isoformat()
+        body = load(name).run(quick=args.quick).strip()
+        kept[name] = f"<!-- bench: {name}, measured {today} on {machine()} -->\n{body}"
+    sections = [kept[n] for n in BENCHMARKS if n in kept]
     doc = (
         "# Performance\n\n"
         "Every figure here was measured by `./run bench` (bench/run_all.py), never "
-        "estimated. Rerun it to refresh this page.\n\n"
-        f"Measured on {today}: {machine()}.\n\n" + "\n\n".join(sections) + "\n"
+        "estimated. Rerun it to refresh this page; `--only NAME` refreshes one section and "
+        "keeps the others. Each section's marker (in the page source) says when and on "
+        "what machine it was measured.\n\n" + "\n\n".join(sections) + "\n"
     )
     if args.no_write:
         print(doc)
     else:
-        (ROOT / "docs" / "PERFORMANCE.md").write_text(doc)
-        print(f"wrote {ROOT / 'docs' / 'PERFORMANCE.md'}", file=sys.stderr)
+        page.write_text(doc)
+        print(f"wrote {page}", file=sys.stderr)
     return 0
 
 

@@ -1,0 +1,337 @@
+"""The web map in a real browser against a real `skywarden serve --demo`.
+
+One service (a small demo scenario at 20x speed, a fresh data directory, a free port on
+127.0.0.1) and one headless Debian chromium (driven by Playwright, never Playwright's own
+browser download; scripts/browser.sh installs it) serve the whole module. Each test opens
+its own page, signs in with a demo token and works the map as an operator would.
+
+    SKYWARDEN_SCREENSHOTS=docs/img   also write the screenshots there (README pictures)
+    SKYWARDEN_WEB_DEMO=poland-2025-09   another demo scenario (default airport-drones)
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCENARIO = os.environ.get("SKYWARDEN_WEB_DEMO", "airport-drones")
+START_TIMEOUT_S = 120.0
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Service:
+    """A running `skywarden serve --demo`: its URL and demo tokens by (organisation, role)."""
+
+    def __init__(self, url: str, tokens: dict[tuple[str, str], str]) -> None:
+        self.url = url
+        self.tokens = tokens
+
+    def token(self, organisation: str, role: str) -> str:
+        return self.tokens[(organisation, role)]
+
+    def get(self, path: str, token: str) -> object:
+        r = httpx.get(self.url + path, headers={"Authorization": f"Bearer {token}"},
+                      timeout=10)
+        r.raise_for_status()
+        return r.json()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    data = tmp_path_factory.mktemp("serve")
+    port = _free_port()
+    cmd = [sys.executable, "-c", "import sys; from skywarden.cli import main; sys.exit(main())",
+           "serve", "--demo", SCENARIO, "--speed", "20", "--data", str(data),
+           "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    serving = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if "serving on http://" in line:
+                serving.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        began = time.monotonic()
+        while not serving.wait(0.5):
+            if proc.poll() is not None or time.monotonic() - began > START_TIMEOUT_S:
+                pytest.fail("skywarden serve did not start:\n" + "".join(lines[-30:]))
+        url = f"http://127.0.0.1:{port}"
+        while True:  # uvicorn binds just after the line is printed
+            try:
+                httpx.get(url + "/api/v1/borders.geojson", timeout=5).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() - began > START_TIMEOUT_S:
+                    raise
+                time.sleep(0.2)
+        tokens = {}
+        for line in (data / "demo-tokens.txt").read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                organisation, _nation, role, token = line.split()
+                tokens[(organisation, role)] = token
+        yield Service(url, tokens)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/browser.sh (./run test does)")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class MapPage:
+    """One browser page on the map, with the page's errors collected."""
+
+    def __init__(self, browser: object, service: Service) -> None:
+        self.context = browser.new_context(viewport={"width": 1440, "height": 900})  # type: ignore[attr-defined]
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(service.url + "/")
+
+    def sign_in(self, token: str) -> None:
+        self.page.fill("#signin-token", token)
+        self.page.click("#signin-submit")
+        self.page.wait_for_function("window.skywarden && window.skywarden.ready",
+                                    timeout=30_000)
+
+    def track_positions(self) -> dict[str, list[float]]:
+        """Positions as the map holds them: the 'tracks' source's data, read from the map."""
+        return self.page.evaluate("""async () => {
+            const data = await window.skywarden.map.getSource('tracks').getData();
+            return Object.fromEntries(data.features.map(f => [f.properties.id, f.geometry.coordinates]));
+        }""")
+
+    def wait_for_tracks(self, timeout_ms: float = 30_000) -> None:
+        self.page.wait_for_function("""async () => {
+            const data = await window.skywarden.map.getSource('tracks').getData();
+            return data.features.length > 0;
+        }""", timeout=timeout_ms, polling=250)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def map_page(browser: object, service: Service) -> Iterator[MapPage]:
+    """A fresh page (own storage), not signed in."""
+    page = MapPage(browser, service)
+    yield page
+    errors = list(page.errors)
+    page.close()
+    assert errors == [], f"errors in the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def operator_map(browser: object, service: Service) -> Iterator[MapPage]:
+    """One page signed in as an operator (pol-ops), shared by the tests that only work the
+    map: loading the map costs seconds on a small machine."""
+    page = MapPage(browser, service)
+    page.sign_in(service.token("pol-ops", "operator"))
+    yield page
+    page.close()
+
+
+@pytest.fixture
+def operator_page(operator_map: MapPage) -> Iterator[MapPage]:
+    seen = len(operator_map.errors)
+    yield operator_map
+    assert operator_map.errors[seen:] == [], f"errors in the page: {operator_map.errors[seen:]}"
+
+
+def test_sign_in_rejects_a_bad_token_keeps_a_good_one_and_signs_out(map_page, service):
+    page = map_page.page
+    page.wait_for_selector("#signin", state="visible")
+    page.fill("#signin-token", "swt_000000000000_" + "x" * 43)
+    page.click("#signin-submit")
+    page.wait_for_selector("#signin-error:not([hidden])")
+    assert "not valid" in page.text_content("#signin-error")
+
+    token = service.token("pol-ops", "operator")
+    map_page.sign_in(token)
+    assert page.is_hidden("#signin")
+    assert "pol-ops" in page.text_content("#who")
+    assert page.evaluate("localStorage.getItem('skywarden.token')") == token
+
+    page.reload()  # the stored token signs in again without asking
+    page.wait_for_function("window.skywarden && window.skywarden.ready", timeout=30_000)
+    assert page.is_hidden("#signin")
+
+    page.click("#sign-out")
+    page.wait_for_selector("#signin", state="visible")
+    assert page.evaluate("localStorage.getItem('skywarden.token')") is None
+
+
+def test_demo_tracks_appear_with_symbols_and_move(operator_page, service):
+    page = operator_page.page
+    # Every track drawn with a milsymbol image the map holds (one per identity and class).
+    page.wait_for_function("""async () => {
+        const map = window.skywarden.map;
+        const data = await map.getSource('tracks').getData();
+        return data.features.length > 0 && data.features.every(
+            f => f.properties.icon.startsWith('sym-') && map.hasImage(f.properties.icon));
+    }""", timeout=30_000, polling=250)
+    first = operator_page.track_positions()
+    # Read the map's source again until a track seen in both reads has moved (a second of
+    # real time is 20 s of scenario time at 20x).
+    moved: list[str] = []
+    deadline = time.monotonic() + 15
+    while not moved and time.monotonic() < deadline:
+        page.wait_for_timeout(1000)
+        second = operator_page.track_positions()
+        moved = [t for t in set(first) & set(second) if first[t] != second[t]]
+        if not set(first) & set(second):
+            first = second
+    assert moved, f"no track moved between reads of the map's source: {first}"
+    # The map shows the live picture the API serves (same track ids).
+    api = service.get("/api/v1/tracks", service.token("pol-ops", "operator"))
+    assert set(moved) & {row["track"] for row in api["tracks"]} or len(api["tracks"]) > 0
+    counts = page.text_content("#counts")
+    assert counts.endswith("tracks") and int(counts.split()[0]) > 0
+
+
+def test_alert_acknowledged_from_the_panel_shows_in_the_api(map_page, service):
+    # The demo's alerts warn Denmark, Sweden, Germany: an administrator may acknowledge any.
+    token = service.token("pol-ops", "admin")
+    map_page.sign_in(token)
+    page = map_page.page
+    for _attempt in range(3):
+        page.wait_for_selector("#alerts button[data-ack]", timeout=30_000)
+        alert_id = page.locator("#alerts button[data-ack]").first.get_attribute("data-ack")
+        page.locator(f'#alerts button[data-ack="{alert_id}"]').click()
+        item = f'#alerts li[data-alert="{alert_id}"]'
+        page.wait_for_function(
+            """(sel) => { const li = document.querySelector(sel);
+                return !li || li.classList.contains('acked') || /Failed/.test(li.textContent); }""",
+            arg=item, timeout=15_000)
+        stored = service.get("/api/v1/alerts?open=false", token)
+        alert = next((a for a in stored if a["alert"] == alert_id), None)
+        assert alert is not None, f"alert {alert_id} not in the API"
+        if alert["acks"]:
+            assert alert["acks"][-1]["by"].startswith("pol-ops")
+            assert page.is_visible(f"{item}.acked")
+            return
+        assert alert["ended"] is not None, f"{alert_id}: not acknowledged and not ended"
+    pytest.fail("every alert tried ended before its acknowledgement")
+
+
+def test_restriction_drawn_in_the_editor_reaches_the_api_and_can_be_ended(operator_page, service):
+    token = service.token("pol-ops", "operator")
+    page = operator_page.page
+    name = f"Test restriction {uuid.uuid4().hex[:6]}"
+    page.click("#draw-start")
+    page.fill("#restriction-form input[name=name]", name)
+    page.fill("#restriction-form input[name=ceiling]", "2500")
+    box = page.locator("#map").bounding_box()
+    assert box is not None
+    corners = [(0.40, 0.40), (0.60, 0.40), (0.60, 0.60), (0.40, 0.60)]
+    for fx, fy in corners:
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    assert "4 corners" in page.text_content("#draw-status")
+    page.click("#restriction-save")
+    page.wait_for_selector(f'#restrictions li:has-text("{name}")', timeout=15_000)
+    assert page.is_hidden("#restriction-form")
+
+    stored = service.get("/api/v1/restrictions", token)
+    made = [r for r in stored if r["body"]["properties"]["name"] == name]
+    assert len(made) == 1, stored
+    props = made[0]["body"]["properties"]
+    assert props["type"] == "restricted"
+    assert props["ceiling"].startswith("2500")
+    ring = made[0]["body"]["geometry"]["coordinates"][0]
+    assert len(ring) >= 5 and ring[0] == ring[-1]
+    zones = service.get("/api/v1/zones", token)
+    assert any(f["properties"].get("name") == name for f in zones["features"])
+
+    page.click(f'#restrictions li:has-text("{name}") button[data-end]')
+    page.wait_for_selector(f'#restrictions li:has-text("{name}")', state="detached",
+                           timeout=15_000)
+    active = service.get("/api/v1/restrictions", token)
+    assert all(r["zone"] != made[0]["zone"] for r in active)
+
+
+def test_time_slider_replays_stored_history_then_returns_to_live(operator_page, service):
+    operator_page.wait_for_tracks()
+    page = operator_page.page
+    page.select_option("#replay-span", "900")
+    # 985/1000 of the last 15 minutes: about 13 s of scenario time ago.
+    page.evaluate("""() => { const s = document.getElementById('replay-slider');
+        s.value = 985; s.dispatchEvent(new Event('change')); }""")
+    page.wait_for_function("document.getElementById('mode').textContent === 'REPLAY'")
+    page.wait_for_function("/ tracks$/.test(document.getElementById('replay-time').textContent)",
+                           timeout=15_000)
+    replayed = page.evaluate("window.skywarden.replayed.rows.size")
+    assert replayed > 0
+    assert page.is_enabled("#replay-live")
+    page.click("#replay-live")
+    page.wait_for_function("document.getElementById('mode').textContent === 'LIVE'")
+    assert page.evaluate("window.skywarden.layers.store === window.skywarden.live")
+
+
+def test_screenshot_of_the_demo_with_alerts(operator_page, service, tmp_path):
+    operator_page.wait_for_tracks()
+    page = operator_page.page
+    out = os.environ.get("SKYWARDEN_SCREENSHOTS")
+    if not out:
+        page.wait_for_selector("#alerts li.alert", timeout=30_000)
+    else:  # a picture for the docs: wait for a busy moment, then frame the alerted tracks
+        page.wait_for_function(
+            "document.querySelectorAll('#alerts li.level-3, #alerts li.level-4').length >= 2"
+            " && window.skywarden.live.rows.size >= 8", timeout=420_000, polling=1000)
+        page.evaluate("""() => {
+            const { map, live, alerts } = window.skywarden;
+            const rows = [...alerts.levelsByTrack().keys()].map(id => live.rows.get(id)).filter(Boolean);
+            if (!rows.length) return;
+            const lon = rows.map(r => r.lon), lat = rows.map(r => r.lat);
+            map.fitBounds([[Math.min(...lon) - 1.5, Math.min(...lat) - 1],
+                           [Math.max(...lon) + 1.5, Math.max(...lat) + 1]], {duration: 0, maxZoom: 7});
+        }""")
+    page.wait_for_timeout(1500)  # let the map draw the latest picture
+    shot = tmp_path / "webmap.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 50_000  # a drawn map, not a blank page
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        (Path(out) / f"webmap-{SCENARIO}.png").write_bytes(shot.read_bytes())
+        page.locator("#alerts li.alert").first.click()  # centre on its track, show its card
+        page.wait_for_timeout(3000)
+        page.screenshot(path=str(Path(out) / f"webmap-{SCENARIO}-track.png"))
