@@ -1,139 +1,121 @@
-"""Temporary restrictions: made, listed, ended, kept across restarts; the zones command."""
-
-import json
+"""Temporary restrictions from the command line: made, listed and ended in the data
+directory's store (skywarden.db), as the service's API makes them; the zones command.
+(A running service taking them up: tests/live/test_live_restrictions.py.)"""
 
 import pytest
 
-from skywarden.airspace import RestrictionStore, Zone, ZoneSet, parse_limit, parse_time
-from skywarden.airspace import geometry as geom
+from skywarden.airspace import RESTRICTING_TYPES, ZONE_TYPES, parse_time
+from skywarden.airspace.geojson import feature_to_zone
 from skywarden.cli import main
-from skywarden.errors import ZoneError
+from skywarden.store import SqliteStore
 
 T0 = parse_time("2025-09-11T15:00Z")
 
 
-class Clock:
-    def __init__(self, t):
-        self.t = t
-
-    def __call__(self):
-        return self.t
+@pytest.fixture(autouse=True)
+def login(monkeypatch):
+    monkeypatch.setenv("LOGNAME", "alice")
 
 
-def closure(zid, start=T0, end=None, **kw):
-    return Zone(zid, kw.pop("name", f"closure {zid}"), "restricted",
-                geom.circle(50.11, 22.02, 15_000.0), ceiling=parse_limit("FL95"),
-                start=start, end=end, owner="POL", **kw)
+def stored(data):
+    with SqliteStore(data / "skywarden.db") as store:
+        return store.restrictions(active_only=False), store.audit_entries()
 
 
-def test_restrictions_persist_across_reload_and_end_keeps_history(tmp_path):
-    clock = Clock(T0)
-    store = RestrictionStore(tmp_path, clock=clock)
-    assert store.next_id() == "TR-0001"
-    store.make(closure("TR-0001"))
-    store.make(closure("TR-0002", end=T0 + 6 * 3600, applies="drones"))
-    assert store.next_id() == "TR-0003"
-
-    again = RestrictionStore(tmp_path)  # a restart
-    got = {r.zone.id: r for r in again.restrictions()}
-    assert set(got) == {"TR-0001", "TR-0002"}
-    assert got["TR-0002"].zone.applies == "drones" and got["TR-0002"].zone.end == T0 + 6 * 3600
-    assert got["TR-0001"].made == T0 and got["TR-0001"].ended is None
-
-    clock.t = T0 + 3600
-    ended = store.end("TR-0001")
-    assert ended.ended == T0 + 3600 and ended.zone.end == T0 + 3600
-    assert [r.zone.id for r in RestrictionStore(tmp_path).list(at=T0 + 1800)] == [
-        "TR-0001", "TR-0002"]
-    assert [r.zone.id for r in RestrictionStore(tmp_path).list(at=T0 + 7200)] == ["TR-0002"]
-    # the history: two made, one ended; nothing rewritten
-    events = [json.loads(line) for line in (tmp_path / "restrictions.jsonl").read_text().splitlines()]
-    assert [(e["event"], e.get("id") or e["zone"]["id"]) for e in events] == [
-        ("made", "TR-0001"), ("made", "TR-0002"), ("ended", "TR-0001")]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["restrictions.jsonl",
-                                                         "restrictions.lock"]
-    # the zones go straight into a ZoneSet
-    zs = ZoneSet(RestrictionStore(tmp_path).zones())
-    assert zs.contains([50.11], [22.02], alt=[500.0], t=T0 + 7200).zone.tolist() == [1]
-
-
-def test_ending_twice_an_unknown_id_and_a_duplicate_are_refused(tmp_path):
-    store = RestrictionStore(tmp_path, clock=Clock(T0))
-    store.make(closure("A"))
-    store.end("A", at=T0 + 60)
-    with pytest.raises(ZoneError, match="restriction 'A': already ended at 2025-09-11T15:01Z"):
-        store.end("A")
-    with pytest.raises(ZoneError, match="restriction 'B': no such restriction"):
-        store.end("B")
-    with pytest.raises(ZoneError, match="a restriction with this id exists"):
-        store.make(closure("A"))
-
-
-def test_ended_before_it_started_is_cancelled(tmp_path):
-    store = RestrictionStore(tmp_path, clock=Clock(T0))
-    store.make(closure("LATER", start=T0 + 86400))
-    r = store.end("LATER")
-    assert r.cancelled
-    assert store.zones() == [] and store.list(at=T0 + 90000) == []
-    assert [x.zone.id for x in store.list()] == ["LATER"]
-
-
-def test_a_damaged_line_is_reported_and_the_rest_kept(tmp_path):
-    store = RestrictionStore(tmp_path, clock=Clock(T0))
-    store.make(closure("A"))
-    with (tmp_path / "restrictions.jsonl").open("a") as fh:
-        fh.write('{"event": "made", "time": 1, "zone": {"truncated\n')
-        fh.write('{"event": "ended", "time": 2, "id": "NOPE"}\n')
-    store.make(closure("B"))  # the writer completes a line cut short
-    assert [r.zone.id for r in store.restrictions()] == ["A", "B"]
-    assert [str(e).split(": ", 1)[1] for e in store.errors] == [
-        "line 2: not valid JSON (Unterminated string starting at)",
-        "line 3: ends restriction 'NOPE', which was never made",
-    ]
-
-
-# -- the command line --------------------------------------------------------------------
-
-
-def test_zones_add_list_end_from_the_command_line(tmp_path, capsys):
-    data = str(tmp_path / "var")
-    assert main(["zones", "add", "--data", data, "--name", "Rzeszow closure", "--type",
-                 "restricted", "--circle", "50.110,22.019,15000", "--ceiling", "FL95",
-                 "--start", "2025-09-10T21:30Z", "--end", "2025-09-11T06:30Z",
+def test_zones_add_list_end_keep_restrictions_in_the_store(tmp_path, capsys):
+    data = tmp_path / "var"
+    assert main(["zones", "add", "--data", str(data), "--name", "Rzeszow closure",
+                 "--type", "restricted", "--circle", "50.110,22.019,15000", "--ceiling",
+                 "FL95", "--start", "2025-09-10T21:30Z", "--end", "2099-09-11T06:30Z",
                  "--owner", "pol"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("made TR-0001: Rzeszow closure, restricted for all, SFC to FL095, "
-                          "from 2025-09-10T21:30Z to 2025-09-11T06:30Z")
-    assert main(["zones", "add", "--data", data, "--name", "Night drone ban", "--id", "NDB",
-                 "--type", "border_buffer", "--polygon", "54.0,23.5;53.0,23.9;53.0,23.2",
-                 "--applies", "drones", "--daily", "SS-SR", "--start", "2025-09-10T00:00Z"]) == 0
+                          "from 2025-09-10T21:30Z to 2099-09-11T06:30Z")
+    assert "by cli:alice" in out
+    assert main(["zones", "add", "--data", str(data), "--name", "Night drone ban", "--id",
+                 "NDB", "--type", "border_buffer", "--polygon",
+                 "54.0,23.5;53.0,23.9;53.0,23.2", "--applies", "drones", "--daily", "SS-SR",
+                 "--start", "2025-09-10T00:00Z", "--source", "NOTAM A1234/25"]) == 0
     capsys.readouterr()
-    assert main(["zones", "list", "--data", data, "--at", "2025-09-10T22:00Z"]) == 0
+    # in the store, as the API keeps them: the zone as a Feature, audited with the login
+    restrictions, audit = stored(data)
+    assert [(r.zone, r.created_by, r.ended) for r in restrictions] == [
+        ("TR-0001", "cli:alice", None), ("NDB", "cli:alice", None)]
+    zone = feature_to_zone(restrictions[0].body)
+    assert (zone.circle, zone.owner, str(zone.ceiling)) == ((50.11, 22.019, 15000.0), "POL",
+                                                             "FL095")
+    assert zone.start == parse_time("2025-09-10T21:30Z")
+    ndb = feature_to_zone(restrictions[1].body)
+    assert (ndb.applies, [str(w) for w in ndb.daily], ndb.source) == (
+        "drones", ["SS-SR"], "NOTAM A1234/25")
+    assert [(e.action, e.actor, e.subject) for e in audit if e.action.startswith("restr")] \
+        == [("restriction.made", "cli:alice", "TR-0001"), ("restriction.made", "cli:alice",
+                                                           "NDB")]
+
+    assert main(["zones", "list", "--data", str(data), "--at", "2025-09-10T22:00Z"]) == 0
     out = capsys.readouterr().out
     assert "TR-0001" in out and "NDB" in out and "SS-SR" in out
+    assert "Night drone ban (restriction by cli:alice)" in out
     assert out.rstrip().endswith("10 zones, 8 in force at 2025-09-10T22:00Z")
-    assert main(["zones", "end", "TR-0001", "--data", data, "--at", "2025-09-11T03:00Z"]) == 0
-    assert "ended TR-0001 at 2025-09-11T03:00Z: in force until 2025-09-11T03:00Z" in \
-        capsys.readouterr().out
-    # 03:30 UTC: TR-0001 has ended; the sun is not up yet, so the night ban holds
-    assert main(["zones", "list", "--data", data, "--at", "2025-09-11T03:30Z", "--active"]) == 0
+
+    assert main(["zones", "end", "TR-0001", "--data", str(data)]) == 0
+    assert capsys.readouterr().out.startswith("ended TR-0001 at ")
+    restrictions, audit = stored(data)
+    assert restrictions[0].ended is not None and restrictions[0].ended_by == "cli:alice"
+    assert audit[-1].action == "restriction.ended" and audit[-1].actor == "cli:alice"
+    # ended: listed as ended and in force no more, whatever its own times say
+    assert main(["zones", "list", "--data", str(data), "--at", "2025-09-10T22:00Z",
+                 "--active"]) == 0
     out = capsys.readouterr().out
-    assert "TR-0001" not in out
-    assert "NDB" in out
-    assert main(["zones", "list", "--data", data, "--at", "2025-09-11T05:30Z", "--active"]) == 0
-    assert "NDB" not in capsys.readouterr().out
-    assert main(["zones", "end", "TR-0001", "--data", data]) == 1
-    assert "already ended" in capsys.readouterr().err
+    assert "TR-0001" not in out and "NDB" in out
+    assert main(["zones", "list", "--data", str(data)]) == 0
+    assert "Rzeszow closure (restriction by cli:alice, ended " in capsys.readouterr().out
+    assert main(["zones", "end", "TR-0001", "--data", str(data)]) == 1
+    assert "no restriction 'TR-0001' in force" in capsys.readouterr().err
+    # ids are never reused
+    assert main(["zones", "add", "--data", str(data), "--name", "again", "--type", "danger",
+                 "--circle", "50,22,1000"]) == 0
+    assert capsys.readouterr().out.startswith("made TR-0003: again")
 
 
-def test_zones_add_refuses_bad_input_with_the_reason(tmp_path, capsys):
+def test_zones_add_refuses_bad_input_naming_the_option(tmp_path, capsys):
     base = ["zones", "add", "--data", str(tmp_path), "--name", "x", "--type", "danger"]
     assert main([*base, "--polygon", "54,23;53,23.9"]) == 1
-    assert "a ring needs at least 3 points" in capsys.readouterr().err
+    assert "option --polygon: an outline needs at least 3 different corners" in \
+        capsys.readouterr().err
+    assert main([*base, "--polygon", "54,23;53;53,23.2"]) == 1
+    assert "option --polygon: wants 'LAT,LON;LAT,LON;...'" in capsys.readouterr().err
     assert main([*base, "--circle", "50,22,1000", "--ceiling", "tall"]) == 1
-    assert "vertical limit 'tall' is not understood" in capsys.readouterr().err
+    assert "option --ceiling: vertical limit 'tall' is not understood" in \
+        capsys.readouterr().err
     assert main([*base, "--circle", "50,22,1000", "--end", "+1h", "--start", "+2h"]) == 1
-    assert "end is before start" in capsys.readouterr().err
+    assert "option --end: end is before start" in capsys.readouterr().err
+    assert main([*base, "--circle", "50,22,0"]) == 1
+    assert "option --circle: circle radius 0.0 m is not positive" in capsys.readouterr().err
+    assert main([*base, "--circle", "50,22,1000", "--id", "EPWA-DRONE"]) == 1
+    assert "option --id: 'EPWA-DRONE' is taken" in capsys.readouterr().err  # a shipped zone
+    with pytest.raises(SystemExit):  # argparse: only the types that restrict
+        main(["zones", "add", "--data", str(tmp_path), "--name", "x", "--type", "airport",
+              "--circle", "50,22,1000"])
+    assert "argument --type: invalid choice: 'airport'" in capsys.readouterr().err
+    with SqliteStore(tmp_path / "skywarden.db") as store:
+        assert store.restrictions(active_only=False) == []
+
+
+def test_restricting_types_are_zone_types_less_those_that_restrict_nothing():
+    assert set(RESTRICTING_TYPES) == set(ZONE_TYPES) - {"airport", "other"}
+
+
+def test_the_old_file_store_is_named_as_no_longer_read(tmp_path, capsys):
+    (tmp_path / "restrictions.jsonl").write_text('{"event":"made","time":1,"zone":{}}\n')
+    assert main(["zones", "list", "--data", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {tmp_path / 'restrictions.jsonl'} is the file store of an earlier " \
+        "version and is no longer read: its restrictions are not in force" in err
+    assert "skywarden.db does not exist: no restrictions" in err
+    assert main(["zones", "end", "TR-0001", "--data", str(tmp_path)]) == 1
+    assert "skywarden.db does not exist: no restrictions to end" in capsys.readouterr().err
+    assert not (tmp_path / "skywarden.db").exists()  # list and end make no store
 
 
 def test_zones_check_names_bad_features_and_exits_one(tmp_path, capsys):

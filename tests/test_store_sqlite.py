@@ -252,3 +252,23 @@ def test_writes_from_several_threads_all_land(db):
         t.join()
     assert db.count_tracks() == 4 * 20 * 25
     assert len(db.track_history("W3")) == 500
+
+
+def test_restrictions_version_moves_with_every_make_and_end(db):
+    body = {"type": "Feature", "id": "TR-0009", "properties": {},
+            "geometry": {"type": "Point", "coordinates": [23.0, 52.0]}}
+    v0 = db.restrictions_version()
+    db.add_restriction("TR-0009", body, by="ops")
+    v1 = db.restrictions_version()
+    db.end_restriction("TR-0009", by="ops")
+    v2 = db.restrictions_version()
+    assert len({v0, v1, v2}) == 3
+    assert db.restrictions_version() == v2  # and stays put while nothing changes
+
+
+def test_alert_ids_by_kind_include_ended_alerts(db):
+    db.add_alert_events([ev(0, "raised", alert="S1", kind="sensor_down"),
+                         ev(1, "raised", alert="A1")])
+    db.add_alert_events([ev(2, "ended", alert="S1", kind="sensor_down", level=0)])
+    assert db.alert_ids("sensor_down") == ["S1"]
+    assert sorted(db.alert_ids()) == ["A1", "S1"]

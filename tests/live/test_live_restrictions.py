@@ -7,10 +7,12 @@ import copy
 
 import pytest
 
+from skywarden.cli import main
 from skywarden.clock import ManualClock
 from skywarden.live import RestrictionError, UnknownRestrictionError
 
 from .scene import LAT0, LON0, PL_RADAR, T0, drone, feed, plots, sensors
+from .test_live_threads import wait_for
 
 # A box the drone flies through (it starts 12 km east of the centre, heading west).
 AHEAD = {
@@ -107,3 +109,111 @@ def test_restriction_ids_are_never_reused(make_runtime):
     named = bad(id="TR-0002")
     with pytest.raises(RestrictionError, match="'TR-0002' is taken"):
         rt.add_restriction(named, by="a")
+
+
+# -- restrictions made by another process: the zones command on the service's data dir ---
+
+# The box above for the command line: 'LAT,LON;...' corners and a start before the scene.
+BOX = ";".join(f"{LAT0 + dlat},{LON0 + dlon}" for dlat, dlon in
+               ((-0.05, -0.05), (-0.05, 0.05), (0.05, 0.05), (0.05, -0.05)))
+CLI_ADD = ["zones", "add", "--name", "Terespol closure (CLI)", "--type", "prohibited",
+           "--polygon", BOX, "--ceiling", "3000", "--start", "2025-09-09T00:00Z",
+           "--owner", "POL"]
+
+
+def test_cli_restriction_in_the_data_dir_is_taken_up_by_the_running_service(
+        make_runtime, monkeypatch, capsys):
+    monkeypatch.setenv("LOGNAME", "alice")
+    clock = ManualClock(T0)
+    rt = make_runtime(sensors(PL_RADAR), clock=clock)
+    data = str(rt.data_dir)
+    scene = drone()
+    feed(rt, clock, plots(scene, rt.registry, "PL-R1", T0, T0 + 60), T0 + 60, step=4.0)
+    assert zone_rows(rt, "TR-0001") == 0
+    assert rt.poll_restrictions() is False  # nothing changed: no rebuild
+
+    assert main([*CLI_ADD, "--data", data]) == 0
+    assert capsys.readouterr().out.startswith("made TR-0001: Terespol closure (CLI)")
+    made = [e for e in rt.store.audit_entries() if e.action == "restriction.made"]
+    assert [(e.actor, e.subject) for e in made] == [("cli:alice", "TR-0001")]
+    # the next tick polls the store (the retention thread does it every 2 s when running)
+    feed(rt, clock, plots(scene, rt.registry, "PL-R1", T0 + 60, T0 + 100), T0 + 100, step=4.0)
+    assert zone_rows(rt, "TR-0001") >= 1
+    assert [z.id for z in rt.zones()] == ["TR-0001"]
+    assert rt.poll_restrictions() is False  # taken up once
+
+    assert main(["zones", "end", "TR-0001", "--data", data]) == 0
+    assert "ended TR-0001" in capsys.readouterr().out
+    assert rt.poll_restrictions() is True
+    feed(rt, clock, plots(scene, rt.registry, "PL-R1", T0 + 100, T0 + 110), T0 + 110, step=4.0)
+    assert zone_rows(rt, "TR-0001") == 0
+    (ended,) = rt.store.restrictions(active_only=False)
+    assert ended.ended_by == "cli:alice"
+    # the API's next id follows the command line's: one sequence
+    assert rt.add_restriction(AHEAD, by="pol-ops/abc").zone == "TR-0002"
+    assert rt.poll_restrictions() is False  # the API path already set the zones
+
+
+def test_the_retention_thread_polls_the_restrictions_within_seconds(
+        make_runtime, assessor, monkeypatch):
+    seen: list[list[str]] = []
+    original = assessor.set_zones
+
+    def record(zones):
+        seen.append([] if zones is None else list(zones.ids))
+        original(zones)
+
+    monkeypatch.setattr(assessor, "set_zones", record)
+    rt = make_runtime(sensors(PL_RADAR), clock=ManualClock(T0))
+    rt.start()
+    assert main([*CLI_ADD, "--data", str(rt.data_dir)]) == 0
+    assert wait_for(lambda: bool(seen) and seen[-1] == ["TR-0001"], timeout=8.0), seen
+    assert main(["zones", "end", "TR-0001", "--data", str(rt.data_dir)]) == 0
+    assert wait_for(lambda: seen[-1] == [], timeout=8.0), seen
+
+
+def test_cli_list_shows_restrictions_made_through_the_api(make_runtime, capsys):
+    rt = make_runtime()
+    rt.add_restriction(AHEAD, by="pol-ops/abc")
+    rt.add_restriction(bad(name="Second"), by="pol-ops/abc")
+    rt.end_restriction("TR-0002", by="pol-ops/def")
+    assert main(["zones", "list", "--data", str(rt.data_dir), "--at", "now"]) == 0
+    out = capsys.readouterr().out
+    (one,) = [line for line in out.splitlines() if line.startswith("TR-0001")]
+    assert one.endswith("Terespol closure (restriction by pol-ops/abc)")
+    assert "  yes  " in one  # in force
+    (two,) = [line for line in out.splitlines() if line.startswith("TR-0002")]
+    assert "  no  " in two and ", ended " in two and two.endswith("by pol-ops/def)")
+    assert main(["zones", "list", "--data", str(rt.data_dir), "--active"]) == 0
+    out = capsys.readouterr().out
+    assert "TR-0001" in out and "TR-0002" not in out
+
+
+def test_cli_refusals_name_the_option_and_store_nothing(make_runtime, capsys):
+    rt = make_runtime()
+    data = str(rt.data_dir)
+    cases = [
+        (["--ceiling", "tall"], "option --ceiling: vertical limit 'tall' is not understood"),
+        (["--floor", "FL100", "--ceiling", "FL50"],
+         "option --floor: floor FL100 is not below ceiling FL050"),
+        (["--end", "2020-01-01T00:00Z", "--start", "2019-12-31T00:00Z"],
+         "option --end: the restriction would end before it is made"),
+        (["--start", "tomorrow"], "option --start: time: 'tomorrow' is neither"),
+        (["--daily", "banana"], "option --daily: daily window 'banana'"),
+        (["--owner", "POLAND"], "option --owner: owner 'POLAND' is not an ISO 3166-1"),
+    ]
+    for extra, message in cases:
+        assert main([*CLI_ADD, "--data", data, *extra]) == 1, extra
+        assert message in capsys.readouterr().err, extra
+    add = [a for a in CLI_ADD if a not in ("--polygon", BOX)]
+    assert main([*add, "--data", data, "--polygon", "52,23;52.1,23"]) == 1
+    assert "option --polygon: an outline needs at least 3 different corners" in \
+        capsys.readouterr().err
+    assert main([*add, "--data", data, "--circle", "52,23"]) == 1
+    assert "option --circle: wants LAT,LON,RADIUS_M" in capsys.readouterr().err
+    assert rt.store.restrictions(active_only=False) == []
+    rt.add_restriction(AHEAD, by="a")
+    assert main([*CLI_ADD, "--data", data, "--id", "TR-0001"]) == 1
+    assert "option --id: 'TR-0001' is taken" in capsys.readouterr().err
+    assert main(["zones", "end", "TR-0009", "--data", data]) == 1
+    assert "no restriction 'TR-0009' in force" in capsys.readouterr().err

@@ -7,7 +7,8 @@
 - :mod:`.zoneset`: :class:`ZoneSet`, all zones as columns, vectorized containment and
   distance to an outline;
 - :mod:`.load` with :mod:`.geojson`, :mod:`.openair`, :mod:`.ed269`: zone files;
-- :mod:`.restrictions`: temporary restrictions made and ended at run time, persisted;
+- :mod:`.restrictions`: the zone types a temporary restriction may have (restrictions
+  themselves are kept in the data directory's store: :mod:`skywarden.live.restrictions`);
 - :mod:`.schedule`: validity and daily windows (clock times, sunrise and sunset).
 
 The names below are imported on first use (shapely, pyproj and scipy take most of a
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from .borders import Borders, load_borders
     from .kinds import APPLIES, ZONE_TYPES
     from .load import ZoneLoad, load_shipped_zones, load_text, load_zones
-    from .restrictions import Restriction, RestrictionStore
+    from .restrictions import RESTRICTING_TYPES
     from .schedule import DailyWindow, parse_time, parse_window
     from .zones import Limit, Zone, parse_limit
     from .zoneset import Hits, ZoneSet
@@ -32,7 +33,7 @@ _WHERE = {
     "APPLIES": "kinds", "ZONE_TYPES": "kinds",
     "Borders": "borders", "load_borders": "borders",
     "ZoneLoad": "load", "load_shipped_zones": "load", "load_text": "load", "load_zones": "load",
-    "Restriction": "restrictions", "RestrictionStore": "restrictions",
+    "RESTRICTING_TYPES": "restrictions",
     "DailyWindow": "schedule", "parse_time": "schedule", "parse_window": "schedule",
     "Limit": "zones", "Zone": "zones", "parse_limit": "zones",
     "Hits": "zoneset", "ZoneSet": "zoneset",
@@ -44,8 +45,7 @@ __all__ = [
     "DailyWindow",
     "Hits",
     "Limit",
-    "Restriction",
-    "RestrictionStore",
+    "RESTRICTING_TYPES",
     "ZONE_TYPES",
     "Zone",
     "ZoneLoad",

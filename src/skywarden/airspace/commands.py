@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .restrictions import Restriction
+    from collections.abc import Iterable
+
+    from ..store import SqliteStore, StoredRestriction
     from .zones import Zone
 
 TIME_HELP = ("UTC time: ISO 8601 (2025-09-10T20:00Z, or with an offset +02:00), epoch "
@@ -26,8 +28,9 @@ daily hours in UTC or sunrise/sunset), the traffic it binds (all, drones,
 noncooperative: no transponder/ADS-B/Remote ID, vfr: general aviation) and its owner
 nation. Files: GeoJSON (Skywarden's properties, or openAIP's), OpenAir (openAIP,
 gliding: AC/AN/AL/AH/DP/DC/DA/DB) and EUROCAE ED-269 UAS geographical zones (JSON).
-Temporary restrictions made here are kept in DIR/restrictions.jsonl as a history of
-'made' and 'ended' events. Heights: SFC, UNL, FL95, '1500 ft AMSL', '300 m AGL', or
+Temporary restrictions made here are kept in the store of the data directory
+(DIR/skywarden.db), with the service's: a service running on DIR takes them up within a
+few seconds, and they are audited with who made them (cli:<login name>). Heights: SFC, UNL, FL95, '1500 ft AMSL', '300 m AGL', or
 metres AMSL; AGL is taken as AMSL (terrain is not modelled). See docs/AIRSPACE.md."""
 EXAMPLES = """\
 examples:
@@ -40,10 +43,12 @@ examples:
       --polygon '54.0,23.5;53.0,23.9;53.0,23.2' --ceiling FL95 --applies drones \\
       --daily SS-SR --start 2025-09-10T20:00Z --end 2025-12-09T22:59Z --owner POL
   skywarden zones end TR-0001 --data var            end it now (the history is kept)"""
+DB = "skywarden.db"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from .kinds import APPLIES, ZONE_TYPES  # no shapely: the parser is built every run
+    from .kinds import APPLIES  # no shapely: the parser is built every run
+    from .restrictions import RESTRICTING_TYPES
 
     p = sub.add_parser(
         "zones", help="list, check, add and end airspace zones and temporary restrictions",
@@ -54,12 +59,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     q = zs.add_parser(
         "list", help="list zones from files, the shipped set and a restriction store",
         description=_para("List zones: those of FILES (default: the zones shipped with "
-        "Skywarden), plus the temporary restrictions of --data DIR. With --at, say which "
-        "are in force at that time."), epilog=EXAMPLES,
+        "Skywarden), plus the temporary restrictions in the store of --data DIR (made "
+        "here or through the service's API; ended ones are listed as ended). With --at, "
+        "say which are in force at that time."), epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     q.add_argument("files", nargs="*", type=Path, metavar="FILE",
                    help="zone files (GeoJSON, OpenAir, ED-269)")
-    q.add_argument("--data", type=Path, metavar="DIR", help="restriction store directory")
+    q.add_argument("--data", type=Path, metavar="DIR",
+                   help="the service's data directory (its store, skywarden.db)")
     q.add_argument("--shipped", action="store_true",
                    help="also list the shipped zones when FILES are given")
     q.add_argument("--at", metavar="TIME", help=f"mark the zones in force at TIME ({TIME_HELP})")
@@ -78,15 +85,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     q = zs.add_parser(
         "add", help="make a temporary restriction and store it",
         description=_para("Make a temporary restriction (a zone) in the store of --data "
-        "DIR. Give the outline as --polygon or --circle; heights, times and the traffic it "
-        "binds as below. It is in force from --start (default now) to --end (default: "
-        "until ended with 'skywarden zones end')."), epilog=EXAMPLES,
+        "DIR (skywarden.db), checked as the API checks one, audited with cli:<login "
+        "name>; a service running on DIR takes it up within a few seconds. Give the "
+        "outline as --polygon or --circle; heights, times and the traffic it binds as "
+        "below. It is in force from --start (default now) to --end (default: until ended "
+        "with 'skywarden zones end')."), epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     q.add_argument("--data", type=Path, required=True, metavar="DIR",
-                   help="restriction store directory (created if missing)")
+                   help="the service's data directory (its store is made if missing)")
     q.add_argument("--name", required=True, help="what operators will read in alerts")
     q.add_argument("--id", dest="zone_id", help="zone id (default: TR-0001, TR-0002...)")
-    q.add_argument("--type", required=True, choices=ZONE_TYPES, help="kind of zone")
+    q.add_argument("--type", required=True, choices=RESTRICTING_TYPES, help="kind of zone")
     shape = q.add_mutually_exclusive_group(required=True)
     shape.add_argument("--polygon", metavar="'LAT,LON;LAT,LON;...'",
                        help="outline corners in degrees (3 or more; edges are geodesics)")
@@ -106,13 +115,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     q.add_argument("--remarks", default="", help="free text for operators")
 
     q = zs.add_parser(
-        "end", help="end a temporary restriction now (or at --at)",
-        description="End a restriction of the store: an 'ended' event is appended, the "
-        "restriction's zone ends at that time, and the history keeps both events. Ending "
-        "before the start cancels it.")
+        "end", help="end a temporary restriction now",
+        description="End a restriction in force in the store of --data DIR now, audited "
+        "with cli:<login name>; a service running on DIR takes it out of assessment "
+        "within a few seconds. The store keeps it, marked ended.")
     q.add_argument("zone_id", metavar="ID")
-    q.add_argument("--data", type=Path, required=True, metavar="DIR")
-    q.add_argument("--at", metavar="TIME", help=f"end time (default now; {TIME_HELP})")
+    q.add_argument("--data", type=Path, required=True, metavar="DIR",
+                   help="the service's data directory")
 
 
 def _para(text: str) -> str:
@@ -139,7 +148,6 @@ def cli_time(text: str, now: float | None = None) -> float:
 
 def _list(args: argparse.Namespace) -> int:
     from .load import load_shipped_zones, load_zones
-    from .restrictions import RestrictionStore
     from .zoneset import ZoneSet
 
     zones: list[Zone] = []
@@ -147,22 +155,32 @@ def _list(args: argparse.Namespace) -> int:
         zones.extend(load_shipped_zones())
     for path in args.files:
         zones.extend(load_zones(path).zones)
-    ended: dict[str, Restriction] = {}
+    stored: dict[str, StoredRestriction] = {}
     if args.data:
-        store = RestrictionStore(args.data)
-        for r in store.restrictions():
-            ended[r.zone.id] = r
-        for err in store.errors:
-            print(f"warning: {err}", file=sys.stderr)
-        zones.extend(r.zone for r in ended.values() if not r.cancelled)
+        _warn_legacy(args.data)
+        if (args.data / DB).is_file():
+            store = _store(args.data)
+            try:
+                stored = {r.zone: r for r in store.restrictions(active_only=False)}
+            finally:
+                store.close()
+        else:
+            print(f"note: {args.data / DB} does not exist: no restrictions", file=sys.stderr)
+        zones.extend(_stored_zones(stored.values()))
     at = cli_time(args.at) if args.at else (time.time() if args.active else None)
     zone_set = ZoneSet(zones)
-    active = zone_set.active(at) if at is not None else None
+    active = None
+    if at is not None:
+        active = zone_set.active(at)
+        for i, z in enumerate(zone_set):  # an ended restriction is in force no longer
+            r = stored.get(z.id)
+            if r is not None and r.ended is not None:
+                active[i] = False
     rows = []
     for i, z in enumerate(zone_set):
         if args.active and active is not None and not active[i]:
             continue
-        rows.append(_row(z, None if active is None else bool(active[i]), ended.get(z.id)))
+        rows.append(_row(z, None if active is None else bool(active[i]), stored.get(z.id)))
     head = ["id", "type", "applies", "owner", "floor", "ceiling", "from", "to", "daily"]
     if active is not None:
         head.append("in force")
@@ -173,13 +191,29 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _row(z: Zone, on: bool | None, r: Restriction | None) -> list[str]:
+def _stored_zones(stored: Iterable[StoredRestriction]) -> list[Zone]:
+    from ..errors import ZoneError
+    from .geojson import feature_to_zone
+
+    zones = []
+    for r in stored:
+        try:
+            zones.append(feature_to_zone(r.body))
+        except (ZoneError, ValueError) as exc:
+            print(f"warning: restriction {r.zone} cannot be read back: {exc}", file=sys.stderr)
+    return zones
+
+
+def _row(z: Zone, on: bool | None, r: StoredRestriction | None) -> list[str]:
     row = [z.id, z.type, z.applies, z.owner or "-", str(z.floor), str(z.ceiling),
            _fmt(z.start) or "-", _fmt(z.end) or "-",
            ", ".join(str(w) for w in z.daily) or "-"]
     if on is not None:
         row.append("yes" if on else "no")
-    name = z.name + (f" (ended {_fmt(r.ended)})" if r is not None and r.ended else "")
+    name = z.name
+    if r is not None:
+        name += f" (restriction by {r.created_by}" + (
+            f", ended {_fmt(r.ended)} by {r.ended_by})" if r.ended is not None else ")")
     row.append(name)
     return row
 
@@ -214,54 +248,134 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+# Where a refusal of the restriction check (live/restrictions.py) points: its option.
+_OPTIONS = {"properties.floor": "--floor", "properties.ceiling": "--ceiling",
+            "properties.start": "--start", "properties.end": "--end",
+            "properties.type": "--type", "properties.applies": "--applies",
+            "properties.owner": "--owner", "properties.daily": "--daily",
+            "properties.id": "--id", "properties.name": "--name"}
+
+
+def _refused(option: str, reason: str) -> Exception:
+    from ..errors import ZoneError
+
+    name = option.lstrip("-")
+    if reason.startswith(f"{name}: "):  # the loader's 'ceiling: ...' once is enough
+        reason = reason[len(name) + 2:]
+    return ZoneError("", f"option {option}", reason)
+
+
 def _add(args: argparse.Namespace) -> int:
-    from . import geometry
-    from .restrictions import RestrictionStore
-    from .schedule import parse_window
-    from .zones import Zone, parse_limit
+    from ..live.errors import RestrictionError
+    from ..live.restrictions import make_restriction
+    from .load import load_shipped_zones
 
     now = time.time()
+    shape = "--circle" if args.circle else "--polygon"
+    geometry: dict[str, object]
+    props: dict[str, object] = {}
     try:
-        circle = None
         if args.circle:
-            lat, lon, radius = (float(v) for v in args.circle.split(","))
-            geom = geometry.circle(lat, lon, radius)
-            circle = (lat, lon, radius)
+            parts = args.circle.split(",")
+            if len(parts) != 3:
+                raise ValueError("wants LAT,LON,RADIUS_M")
+            lat, lon, radius = (float(v) for v in parts)
+            geometry = {"type": "Point", "coordinates": [lon, lat]}
+            props["radius_m"] = radius
         else:
-            points = [tuple(float(v) for v in p.split(",")) for p in args.polygon.split(";")
+            points = [[float(v) for v in p.split(",")] for p in args.polygon.split(";")
                       if p.strip()]
             if any(len(p) != 2 for p in points):
-                raise ValueError("--polygon wants 'lat,lon;lat,lon;...'")
-            geom = geometry.polygon([points])  # type: ignore[list-item]
-        floor, ceiling = parse_limit(args.floor), parse_limit(args.ceiling)
-        start = cli_time(args.start, now)
-        end = cli_time(args.end, now) if args.end else None
-        daily = tuple(parse_window(w) for w in args.daily)
+                raise ValueError("wants 'LAT,LON;LAT,LON;...'")
+            if len({tuple(p) for p in points}) < 3:
+                raise ValueError("an outline needs at least 3 different corners")
+            ring = [[lon, lat] for lat, lon in points]
+            if ring and ring[0] != ring[-1]:
+                ring.append(ring[0])
+            geometry = {"type": "Polygon", "coordinates": [ring]}
     except ValueError as exc:
-        from ..errors import ZoneError
+        raise _refused(shape, str(exc)) from None
+    for option, key in (("--start", "start"), ("--end", "end")):
+        text = getattr(args, key)
+        if text is None:
+            continue
+        try:
+            props[key] = cli_time(text, now)
+        except ValueError as exc:
+            raise _refused(option, str(getattr(exc, "reason", exc))) from None
+    props.update(name=args.name, type=args.type, floor=args.floor, ceiling=args.ceiling,
+                 applies=args.applies, owner=args.owner.upper())
+    if args.daily:
+        props["daily"] = list(args.daily)
+    if args.zone_id:
+        props["id"] = args.zone_id
+    for key in ("source", "remarks"):
+        if getattr(args, key):
+            props[key] = getattr(args, key)
+    feature = {"type": "Feature", "properties": props, "geometry": geometry}
+    _warn_legacy(args.data)
+    reserved = {z.id for z in load_shipped_zones()}  # the service's standing zones
+    store = _store(args.data)
+    try:
+        made = make_restriction(store, feature, _actor(), now=now, reserved=reserved)
+    except RestrictionError as exc:
+        option = shape if exc.where in ("geometry", "feature") else \
+            _OPTIONS.get(exc.where, exc.where)
+        raise _refused(option, exc.reason) from None
+    finally:
+        store.close()
+    from .geojson import feature_to_zone
 
-        raise ZoneError("", "zones add", str(exc)) from None
-    store = RestrictionStore(args.data)
-    zone = Zone(id=args.zone_id or store.next_id(), name=args.name, type=args.type,
-                geometry=geom, floor=floor, ceiling=ceiling, applies=args.applies,
-                owner=args.owner.upper(), start=start, end=end, daily=daily,
-                source=args.source, remarks=args.remarks, circle=circle)
-    store.make(zone)
+    zone = feature_to_zone(made.body)
     print(f"made {zone.id}: {zone.name}, {zone.type} for {zone.applies}, "
-          f"{zone.floor} to {zone.ceiling}, from {_fmt(start)} "
-          f"{'until ended' if end is None else 'to ' + _fmt(end)}"
-          + (f", daily {', '.join(map(str, daily))}" if daily else "")
-          + f" ({store.path})")
+          f"{zone.floor} to {zone.ceiling}, from {_fmt(zone.start)} "
+          f"{'until ended' if zone.end is None else 'to ' + _fmt(zone.end)}"
+          + (f", daily {', '.join(map(str, zone.daily))}" if zone.daily else "")
+          + f" ({args.data / DB}, by {made.created_by})")
     return 0
 
 
 def _end(args: argparse.Namespace) -> int:
-    from .restrictions import RestrictionStore
+    from ..live.restrictions import end_restriction
 
-    store = RestrictionStore(args.data)
-    at = cli_time(args.at) if args.at else None
-    r = store.end(args.zone_id, at)
-    state = "cancelled (ended before it started)" if r.cancelled else \
-        f"in force until {_fmt(r.zone.end)}"
-    print(f"ended {r.zone.id} at {_fmt(r.ended)}: {state} ({store.path})")
+    _warn_legacy(args.data)
+    if not (args.data / DB).is_file():
+        from ..errors import ConfigError
+
+        raise ConfigError(f"{args.data / DB} does not exist: no restrictions to end")
+    store = _store(args.data)
+    try:
+        r = end_restriction(store, args.zone_id, _actor())
+    finally:
+        store.close()
+    print(f"ended {r.zone} at {_fmt(r.ended)} ({args.data / DB}, by {r.ended_by}); "
+          "a service on this directory takes it out of assessment within seconds")
     return 0
+
+
+def _store(data: Path) -> SqliteStore:
+    from ..store import SqliteStore
+
+    return SqliteStore(data / DB)
+
+
+def _actor() -> str:
+    """Who runs the command, for the audit log: ``cli:<login name>``."""
+    import getpass
+
+    try:
+        login = getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        login = "unknown"
+    return f"cli:{login or 'unknown'}"
+
+
+def _warn_legacy(data: Path) -> None:
+    from .restrictions import LEGACY_FILE
+
+    old = data / LEGACY_FILE
+    if old.is_file():
+        print(f"warning: {old} is the file store of an earlier version and is no longer "
+              f"read: its restrictions are not in force (make them again with 'skywarden "
+              f"zones add --data {data}'; restrictions are kept in {data / DB})",
+              file=sys.stderr)

@@ -12,21 +12,30 @@ spellings of the API are put in the loader's words:
 A restriction must be a Polygon, MultiPolygon or a circle (Point with ``radius_m``), of
 a zone type that restricts (not ``airport`` or ``other``), and must not have ended
 already. Any refusal is a :class:`~.errors.RestrictionError` naming the field and why.
+
+:func:`make_restriction` checks a Feature and stores it in the data directory's store,
+audited with who made it: the API (through the runtime) and ``skywarden zones add`` both
+make restrictions with it, so the two are checked alike and numbered from one sequence.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from ..airspace.geojson import feature_to_zone, zone_to_feature
+from ..airspace.restrictions import RESTRICTING_TYPES
 from ..airspace.zones import Zone
 from ..errors import ZoneError
-from .errors import RestrictionError
+from ..store import StoredRestriction, StoreError
+from .errors import RestrictionError, UnknownRestrictionError
 
-__all__ = ["RESTRICTING_TYPES", "restriction_zone"]
+if TYPE_CHECKING:
+    from ..store import SqliteStore
 
-RESTRICTING_TYPES = ("prohibited", "restricted", "danger", "border_buffer", "critical_site")
+__all__ = ["RESTRICTING_TYPES", "end_restriction", "make_restriction", "restriction_zone"]
+
 _UNITS = ("m", "ft", "FL")
 _FIELDS = ("floor", "ceiling", "start", "end", "type", "applies", "owner", "daily", "geometry",
            "radius_m", "circle", "name", "id")
@@ -104,3 +113,43 @@ def restriction_zone(
         raise RestrictionError("properties.end", "the restriction would end before it is "
                                "made (end is in the past)")
     return zone, zone_to_feature(zone)
+
+
+def make_restriction(
+    store: SqliteStore, feature: object, by: str, *, now: float, owner: str = "",
+    reserved: Collection[str] = (),
+) -> StoredRestriction:
+    """Check an operator's restriction Feature (:func:`restriction_zone`) and store it,
+    audited with ``by``. Without an id of its own it gets the next ``TR-nnnn`` (one more
+    than the restrictions ever made; never reused). ``reserved``: ids it may not take
+    (the standing zones). :class:`RestrictionError` names the field of a refusal."""
+    if not by or not str(by).strip():
+        raise RestrictionError("by", "a restriction needs who makes it")
+    for _ in range(5):  # another process may take the next id between read and write
+        made = store.restrictions(active_only=False)
+        taken = {r.zone for r in made}
+        n = len(made) + 1
+        while f"TR-{n:04d}" in taken:
+            n += 1
+        zone, body = restriction_zone(feature, f"TR-{n:04d}", now=now, owner=owner)
+        if zone.id in taken or zone.id in reserved:
+            raise RestrictionError("properties.id", f"{zone.id!r} is taken (end it, or "
+                                   "leave the id out to get a new one)")
+        try:
+            return store.add_restriction(zone.id, body, by=by)
+        except StoreError as exc:
+            named = isinstance(feature, dict) and (
+                feature.get("id") or (feature.get("properties") or {}).get("id"))
+            if named or "exists" not in exc.reason:
+                raise RestrictionError("properties.id", exc.reason) from exc
+    raise RestrictionError("properties.id", "no free id: restrictions are being made "
+                           "too fast by several writers; try again")
+
+
+def end_restriction(store: SqliteStore, zone_id: str, by: str) -> StoredRestriction:
+    """End a restriction in force now (the store's clock), audited with ``by``.
+    :class:`UnknownRestrictionError` if none is in force with that id."""
+    try:
+        return store.end_restriction(zone_id, by=by)
+    except StoreError as exc:
+        raise UnknownRestrictionError(zone_id) from exc

@@ -21,6 +21,9 @@ Threads and asyncio (the API runs an event loop in the main thread):
 - ``acknowledge``, ``add_restriction``, ``end_restriction`` and ``cap_feed`` write to
   disk and may wait up to one tick for the pipeline: call them with
   ``await asyncio.to_thread(runtime.acknowledge, ...)``;
+- restrictions made or ended by another process on the same store (``skywarden zones
+  add|end --data DIR``) are taken up by :meth:`Runtime.poll_restrictions`, which the
+  retention thread runs every ``RESTRICTION_POLL_S`` (2 s);
 - ``runtime.store`` reads are safe from any thread (one reader connection per thread);
   call them through ``asyncio.to_thread`` too, as the store's docstring says.
 """
@@ -54,11 +57,11 @@ from ..track.config import DEFAULT_SCAN_PERIOD, TrackerConfig
 from ..warn.alerts import UnknownAlertError
 from ..warn.cap import cap_feed
 from . import batches
-from .errors import AlertEndedError, RestrictionError, UnknownRestrictionError
+from .errors import AlertEndedError
 from .metrics import Metrics
 from .release import ReleasabilityTap, visible
 from .restore import next_run, restore_alerts, restore_cap_threads
-from .restrictions import restriction_zone
+from .restrictions import end_restriction, make_restriction
 from .settings import RuntimeSettings
 from .warning import DeferredAssessor, DeferredEngine, WarningWorker
 from .worker import PipelineWorker
@@ -71,6 +74,9 @@ log = logging.getLogger("skywarden.live")
 WATCHED_TYPES = ("radar",)
 SILENCE_FACTOR = 3.0
 QUIET_S = 300.0  # other sensors: "up" when heard this recently, else "unknown"
+# How often (seconds of real time) the store is asked whether another process (``skywarden
+# zones add|end``) made or ended a restriction.
+RESTRICTION_POLL_S = 2.0
 
 
 class Runtime:
@@ -102,6 +108,8 @@ class Runtime:
         self.data_dir = Path(settings.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = SqliteStore(settings.db_path, clock=self.clock)
+        self._zones_lock = threading.Lock()
+        self._zones_version: tuple[int, int, float, float] | None = None
         try:
             self._shipped: tuple[Zone, ...] = tuple(
                 load_shipped_zones() if zones is None else zones)
@@ -119,6 +127,7 @@ class Runtime:
         # tap below hides them from the pipeline again unless they were asked for.
         config = replace(base, reorder_lag=settings.reorder_lag, id_prefix=f"T{self.run}-",
                          emit_tentative=True)
+        self._zones_version = self._restrictions_version()  # the zones set next
         if assessor is None:
             from ..assess import Assessor
 
@@ -192,8 +201,10 @@ class Runtime:
             self._threads.append(t)
 
     def tick(self) -> None:
-        """One pipeline tick now, and (threads not started) the warning cycle it started:
-        what the threads do, by hand, for tests and tools."""
+        """One pipeline tick now, and (threads not started) the restriction poll and the
+        warning cycle it started: what the threads do, by hand, for tests and tools."""
+        if not self._threads:
+            self.poll_restrictions()
         self.worker.tick()
         if not self._threads:
             self.warner.run_pending()
@@ -319,34 +330,34 @@ class Runtime:
         """Make a restriction from an operator's GeoJSON Feature (docs/API.md): checked,
         stored (audited with ``by``) and in force for assessment from the next cycle.
         :class:`RestrictionError` names the field and the reason of a refusal."""
-        if not by or not str(by).strip():
-            raise RestrictionError("by", "a restriction needs who makes it")
-        made = self.store.restrictions(active_only=False)
-        taken = {r.zone for r in made}
-        n = len(made) + 1
-        while f"TR-{n:04d}" in taken:
-            n += 1
-        zone, body = restriction_zone(feature, f"TR-{n:04d}", now=self.clock.now(),
-                                      owner=owner)
-        if zone.id in taken or any(z.id == zone.id for z in self._shipped):
-            raise RestrictionError("properties.id", f"{zone.id!r} is taken (end it, or leave "
-                                   "the id out to get a new one)")
-        try:
-            stored = self.store.add_restriction(zone.id, body, by=by)
-        except StoreError as exc:
-            raise RestrictionError("properties.id", exc.reason) from exc
+        stored = make_restriction(self.store, feature, by, now=self.clock.now(), owner=owner,
+                                  reserved={z.id for z in self._shipped})
         self._apply_zones()
         return stored
 
     def end_restriction(self, zone_id: str, by: str) -> StoredRestriction:
         """End a restriction in force (audited with ``by``); out of assessment from the
         next cycle. :class:`UnknownRestrictionError` if none is in force with that id."""
-        try:
-            ended = self.store.end_restriction(zone_id, by=by)
-        except StoreError as exc:
-            raise UnknownRestrictionError(zone_id) from exc
+        ended = end_restriction(self.store, zone_id, by)
         self._apply_zones()
         return ended
+
+    def poll_restrictions(self) -> bool:
+        """Take up restrictions made or ended by another process (``skywarden zones add``
+        and ``end`` on this data directory): when the store's restrictions have changed
+        since the zones were last set, set them again, as :meth:`add_restriction` does.
+        Cheap when nothing changed (one count query). The retention thread calls it every
+        ``RESTRICTION_POLL_S``; :meth:`tick` too while the threads are not started.
+        Returns whether the zones were set again."""
+        try:
+            if self._restrictions_version() == self._zones_version:
+                return False
+        except (sqlite3.Error, StoreError) as exc:
+            log.warning("cannot poll the restrictions: %s", exc)
+            return False
+        log.info("restrictions changed in the store: setting the zones again")
+        self._apply_zones()
+        return True
 
     def zones(self) -> list[Zone]:
         """The zones assessed now: the shipped ones and the restrictions in force."""
@@ -375,11 +386,23 @@ class Runtime:
         return ZoneSet(zones) if zones else None
 
     def _apply_zones(self) -> None:
-        zones = self._zoneset()  # built outside the lock: it can take a while
-        with self.warner.assess_lock:
-            set_zones = getattr(self.assessor, "set_zones", None)
-            if set_zones is not None:
-                set_zones(zones)
+        # One at a time (the API and the poll may both call it), so the zones set last
+        # are never older than the version noted with them.
+        with self._zones_lock:
+            try:
+                version = self._restrictions_version()
+            except (sqlite3.Error, StoreError) as exc:
+                log.warning("cannot read the restrictions' version: %s", exc)
+                version = None  # the next poll sets the zones again
+            zones = self._zoneset()  # built outside the assess lock: it can take a while
+            with self.warner.assess_lock:
+                set_zones = getattr(self.assessor, "set_zones", None)
+                if set_zones is not None:
+                    set_zones(zones)
+            self._zones_version = version
+
+    def _restrictions_version(self) -> tuple[int, int, float, float]:
+        return self.store.restrictions_version()
 
     # -- sensors, CAP ----------------------------------------------------------------------
 
@@ -443,7 +466,12 @@ class Runtime:
         return pruned
 
     def _retention_loop(self, stop: threading.Event) -> None:
-        while not stop.wait(min(self.settings.retention.every_s, 60.0)):
+        """Housekeeping: the restriction poll every few seconds, retention when due."""
+        while not stop.wait(min(self.settings.retention.every_s, RESTRICTION_POLL_S)):
+            try:
+                self.poll_restrictions()
+            except Exception:  # keep the thread: the next poll tries again
+                log.exception("restriction poll failed")
             if self.clock.now() - self._last_prune < self.settings.retention.every_s:
                 continue
             try:
@@ -454,16 +482,9 @@ class Runtime:
 
     def _sensor_alert_ids(self) -> list[str]:
         """Ids of every stored sensor-down alert, ended ones included, so new ones never
-        reuse an id (track alert ids carry the run number and cannot collide). Read with
-        a read-only connection: the store interface has no query for it."""
+        reuse an id (track alert ids carry the run number and cannot collide)."""
         try:
-            con = sqlite3.connect(f"file:{self.settings.db_path}?mode=ro", uri=True)
-            try:
-                rows = con.execute(
-                    "SELECT alert FROM alerts WHERE kind = 'sensor_down'").fetchall()
-            finally:
-                con.close()
-        except sqlite3.Error as exc:
+            return self.store.alert_ids("sensor_down")
+        except StoreError as exc:
             log.warning("restart: cannot read past sensor alert ids: %s", exc)
             return []
-        return [r[0] for r in rows]

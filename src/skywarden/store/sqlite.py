@@ -335,6 +335,13 @@ class SqliteStore:
                 return self._alerts(con, "ended IS NULL", ())
             return self._alerts(con, "ended IS NULL AND nation = ?", (nation,))
 
+    def alert_ids(self, kind: str | None = None) -> list[str]:
+        """Ids of every stored alert (of one kind, or all), ended ones included."""
+        con = self._reader()
+        if kind is None:
+            return [r[0] for r in con.execute("SELECT alert FROM alerts")]
+        return [r[0] for r in con.execute("SELECT alert FROM alerts WHERE kind = ?", (kind,))]
+
     def recent_alerts(self, nation: str | None = None, limit: int = 1000) -> list[StoredAlert]:
         """Alerts open and ended (of one nation, or all), the ``limit`` most recently
         changed, oldest raised first, with their acks."""
@@ -413,6 +420,15 @@ class SqliteStore:
                 "WHERE zone = ?", (zone,),
             ).fetchone()
         return _restriction(row)
+
+    def restrictions_version(self) -> tuple[int, int, float, float]:
+        """A value that changes whenever a restriction is made, ended or pruned, by any
+        process sharing this file (one cheap query): a running service polls it to take
+        up restrictions made by the command line."""
+        row = self._reader().execute(
+            "SELECT COUNT(*), COUNT(ended), TOTAL(created), TOTAL(ended) FROM restrictions"
+        ).fetchone()
+        return int(row[0]), int(row[1]), float(row[2]), float(row[3])
 
     def restrictions(self, *, active_only: bool = True) -> list[StoredRestriction]:
         """Restrictions in force (not ended), or all, in the order made."""
