@@ -188,6 +188,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print at most this many timeline lines (default 200; 0 = all)")
     _add_strict(p)
 
+    p = sub.add_parser(
+        "decode",
+        help="turn an ADS-B recording (SBS, Beast, AVR) into detections.jsonl",
+        description="Decode a receiver recording into the shared detection format "
+        "(docs/FEEDS.md): sbs = BaseStation CSV (port 30003), beast = Beast binary "
+        "(port 30005), avr = raw hex lines (port 30002). Prints decoded and rejected "
+        "counts by reason; bad bytes or lines are counted, never fatal. With --site a "
+        "one-receiver sensors.toml is written beside the output (if none is there), so "
+        "'skywarden replay' can read the result.",
+        epilog=EPILOG,
+    )
+    p.add_argument("file", type=Path, help="the recording")
+    p.add_argument("--format", required=True, choices=["sbs", "beast", "avr"],
+                   help="recording format")
+    p.add_argument("-o", "--out", type=Path, required=True, metavar="detections.jsonl")
+    p.add_argument("--sensor", required=True, metavar="ID", help="sensor id of the receiver")
+    p.add_argument("--site", default=None, metavar="LAT,LON[,ALT]",
+                   help="receiver site, degrees (and metres MSL): the reference for surface "
+                   "positions and the range gate; also written to sensors.toml")
+    p.add_argument("--owner", default="XXX", metavar="ISO3",
+                   help="owning nation for the written sensors.toml (default XXX)")
+    p.add_argument("--start", type=float, default=None, metavar="EPOCH",
+                   help="epoch seconds of the first Beast/AVR frame (those carry only a "
+                   "receiver counter; default: the file's modification time)")
+
     from .airspace.commands import add_parser as add_zones_parser
 
     add_zones_parser(sub)
@@ -451,6 +476,42 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check_file(args.file, kind=args.kind, sensors=args.sensors)
 
 
+def cmd_decode(args: argparse.Namespace) -> int:
+    from .ingest.modes import Site
+    from .ingest.recording import decode_recording, registry_toml
+
+    site = None
+    if args.site:
+        try:
+            parts = [float(x) for x in args.site.split(",")]
+            if len(parts) not in (2, 3) or not (-90 <= parts[0] <= 90
+                                                and -180 <= parts[1] <= 180):
+                raise ValueError
+        except ValueError:
+            print("skywarden decode: error: --site wants LAT,LON[,ALT] in degrees (metres)",
+                  file=sys.stderr)
+            return 2
+        site = Site(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+    if not args.file.is_file():
+        print(f"skywarden decode: error: {args.file}: no such file", file=sys.stderr)
+        return 1
+    start = args.start if args.start is not None else args.file.stat().st_mtime
+    counts = decode_recording(args.format, args.file, args.out, args.sensor, site=site,
+                              start=start)
+    unit = "lines" if args.format in ("sbs", "avr") else "frames"
+    print(counts.summary(unit))
+    print(f"wrote {counts.positions} detections to {args.out}")
+    registry = args.out.parent / "sensors.toml"
+    if site is not None and not registry.exists():
+        registry.write_text(registry_toml(args.sensor, site, args.owner), encoding="utf-8")
+        print(f"wrote {registry} (sensor {args.sensor!r}); replay with: "
+              f"skywarden replay {args.out}")
+    elif site is None:
+        print("no --site given: write a sensors.toml with this receiver's [[sensor]] "
+              "(docs/FEEDS.md) before 'skywarden replay'")
+    return 0
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from .ingest.jsonl import stderr_report
     from .pipeline import Pipeline, default_engine
@@ -576,6 +637,7 @@ COMMANDS = {
     "check": cmd_check,
     "zones": cmd_zones,
     "replay": cmd_replay,
+    "decode": cmd_decode,
     "serve": cmd_serve,
     "org": cmd_org,
     "token": cmd_token,
