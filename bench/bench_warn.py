@@ -66,9 +66,12 @@ def run(quick: bool = False) -> str:
                 f"| {'-' if frac is None else f'{100 * frac:.0f} %'} "
                 f"| {sum(rep.false_alerts.values())} | {worst[1]:.2f} ({worst[0]}) |"
             )
+            civil = sum(rep.false_civil.values())
             details.append(f"`{name}`, false alerts per nation: "
                            + (", ".join(f"{k} {v}" for k, v in sorted(rep.false_alerts.items()))
-                              or "none"))
+                              or "none")
+                           + f" ({civil} about civil traffic, "
+                           f"{sum(rep.false_alerts.values()) - civil} about no target near)")
         finally:
             shutil.rmtree(out, ignore_errors=True)
     return (
@@ -80,7 +83,8 @@ def run(quick: bool = False) -> str:
         "are those whose threat was detected before the border (the floor applies to them); "
         "lead / possible is the median over seen entries of (entry - first warning to that "
         "nation) / (entry - first detection). False alerts: alerts whose first event is not "
-        "about a threat, per hour of scenario time, worst nation shown. Rerun: "
+        "about a threat (about civil traffic, or about no target within 5 km: a clutter "
+        "track or one far from its target), per hour of scenario time, worst nation shown. Rerun: "
         "`python bench/run_all.py --only bench_warn`.\n\n"
         "| scenario | wall s | track / assess / warn s | peak RSS MiB | entries | seen "
         "| warned before entry | missed | median lead s | median possible s | lead / possible "

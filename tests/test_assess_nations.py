@@ -10,6 +10,7 @@ import pytest
 from skywarden import geo
 from skywarden.airspace import Borders, load_borders
 from skywarden.assess import Assessor, TrackColumns
+from skywarden.assess.assess import NO_PREDICTION
 
 B = load_borders()
 NOW = 1_757_540_000.0  # 2025-09-10 21:33 UTC
@@ -73,13 +74,15 @@ def rows_of(out, track_id: str) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize(
-    ("lat", "lon", "start", "speed"),
-    [(52.0, 23.0, "POL", 60.0), (52.0, 23.0, "POL", 180.0), (54.5, 24.5, "LTU", 90.0)],
+    ("lat", "lon", "start", "speed", "cls"),
+    [(52.0, 23.0, "POL", 60.0, "drone"), (52.0, 23.0, "POL", 180.0, "missile"),
+     (54.5, 24.5, "LTU", 90.0, "drone")],
 )
-def test_eta_due_east_into_belarus_matches_the_hand_computed_crossing(lat, lon, start, speed):
+def test_eta_due_east_into_belarus_matches_the_hand_computed_crossing(lat, lon, start, speed,
+                                                                     cls):
     expected_s = crossing_m(lat, lon, 90.0, "BLR") / speed
     out = assessor().assess(tracks([{"lat": lat, "lon": lon, "speed": speed, "heading": 90.0,
-                                     "id": "east"}]), NOW)
+                                     "cls": cls, "id": "east"}]), NOW)
     out.check()
     got = rows_of(out, "east")
     assert got[start]["inside"] and got[start]["p"] == 1.0
@@ -163,7 +166,65 @@ def test_stationary_and_velocity_less_tracks_are_assessed_where_they_are():
     assert set(rows_of(out, "hover")) == {"POL"}
     assert set(rows_of(out, "nanvel")) == {"POL"}
     assert a.stats.predicted == 0
-    assert a.stats.skipped["no prediction (slow, no velocity or heading unknown)"] == 2
+    assert a.stats.skipped[NO_PREDICTION] == 2
+
+
+def test_a_speed_beyond_the_class_envelope_gets_no_prediction():
+    # Due east from Poland toward Belarus (about 35 km): a drone at drone speed is
+    # predicted in; the same track at 400 m/s (a coasting drone track that took a far
+    # plot) is assessed where it is; an aircraft at 400 m/s is predicted as usual.
+    rows = [
+        {"lat": 52.0, "lon": 23.0, "speed": 45.0, "heading": 90.0, "id": "drone"},
+        {"lat": 52.0, "lon": 23.0, "speed": 400.0, "heading": 90.0, "id": "jumped"},
+        {"lat": 52.0, "lon": 23.0, "speed": 110.0, "heading": 90.0, "id": "fast drone"},
+        {"lat": 52.0, "lon": 23.0, "speed": 400.0, "heading": 90.0, "cls": "aircraft",
+         "id": "jet"},
+    ]
+    a = assessor()
+    out = a.assess(tracks(rows), NOW)
+    assert "BLR" in rows_of(out, "drone")
+    assert "BLR" in rows_of(out, "fast drone")  # within four spreads of the envelope
+    assert set(rows_of(out, "jumped")) == {"POL"}
+    assert rows_of(out, "jumped")["POL"]["inside"]
+    assert "BLR" in rows_of(out, "jet")
+    assert a.stats.skipped[NO_PREDICTION] == 1
+
+
+def test_velocity_uncertainty_widens_the_heading_fan():
+    # A drone due north along a border 1 km off (same layout as the parallel test): with a
+    # well-known velocity only the fan's manoeuvre allowance (10 deg) spreads it; with
+    # sigma_vel 20 m/s at 40 m/s (27 deg) more of the fan leans over the border, and with
+    # 60 m/s (56 deg) the heading is unknown: no prediction at all.
+    doc = {
+        "type": "FeatureCollection",
+        "metadata": {"clip_box": {"lat": [49.0, 57.0], "lon": [17.0, 23.0]}},
+        "features": [
+            {"type": "Feature", "properties": {"iso_a3": code, "name": code},
+             "geometry": {"type": "Polygon", "coordinates": [
+                 [[w, 50.0], [e, 50.0], [e, 56.0], [w, 56.0], [w, 50.0]]]}}
+            for code, w, e in (("AAA", 18.0, 20.0), ("BBB", 20.0, 22.0))
+        ],
+    }
+    a = Assessor(Borders.from_geojson(json.dumps(doc)), fan=5, heading_from_sigma_vel=True)
+    la, lo, _ = geo.destination(52.0, 20.0, 270.0, 20_000.0)
+    t = tracks([{"lat": la, "lon": lo, "speed": 40.0, "heading": 0.0, "id": f"s{k}"}
+                for k in range(3)])
+    t.sigma_vel = np.array([np.nan, 20.0, 60.0])
+    out = a.assess(t, NOW)
+    p = [rows_of(out, f"s{k}").get("BBB", {"p": 0.0})["p"] for k in range(3)]
+    assert p[0] < 0.1 < p[1]
+    assert set(rows_of(out, "s2")) == {"AAA"}
+
+
+def test_a_velocity_known_to_worse_than_max_sigma_vel_gets_no_prediction():
+    # An aircraft at 250 m/s toward Belarus: sigma_vel 100 m/s is only 22 deg of heading,
+    # but in 30 minutes the track could be anywhere within 180 km of its predicted path.
+    t = tracks([{"lat": 52.0, "lon": 23.0, "speed": 250.0, "heading": 90.0, "cls": "aircraft",
+                 "id": f"a{k}"} for k in range(2)])
+    t.sigma_vel = np.array([10.0, 100.0])
+    out = Assessor(max_sigma_vel=60.0).assess(t, NOW)
+    assert "BLR" in rows_of(out, "a0")
+    assert set(rows_of(out, "a1")) == {"POL"}
 
 
 def test_bad_positions_are_skipped_and_counted_never_raised():

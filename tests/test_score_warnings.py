@@ -86,12 +86,26 @@ def test_lead_time_incursion_delay_and_false_alerts(case):
     assert not e.missed
     assert rep.median_lead_fraction() == pytest.approx(600.0 / 900.0)
     assert rep.false_alerts == {"LTU": 1}
+    assert rep.false_civil == {"LTU": 1}  # it was about the civil aircraft
     assert rep.alerts == 2  # A1 and A2; the sensor alert is not about a track
     per_hour = rep.false_alerts_per_nation_hour()
     assert per_hour["LTU"] == pytest.approx(1.0 / rep.hours)
     doc = json.loads(rep.to_json())
     assert doc["missed"] == 0 and doc["entries_seen_before"] == len(rep.scored)
     assert "drone-1" in rep.table()
+
+
+def test_an_alert_about_no_target_is_false_but_not_civil(case, tmp_path):
+    folder, _ = case
+    nowhere = AlertEvent(time=T0 + 200, lat=60.0, lon=10.0, track="T9", alert="A9",
+                         event="raised", level=1, kind="predicted_entry", nation="NOR")
+    alerts = tmp_path / "more.jsonl"
+    alerts.write_bytes((folder / "alerts.jsonl").read_bytes()
+                       + msgspec.json.encode(nowhere) + b"\n")
+    rep = score_warnings(folder / "truth.jsonl", alerts, folder / "dets.jsonl")
+    assert rep.false_alerts == {"LTU": 1, "NOR": 1}
+    assert rep.false_civil == {"LTU": 1}
+    assert "about no target near              1" in rep.table()
 
 
 def test_an_entry_without_an_earlier_alert_is_missed(case, tmp_path):

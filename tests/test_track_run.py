@@ -119,3 +119,23 @@ def test_config_rejects_unknown_and_invalid_settings():
     with pytest.raises(ConfigError):
         TrackerConfig(window=0.0)
     assert TrackerConfig.from_dict({"q_horizontal": 10.0}).q_horizontal == 10.0
+
+
+def test_a_silent_track_is_pending_for_its_first_hits_then_judged():
+    # Shipped rules: a confirmed track without a cooperative id stays "pending" for its
+    # first five hits (a transponder may not be heard yet), then a drone is "suspect";
+    # a cooperative track is judged at once.
+    from skywarden.track.classify import CLASS_CODE, IDENTITIES
+    from skywarden.track.table import CONFIRMED, COOP_ICAO, TrackTable
+
+    rules = IdentityRules.load()
+    table = TrackTable(16)
+    slots = table.allocate(3)
+    table.status[slots] = CONFIRMED
+    table.cls[slots] = CLASS_CODE["drone"]
+    table.cls_conf[slots] = 0.9
+    table.hits[slots] = [3, 6, 3]
+    table.coop[slots[2]] = COOP_ICAO
+    rules.apply(table, slots, np.full(3, 45.0), np.full(3, 300.0))
+    got = [IDENTITIES[k] for k in table.identity[slots].tolist()]
+    assert got == ["pending", "suspect", "neutral"]

@@ -30,6 +30,7 @@ a cycle's rows depend only on that cycle's tracks.
 
 from __future__ import annotations
 
+import math
 import os
 import time as _time
 from collections import Counter
@@ -56,6 +57,8 @@ from .raster import NationRaster, shipped_raster
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
+# Reason counted in AssessStats.skipped for tracks assessed where they are.
+NO_PREDICTION = "no prediction (slow, no velocity, heading unknown or speed beyond its class)"
 # Distances to a nation are exact (to the border data) up to this far.
 EXACT_DISTANCE_M = 25_000.0
 # Rows of one kind: track, target (nation index, or n_nations + zone index), inside,
@@ -129,9 +132,12 @@ class Assessor:
     ``borders``: default the shipped Natural Earth borders. ``zones``: a ZoneSet or
     zones, or None. ``horizon_s``: prediction horizon. ``fan``: members of the heading fan
     (odd). ``min_probability``: rows of predicted entry below it are left out.
-    ``min_speed``, ``max_speed`` (m/s), ``max_heading_sigma_deg``: which tracks get a
-    prediction. ``min_step_m``: the shortest step of the march (narrower features along a
-    path may be stepped over). ``cell_m``: raster cell, plane metres. ``refine_s``:
+    ``min_speed``, ``max_speed`` (m/s), ``max_heading_sigma_deg``, ``max_sigma_vel`` (m/s,
+    per axis; default no bound): which tracks get a prediction (also never one faster than
+    its class, :mod:`.predict`). ``heading_from_sigma_vel``: widen the heading spread by the
+    tracks' own velocity error (docs/ASSESSMENT.md: off, as it removed true warnings).
+    ``min_step_m``: the shortest step of the march (narrower features along a path may be
+    stepped over). ``cell_m``: raster cell, plane metres. ``refine_s``:
     entries predicted within this many seconds get their time from the exact border line,
     later ones from the raster (about +-0.7 km along the path). ``max_age_s``: tracks
     whose time is older than this before ``now`` are skipped (None: keep all).
@@ -151,6 +157,8 @@ class Assessor:
         min_speed: float = 2.0,
         max_speed: float = 1500.0,
         max_heading_sigma_deg: float = 45.0,
+        max_sigma_vel: float = math.inf,
+        heading_from_sigma_vel: bool = False,
         min_step_m: float = 2000.0,
         cell_m: float = 1000.0,
         refine_s: float = 900.0,
@@ -164,6 +172,8 @@ class Assessor:
         self.min_probability = float(min_probability)
         self.min_speed, self.max_speed = float(min_speed), float(max_speed)
         self.max_heading_sigma_deg = float(max_heading_sigma_deg)
+        self.max_sigma_vel = float(max_sigma_vel)
+        self.heading_from_sigma_vel = bool(heading_from_sigma_vel)
         self.min_step_m = float(min_step_m)
         self.cell_m = float(cell_m)
         self.refine_s = float(refine_s)
@@ -249,11 +259,11 @@ class Assessor:
         nation = raster.nation_index(tr.lat, tr.lon, x, y)
         t1 = clock()
         mo = motion(tr.vel, tr.cls, tr.sigma_vel, self.min_speed, self.max_speed,
-                    self.max_heading_sigma_deg)
+                    self.max_heading_sigma_deg, self.max_sigma_vel,
+                    self.heading_from_sigma_vel)
         can = mo.predict & np.isfinite(x)
         stats.predicted = int(can.sum())
-        stats.skipped["no prediction (slow, no velocity or heading unknown)"] += (
-            tr.time.size - stats.predicted)
+        stats.skipped[NO_PREDICTION] += tr.time.size - stats.predicted
         inside = np.flatnonzero(nation >= 0)
         rows = [_inside_rows(inside, nation[inside])]
         # Each thread assesses a share of the tracks against everything (numpy, scipy and
@@ -378,7 +388,9 @@ class Assessor:
             cls = np.asarray(tracks.cls).astype(np.intp)[sel]
             ident = np.asarray(tracks.identity).astype(np.intp)[sel]
             coop = np.asarray(tracks.ids, dtype=object)[sel].astype(bool)
-            sigma_vel = np.full(sel.size, np.nan)
+            sv = tracks.sigma_vel
+            sigma_vel = (np.full(sel.size, np.nan) if sv is None
+                         else np.asarray(sv, dtype=np.float64).reshape(n)[sel])
         else:
             ids = np.asarray(tracks.track_id).astype(str)[sel]
             cls = _codes(np.asarray(tracks.cls)[sel], _CLASS_CODE, "unknown")

@@ -5,16 +5,16 @@ position with its heading (:mod:`.plane`); its altitude changes at its vertical 
 Tracks slower than ``min_speed`` (hovering, stationary) or whose heading is unknown to
 more than ``max_heading_sigma_deg`` get no prediction: they are assessed where they are.
 
-Uncertainty. The heading is uncertain by ``sigma = max(allowance(class),
-atan(sigma_vel / speed))``: the velocity's own error where the tracker gives it, floored
-by a manoeuvre allowance per class (a drone may turn 10 deg from its current heading over
-the horizon, an airliner 5 deg). The track's path is replaced by a fan of ``K`` paths at
-heading offsets ``z_i * sigma`` with ``z_i`` the normal quantiles ``(i + 0.5) / K`` and
-equal weights ``1 / K`` (K = 3: -0.97, 0, 0.97; K = 5: -1.28, -0.52, 0, 0.52, 1.28;
-the assessor's default is 3). Each member is the median of
-one equal-probability slice of the heading distribution, so the weight of the members
-that enter a nation estimates the probability of entering it to within one slice; a
-Gauss-Hermite rule, exact for smooth integrands, is a poor fit for this step function (its
+Uncertainty. The heading is uncertain by a manoeuvre allowance per class (a drone may
+turn 10 deg from its current heading over the horizon, an airliner 5 deg); with
+``heading_from_sigma_vel``, by ``max(allowance(class), atan(sigma_vel / speed))``, the
+velocity's own error where given (off by default: docs/ASSESSMENT.md says why). The
+track's path is replaced by a fan of ``K`` paths at heading offsets ``z_i * sigma`` with
+``z_i`` the normal quantiles ``(i + 0.5) / K`` and equal weights ``1 / K`` (K = 3: -0.97,
+0, 0.97; K = 5: -1.28, -0.52, 0, 0.52, 1.28; the assessor's default is 3). Each member
+is the median of one equal-probability slice of the heading distribution, so the weight
+of the members that enter a nation estimates the probability of entering it to within one
+slice; a Gauss-Hermite rule, exact for smooth integrands, is a poor fit for this step function (its
 middle weight alone is 0.53 for K = 5).
 
 Walks. Every path is a segment of the plane; walking it means stepping along it and
@@ -52,6 +52,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtri
 
 from ..records import TARGET_CLASSES
+from ..track.classify import ENVELOPES
 from .clearance import SECTORS, SHIFT, UNIT
 from .plane import Paths
 from .raster import SEA, Layer, NationRaster
@@ -70,6 +71,24 @@ MANOEUVRE_DEG: dict[str, float] = {
     "unknown": 10.0,
 }
 _ALLOWANCE = np.array([MANOEUVRE_DEG[c] for c in TARGET_CLASSES])
+# Fastest ground speed (m/s) a track of each class is believed at: the class's speed
+# envelope in the tracker's classifier, centre + CREDIBLE_SPREADS spreads, and never less
+# than CREDIBLE_FLOOR (a balloon in a jet stream, a bird in a gale): drone 117,
+# helicopter 155, balloon and bird 100 m/s. The class is evidence gathered over many
+# updates; a velocity far beyond it is a velocity that has just jumped (a coasting track
+# that took a plot of clutter or of another target: 300-700 m/s on a 45 m/s drone, on
+# poland-2025-09), not a drone that became a jet. Such a track's prediction would warn
+# nations a thousand kilometres away, so it is assessed where it is until the two agree
+# again. Classes without an envelope (unknown) are bounded by the assessor's max_speed.
+CREDIBLE_SPREADS = 4.0
+CREDIBLE_FLOOR = 100.0
+# Aircraft and missiles are bounded by max_speed alone: their envelopes hold the fastest
+# targets there are.
+_CREDIBLE = np.array([
+    max(ENVELOPES[c][0][0] + CREDIBLE_SPREADS * ENVELOPES[c][0][1], CREDIBLE_FLOOR)
+    if c in ENVELOPES and c not in ("aircraft", "missile") else np.inf
+    for c in TARGET_CLASSES
+])
 
 
 def fan_offsets(k: int) -> tuple[FloatArray, FloatArray]:
@@ -100,20 +119,35 @@ def motion(
     min_speed: float,
     max_speed: float,
     max_heading_sigma_deg: float,
+    max_sigma_vel: float = np.inf,
+    heading_from_sigma_vel: bool = False,
 ) -> Motion:
-    """Speed, heading and heading uncertainty from ENU velocities (see the module doc)."""
+    """Speed, heading and heading uncertainty from ENU velocities (see the module doc).
+
+    A track gets no prediction when its velocity is known to worse than ``max_sigma_vel``
+    (m/s, per axis; NaN: not known, no bound): whatever its heading, where it will be in
+    half an hour is then uncertain by that times the horizon (60 m/s: 108 km). On
+    poland-2025-09 a confirmed drone track's sigma_vel is 11-40 m/s (5-95 %), a coasting
+    one's 57-111 m/s, and that of a track whose velocity jumped on a wrong plot (to 250 m/s
+    or more) 71-208 m/s: the predictions from the latter warned nations hundreds of
+    kilometres away. With ``heading_from_sigma_vel`` false the heading spread is the class
+    allowance alone and ``sigma_vel`` serves only as that bound."""
     ve, vn, vu = vel[:, 0], vel[:, 1], vel[:, 2]
     speed = np.hypot(ve, vn)
     heading = np.degrees(np.arctan2(ve, vn)) % 360.0
-    allowance = _ALLOWANCE[np.clip(cls_code, 0, len(TARGET_CLASSES) - 1)]
+    code = np.clip(cls_code, 0, len(TARGET_CLASSES) - 1)
+    allowance = _ALLOWANCE[code]
     with np.errstate(divide="ignore", invalid="ignore"):
         own = np.degrees(np.arctan2(np.nan_to_num(sigma_vel, nan=0.0), speed))
+    if not heading_from_sigma_vel:
+        own = np.zeros_like(speed)
     sigma = np.maximum(allowance, own)
     ok = (
         np.isfinite(speed)
         & (speed >= min_speed)
-        & (speed <= max_speed)
+        & (speed <= np.minimum(max_speed, _CREDIBLE[code]))
         & (sigma <= max_heading_sigma_deg)
+        & ~(sigma_vel > max_sigma_vel)  # NaN (not known) passes
     )
     return Motion(speed, heading, sigma, np.where(np.isfinite(vu), vu, 0.0), ok)
 

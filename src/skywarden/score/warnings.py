@@ -19,7 +19,11 @@ From the truth (targets marked ``hostile``) and the alert events of a run:
 - **incursion delay**: seconds from the entry to the first ``incursion`` alert for that
   nation about that threat.
 - **false alerts**: alerts (distinct alert ids, sensor alerts excluded) whose first event
-  is about no threat, per nation, per hour of the truth's time span.
+  is about no threat, per nation, per hour of the truth's time span. They are split by
+  what the first event was about: a non-threat truth target (``false_civil``: background
+  traffic) or nothing within ``gate_m`` (``false_no_target``: a track of clutter, or one
+  whose estimate is far from its target). The split only explains the count; both kinds
+  are false alerts.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ class Entry:
 class WarningReport:
     entries: list[Entry] = field(default_factory=list)
     false_alerts: dict[str, int] = field(default_factory=dict)  # per nation
+    false_civil: dict[str, int] = field(default_factory=dict)  # of those: about civil truth
     alerts: int = 0  # distinct alerts about tracks
     hours: float = 0.0
     bad_lines: int = 0
@@ -109,6 +114,7 @@ class WarningReport:
             "alerts": self.alerts,
             "false_alerts": self.false_alerts,
             "false_alerts_per_nation_hour": self.false_alerts_per_nation_hour(),
+            "false_civil": self.false_civil,
             "hours": self.hours,
             "bad_lines": self.bad_lines,
         }
@@ -144,6 +150,9 @@ class WarningReport:
             + ("       -" if frac is None else f"{100 * frac:>7.0f}%"),
             f"alerts about tracks          {self.alerts:>8}",
             f"false alerts                 {sum(self.false_alerts.values()):>8}",
+            f"  about civil traffic        {sum(self.false_civil.values()):>8}",
+            f"  about no target near       "
+            f"{sum(self.false_alerts.values()) - sum(self.false_civil.values()):>8}",
             "  worst nation per hour      "
             + (f"{max(fa.values()):>8.2f} ({max(fa, key=fa.__getitem__)})" if fa else "       0"),
         ]
@@ -255,6 +264,8 @@ def score_warnings(
     for a, target in first_event.values():
         if target is None or target not in threat_t:
             report.false_alerts[a.nation] = report.false_alerts.get(a.nation, 0) + 1
+            if target is not None:
+                report.false_civil[a.nation] = report.false_civil.get(a.nation, 0) + 1
     return report
 
 

@@ -38,7 +38,7 @@ W_COOP = 3.0
 W_HINT = 4.0
 # Membership envelopes: (speed centre, speed spread) m/s, (alt lo, alt hi) m; a Gaussian
 # in speed times a soft box in altitude (unknown altitude: 0.5).
-_ENVELOPES = {
+ENVELOPES: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "aircraft": ((200.0, 80.0), (1500.0, 15000.0)),
     "helicopter": ((55.0, 25.0), (0.0, 2500.0)),
     "drone": ((45.0, 18.0), (0.0, 4000.0)),
@@ -66,7 +66,7 @@ def kinematic_membership(speed: np.ndarray, alt: np.ndarray) -> np.ndarray:
     """k_c (N, n_classes) from ground speed (m/s) and altitude (m, NaN unknown)."""
     out = np.zeros((speed.shape[0], len(TARGET_CLASSES)))
     known = np.isfinite(alt)
-    for name, ((mu, sd), (lo, hi)) in _ENVELOPES.items():
+    for name, ((mu, sd), (lo, hi)) in ENVELOPES.items():
         k = np.exp(-0.5 * ((speed - mu) / sd) ** 2)
         # Soft box: full inside, fading over 500 m outside.
         dist = np.maximum(np.maximum(lo - alt, alt - hi), 0.0)
@@ -127,6 +127,7 @@ _CONDITIONS = {
     "max_speed",
     "min_alt",
     "max_alt",
+    "max_hits",
 }
 
 
@@ -225,6 +226,8 @@ class IdentityRules:
                 ok &= np.nan_to_num(alt, nan=-np.inf) >= float(c["min_alt"])
             if "max_alt" in c:
                 ok &= np.nan_to_num(alt, nan=np.inf) <= float(c["max_alt"])
+            if "max_hits" in c:
+                ok &= table.hits[slots] <= int(c["max_hits"])
             out[ok] = rule.identity
             open_ &= ~ok
             if not open_.any():
