@@ -139,6 +139,14 @@ export class AlertPanel {
       try {
         await this.acknowledge(button.dataset.ack);
       } catch (err) {
+        // 404: unknown to the service, or no longer releasable to this nation (a later
+        // event of the alert is not: the stream does not send it); 409: it ended. Either
+        // way it is not ours to act on any more.
+        if (err.status === 404 || err.status === 409) {
+          this.alerts.delete(button.dataset.ack);
+          this.render();
+          return;
+        }
         button.disabled = false;
         button.textContent = `Failed: ${err.message}`;
         setTimeout(() => { delete button.dataset.busy; this.schedule(); }, 4000);

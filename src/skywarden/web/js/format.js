@@ -20,8 +20,16 @@ export function toInputValue(t) {
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
 }
 
+// The same to the second ("2025-09-09T21:30:05"), for inputs with step="1".
+export function toInputSeconds(t) {
+  return `${toInputValue(t)}:${pad(new Date(t * 1000).getUTCSeconds())}`;
+}
+
+// Either form (minutes, or seconds as a browser may write them) back to unix seconds.
 export function fromInputValue(text) {
-  const t = Date.parse(`${text}:00Z`);
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d)(:\d\d(\.\d+)?)?$/.exec(String(text || "").trim());
+  if (!m) return null;
+  const t = Date.parse(`${m[1]}${m[2] || ":00"}Z`);
   return isFinite(t) ? t / 1000 : null;
 }
 

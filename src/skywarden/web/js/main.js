@@ -6,6 +6,7 @@ import { Api } from "./api.js";
 import { AlertPanel } from "./alerts.js";
 import { createMap, loadBorders, loadZones, whenLoaded } from "./basemap.js";
 import { utcClock } from "./format.js";
+import { SightingReport } from "./report.js";
 import { RestrictionEditor } from "./restrictions.js";
 import { TimeSlider } from "./replay.js";
 import { forgetToken, signIn, storedToken } from "./session.js";
@@ -98,7 +99,8 @@ async function main() {
       const last = alert.last || {};
       const at = row ? [row.lon, row.lat] : last.lon != null ? [last.lon, last.lat] : null;
       if (at) map.easeTo({ center: at, zoom: Math.max(map.getZoom(), 7) });
-      if (row) layers.select(row.track);
+      // A track outside the stream's box arrives once the map has moved there.
+      if (alert.track) layers.select(alert.track);
     },
     onChange: (panel) => layers.setAlertLevels(panel.levelsByTrack()),
   });
@@ -106,12 +108,16 @@ async function main() {
     now,
     onChanged: () => loadZones(map, api).catch((err) => console.warn("zones:", err.message)),
   });
+  const report = new SightingReport(map, api, { now, onStart: () => editor.stop() });
+  const drawStart = document.getElementById("draw-start");
+  const startDrawing = drawStart.onclick;
+  drawStart.onclick = () => { report.stop(); startDrawing(); };
   const slider = new TimeSlider(api, replayed, {
     now: () => now() ?? Date.now() / 1000,
     onReplay: (store) => { setMode("replay"); layers.show(store); },
     onLive: () => { setMode("live"); layers.show(live); },
   });
-  Object.assign(app, { api, me, live, replayed, layers, alerts, editor, slider, now });
+  Object.assign(app, { api, me, live, replayed, layers, alerts, editor, report, slider, now });
 
   await Promise.all([
     loadBorders(map).catch((err) => console.warn("borders:", err.message)),
@@ -120,7 +126,18 @@ async function main() {
     editor.load().catch((err) => console.warn("restrictions:", err.message)),
   ]);
 
+  // The stream carries every track until the first ones are framed (or the operator has
+  // moved the map), then only those in and around the view: the box follows the map.
   let fitted = false;
+  let boxTimer = null;
+  const followView = () => {
+    clearTimeout(boxTimer);
+    boxTimer = setTimeout(() => stream.setBBox(viewBBox(map)), 250);
+  };
+  map.on("moveend", (e) => {
+    if (e.originalEvent) fitted = true;
+    if (fitted) followView();
+  });
   const counts = document.getElementById("counts");
   const stream = new LiveStream(api, {
     onHello: (m) => setTime(m.time),
@@ -131,6 +148,7 @@ async function main() {
       if (!fitted && live.rows.size > 0) {
         fitted = true;
         fitTo(map, live);
+        followView();
       }
     },
     onAlert: (event) => alerts.onEvent(event),
@@ -141,7 +159,7 @@ async function main() {
       if (state === "up") alerts.load().catch(() => {});
     },
   });
-  app.stream = stream;
+  Object.assign(app, { stream, viewBBox: () => viewBBox(map) });
   stream.open();
 
   setInterval(() => {
@@ -159,6 +177,21 @@ function setMode(mode) {
   const el = document.getElementById("mode");
   el.textContent = mode === "live" ? "LIVE" : "REPLAY";
   el.className = `mode ${mode}`;
+}
+
+// The box the stream is asked for: the view and a quarter of it on each side (a short pan
+// shows tracks at once), longitudes wrapped into -180..180 (west > east crosses the 180th
+// meridian); null (everything) when the view spans the whole world.
+function viewBBox(map, margin = 0.25) {
+  const b = map.getBounds();
+  let w = b.getWest(), e = b.getEast();
+  const dx = (e - w) * margin, dy = (b.getNorth() - b.getSouth()) * margin;
+  w -= dx; e += dx;
+  if (e - w >= 360) return null;
+  const wrap = (x) => ((((x + 180) % 360) + 360) % 360) - 180;
+  const round = (x) => Math.round(x * 1e4) / 1e4;
+  const s = Math.max(-90, b.getSouth() - dy), n = Math.min(90, b.getNorth() + dy);
+  return [round(wrap(w)), round(s), round(wrap(e)), round(n)];
 }
 
 // Once, when the first tracks arrive: frame them (but never zoom in closer than a region).

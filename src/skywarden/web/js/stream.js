@@ -1,4 +1,6 @@
 // The live stream: one WebSocket, reconnected with backoff, messages passed to handlers.
+// It carries only what is inside the box the map asks for (`setBBox`): the server then
+// sends the picture inside the new box and `ended` for the tracks that left it.
 
 export class LiveStream {
   constructor(api, { onTracks, onAlert, onHello, onState }) {
@@ -8,15 +10,32 @@ export class LiveStream {
     this.closed = false;
     this.retry = 1000;
     this.messages = 0;
+    this.bbox = null;       // [w, s, e, n] asked for, or null for everything
+  }
+
+  // A new box; sent at once when the socket is open, else with the next connection.
+  setBBox(bbox) {
+    this.bbox = bbox ? bbox.slice() : null;
+    this.sendBBox();
+  }
+
+  sendBBox() {
+    const socket = this.socket;
+    const key = JSON.stringify(this.bbox);
+    if (!socket || socket.readyState !== WebSocket.OPEN || socket.bboxSent === key) return;
+    socket.send(JSON.stringify({ bbox: this.bbox }));
+    socket.bboxSent = key;
   }
 
   open() {
     this.closed = false;
-    const socket = new WebSocket(this.api.streamUrl());
+    const socket = new WebSocket(this.api.streamUrl(this.bbox));
+    socket.bboxSent = JSON.stringify(this.bbox);
     this.socket = socket;
     socket.onopen = () => {
       this.retry = 1000;
       this.handlers.onState("up");
+      this.sendBBox();  // the box changed while connecting
     };
     socket.onmessage = (event) => {
       let message;
@@ -40,6 +59,7 @@ export class LiveStream {
     if (message.type === "tracks") this.handlers.onTracks(message);
     else if (message.type === "alert") this.handlers.onAlert(message.event);
     else if (message.type === "hello") this.handlers.onHello(message);
+    else if (message.type === "error") console.warn("stream:", message.error);
   }
 
   close() {
