@@ -244,3 +244,24 @@ def test_clients_of_one_group_share_one_encoding_and_a_merged_one_stays_whole() 
             [52.2], ["T2"], 102.0)
 
     asyncio.run(run())
+
+
+def test_a_citizen_report_goes_to_a_channel_the_reporting_nation_can_see():
+    from types import SimpleNamespace
+
+    from skywarden.api.ingest import report_sensor
+    from skywarden.sensors import Sensor
+
+    def svc(*sensors: Sensor) -> SimpleNamespace:
+        return SimpleNamespace(runtime=SimpleNamespace(registry=list(sensors)))
+
+    dk = Sensor(id="DK-CIT", type="visual_report", owner="DNK", releasability="national")
+    eu = Sensor(id="EU-CIT", type="visual_report", owner="DEU", releasability="allies")
+    pl = Sensor(id="PL-CIT", type="visual_report", owner="POL", releasability="national")
+    pol = Principal("pol-ops", "POL", ("viewer",), "t1")
+    assert report_sensor(svc(dk, eu, pl), pol) == "PL-CIT"  # its own nation's first
+    assert report_sensor(svc(dk, eu), pol) == "EU-CIT"  # not a channel hidden from it
+    assert report_sensor(svc(dk), pol) == "DK-CIT"  # the only one there is
+    with pytest.raises(ApiError) as err:
+        report_sensor(svc(), pol)
+    assert err.value.status == 503

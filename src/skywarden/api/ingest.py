@@ -158,13 +158,15 @@ async def post_detections(svc: Service, request: Request, who: Principal | None
 
 def report_sensor(svc: Service, who: Principal) -> str:
     """The citizen-report channel for the caller: a ``visual_report`` sensor of its
-    nation, else the first one of the registry."""
+    nation; else one whose data the caller's nation may see (a report must not vanish
+    from the picture of the nation that sent it); else the first of the registry."""
     channels = [s for s in registry_of(svc.runtime) if s.type == "visual_report"]
     if not channels:
         raise ApiError(503, "no visual_report sensor in the registry takes reports",
                        reason="no_channel")
     own = [s for s in channels if s.owner == who.nation]
-    return str((own or channels)[0].id)
+    shared = [s for s in channels if who.nation and s.releasable_to(who.nation)]
+    return str((own or shared or channels)[0].id)
 
 
 async def post_report(svc: Service, request: Request, who: Principal | None) -> Response:
