@@ -265,3 +265,24 @@ def test_a_citizen_report_goes_to_a_channel_the_reporting_nation_can_see():
     with pytest.raises(ApiError) as err:
         report_sensor(svc(), pol)
     assert err.value.status == 503
+
+
+def test_an_alert_that_stops_being_releasable_is_withdrawn_from_who_saw_it() -> None:
+    hub = Hub(None, ApiMetrics(), ManualClock(0.0))
+    pol, lva, ltu = (Mailbox(n, None, 100) for n in ("POL", "LVA", "LTU"))
+    hub.clients |= {pol, lva, ltu}
+
+    def ev(t: float, event: str, rel: str) -> AlertEvent:
+        return AlertEvent(time=t, alert="A1", event=event, level=2, kind="zone",
+                          nation="POL", releasability=rel)
+
+    hub.file_alert(ev(1.0, "raised", "LVA,POL"))
+    # Its track took in national-only Polish data: Latvia is told it is gone, no more.
+    hub.file_alert(ev(2.0, "escalated", "POL"))
+    hub.file_alert(ev(3.0, "ended", "POL"))
+    got = {b.nation: [msgspec.json.decode(m) for m in b.alerts] for b in (pol, lva, ltu)}
+    assert [m["event"]["event"] for m in got["POL"]] == ["raised", "escalated", "ended"]
+    assert [m["type"] for m in got["LVA"]] == ["alert", "alert_withdrawn"]
+    assert got["LVA"][1] == {"type": "alert_withdrawn", "alert": "A1", "time": 2.0}
+    assert got["LTU"] == []  # never shown, never withdrawn
+    assert not pol.alerts_shown and not lva.alerts_shown

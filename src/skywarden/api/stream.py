@@ -7,7 +7,9 @@ its nation, inside its box) and wakes the client's writer, which sends:
 
 - alert events first, each as it came (``{"type": "alert", "event": ...}``), never
   dropped: a client that falls ``stream_alert_backlog`` events behind is closed (1013)
-  so it reloads ``/api/v1/alerts`` rather than miss one silently;
+  so it reloads ``/api/v1/alerts`` rather than miss one silently; an open alert the
+  client was sent that stops being releasable to it is withdrawn
+  (``{"type": "alert_withdrawn", "alert", "time"}``), without its content;
 - then one ``{"type": "tracks", "time", "tracks", "ended"}`` with every row changed
   since its last message. A client slower than the ticks receives the newest row per
   track: the stale rows of the ticks it missed are merged away, counted in
@@ -67,6 +69,7 @@ class Mailbox:
         self.rows: dict[str, TrackUpdate] = {}
         self.ended: set[str] = set()
         self.alerts: deque[bytes] = deque()
+        self.alerts_shown: set[str] = set()  # open alerts this client was sent
         self.alert_backlog = alert_backlog
         self.overflowed = False
         self.tick: float | None = None  # the time of the tick waiting, if any
@@ -206,6 +209,16 @@ class Hub:
                 if message is None:
                     message = _encoder.encode({"type": "alert", "event": event})
                 box.file_alert(message)
+                if event.event == "ended":
+                    box.alerts_shown.discard(event.alert)
+                else:
+                    box.alerts_shown.add(event.alert)
+            elif event.alert in box.alerts_shown:
+                # The alert's releasability has narrowed (its track took in data of a
+                # sensor this nation may not see): say it is gone, without its content.
+                box.alerts_shown.discard(event.alert)
+                box.file_alert(_encoder.encode(
+                    {"type": "alert_withdrawn", "alert": event.alert, "time": event.time}))
 
     def file_tracks(self, rows: Any) -> None:
         if isinstance(rows, TrackUpdate):

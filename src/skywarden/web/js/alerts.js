@@ -29,6 +29,11 @@ export class AlertPanel {
     this.render();
   }
 
+  // An alert no longer releasable to this nation (the stream's alert_withdrawn).
+  withdraw(id) {
+    if (this.alerts.delete(id)) this.render();
+  }
+
   // One AlertEvent from the stream.
   onEvent(event) {
     if (!event || !event.alert) return;

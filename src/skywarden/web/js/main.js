@@ -152,6 +152,7 @@ async function main() {
       }
     },
     onAlert: (event) => alerts.onEvent(event),
+    onAlertWithdrawn: (id) => alerts.withdraw(id),
     onState: (state) => {
       const link = document.getElementById("link");
       link.textContent = state === "up" ? "live" : "reconnecting";

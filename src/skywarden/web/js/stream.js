@@ -3,9 +3,13 @@
 // sends the picture inside the new box and `ended` for the tracks that left it.
 
 export class LiveStream {
-  constructor(api, { onTracks, onAlert, onHello, onState }) {
+  constructor(api, { onTracks, onAlert, onAlertWithdrawn, onHello, onState }) {
     this.api = api;
-    this.handlers = { onTracks, onAlert, onHello, onState: onState || (() => {}) };
+    this.handlers = {
+      onTracks, onAlert, onHello,
+      onAlertWithdrawn: onAlertWithdrawn || (() => {}),
+      onState: onState || (() => {}),
+    };
     this.socket = null;
     this.closed = false;
     this.retry = 1000;
@@ -58,6 +62,7 @@ export class LiveStream {
     this.messages++;
     if (message.type === "tracks") this.handlers.onTracks(message);
     else if (message.type === "alert") this.handlers.onAlert(message.event);
+    else if (message.type === "alert_withdrawn") this.handlers.onAlertWithdrawn(message.alert);
     else if (message.type === "hello") this.handlers.onHello(message);
     else if (message.type === "error") console.warn("stream:", message.error);
   }
