@@ -77,14 +77,10 @@ def global_airborne(
         lat_o -= 360.0
     if not (-90.0 <= lat_e <= 90.0 and -90.0 <= lat_o <= 90.0):
         return None
-    if nl(lat_e) != nl(lat_o):
+    pair = _pair_lon(lat_e, lat_o, xe, xo, newest_odd, 360.0)
+    if pair is None:
         return None
-    lat = lat_o if newest_odd else lat_e
-    n = nl(lat)
-    m = math.floor(xe * (n - 1) - xo * n + 0.5)
-    ni = max(n - 1, 1) if newest_odd else max(n, 1)
-    x = xo if newest_odd else xe
-    lon = 360.0 / ni * (_mod(m, ni) + x)
+    lat, lon = pair
     return lat, _wrap_lon(lon)
 
 
@@ -104,6 +100,21 @@ def global_surface(
     if ref_lat < 0.0:
         lat_e -= 90.0
         lat_o -= 90.0
+    pair = _pair_lon(lat_e, lat_o, xe, xo, newest_odd, 90.0)
+    if pair is None:
+        return None
+    lat, lon = pair
+    # Four candidates 90 degrees apart: take the one nearest the reference.
+    lon += 90.0 * round(_wrap_lon(ref_lon - lon) / 90.0)
+    return lat, _wrap_lon(lon)
+
+
+def _pair_lon(
+    lat_e: float, lat_o: float, xe: float, xo: float, newest_odd: bool, span: float
+) -> tuple[float, float] | None:
+    """The latitude of the newest half and its longitude (``span``: 360 airborne, 90 on
+    the surface), or None when the two latitudes fall in different NL zones (the pair
+    straddles a zone boundary and cannot be solved)."""
     if nl(lat_e) != nl(lat_o):
         return None
     lat = lat_o if newest_odd else lat_e
@@ -111,10 +122,7 @@ def global_surface(
     m = math.floor(xe * (n - 1) - xo * n + 0.5)
     ni = max(n - 1, 1) if newest_odd else max(n, 1)
     x = xo if newest_odd else xe
-    lon = 90.0 / ni * (_mod(m, ni) + x)
-    # Four candidates 90 degrees apart: take the one nearest the reference.
-    lon += 90.0 * round(_wrap_lon(ref_lon - lon) / 90.0)
-    return lat, _wrap_lon(lon)
+    return lat, span / ni * (_mod(m, ni) + x)
 
 
 def local(
