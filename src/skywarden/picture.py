@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .track.output import DELETED, TrackBatch, concat, velocity_sigma
+from .track.output import DELETED, TrackBatch, concat, newest_index, velocity_sigma
 
 _ROW_COLUMNS = (
     "time", "serial", "lat", "lon", "alt", "vel", "sigma_h", "sigma_v", "status", "cls",
@@ -36,10 +36,7 @@ class Picture:
         if not len(batch):
             return []
         both = batch if self._rows is None else concat([self._rows, batch])
-        # Newest row per serial: sort by (serial, time), keep the last of each serial.
-        order = np.lexsort((both.time, both.serial))
-        serial = both.serial[order]
-        last = order[np.r_[serial[1:] != serial[:-1], True]]
+        last = newest_index(both)
         dead = both.status[last] == DELETED
         ended = last[dead]
         keep = np.sort(last[~dead])
@@ -64,7 +61,8 @@ class Picture:
 
 
 def take_rows(b: TrackBatch, idx: np.ndarray) -> TrackBatch:
-    """Rows ``idx`` of a batch (sensor lists are not kept: a picture row has none)."""
+    """Rows ``idx`` of a batch without their sensor lists (a picture row has none; the
+    cheaper cousin of :func:`skywarden.track.output.take_rows`)."""
     cols = {k: getattr(b, k)[idx] for k in _ROW_COLUMNS}
     return TrackBatch(
         **cols,

@@ -16,13 +16,12 @@ sea or outside the border data).
 from __future__ import annotations
 
 import math
-from dataclasses import fields
 
 import msgspec
 import numpy as np
 
 from ..records import NextEntry, TrackUpdate
-from ..track.output import TrackBatch
+from ..track.output import TrackBatch, newest_index, take_rows
 from ..warn.input import Assessment
 
 __all__ = ["NO_NATION", "marked_updates", "newest_rows", "next_entries", "take_rows"]
@@ -30,39 +29,12 @@ __all__ = ["NO_NATION", "marked_updates", "newest_rows", "next_entries", "take_r
 NO_NATION = "XXX"
 
 
-def take_rows(batch: TrackBatch, idx: np.ndarray) -> TrackBatch:
-    """Rows ``idx`` (integers, in the order given) of a batch, their sensor lists kept.
-
-    Every per-row column is taken, whatever the batch holds (fields added to TrackBatch
-    later come along: an optional column that is None stays None)."""
-    n = len(batch)
-    counts = np.diff(batch.sensor_ptr)[idx]
-    starts = batch.sensor_ptr[:-1][idx]
-    # flat positions of the kept rows' sensors: start of each row plus 0..count-1
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    flat = batch.sensor_flat[np.repeat(starts, counts) + offsets]
-    cols: dict[str, object] = {}
-    for f in fields(batch):
-        value = getattr(batch, f.name)
-        if f.name == "sensor_ptr":
-            value = np.r_[0, np.cumsum(counts)].astype(np.int64)
-        elif f.name == "sensor_flat":
-            value = flat.astype(np.int32)
-        elif isinstance(value, np.ndarray) and value.ndim and value.shape[0] == n:
-            value = value[idx]
-        cols[f.name] = value
-    return TrackBatch(**cols)  # type: ignore[arg-type]
-
-
 def newest_rows(batch: TrackBatch) -> TrackBatch:
     """The newest row of each track in ``batch`` (sensor lists kept), in serial order."""
-    n = len(batch)
-    if n == 0:
+    if len(batch) == 0:
         return batch
-    order = np.lexsort((batch.time, batch.serial))
-    serial = batch.serial[order]
-    last = order[np.r_[serial[1:] != serial[:-1], True]]
-    if last.size == n:
+    last = newest_index(batch)
+    if last.size == len(batch):
         return batch
     return take_rows(batch, last)
 

@@ -29,8 +29,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..sensors import RELEASABILITY_WORDS, Sensor, SensorRegistry
-from ..track.output import STATUS_OUT, TrackBatch
-from .marks import take_rows
+from ..track.output import STATUS_OUT, TrackBatch, take_rows
 
 __all__ = ["NONE", "Releasability", "ReleasabilityTap", "visible", "visible_mask"]
 

@@ -15,7 +15,7 @@ the assessment turns into the spread of predicted headings.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -275,6 +275,37 @@ def concat(batches: list[TrackBatch]) -> TrackBatch:
         sigma_vel=np.concatenate([velocity_sigma(b) for b in batches]),
         **arr,
     )
+
+
+def take_rows(batch: TrackBatch, idx: np.ndarray) -> TrackBatch:
+    """Rows ``idx`` (integers, in the order given) of a batch, their sensor lists kept.
+
+    Every per-row column is taken, whatever the batch holds (fields added to TrackBatch
+    later come along: an optional column that is None stays None)."""
+    n = len(batch)
+    counts = np.diff(batch.sensor_ptr)[idx]
+    starts = batch.sensor_ptr[:-1][idx]
+    # flat positions of the kept rows' sensors: start of each row plus 0..count-1
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    flat = batch.sensor_flat[np.repeat(starts, counts) + offsets]
+    cols: dict[str, object] = {}
+    for f in fields(batch):
+        value = getattr(batch, f.name)
+        if f.name == "sensor_ptr":
+            value = np.r_[0, np.cumsum(counts)].astype(np.int64)
+        elif f.name == "sensor_flat":
+            value = flat.astype(np.int32)
+        elif isinstance(value, np.ndarray) and value.ndim and value.shape[0] == n:
+            value = value[idx]
+        cols[f.name] = value
+    return TrackBatch(**cols)  # type: ignore[arg-type]
+
+
+def newest_index(batch: TrackBatch) -> np.ndarray:
+    """Row indices of the newest row of each track (by serial, then time), in serial order."""
+    order = np.lexsort((batch.time, batch.serial))
+    serial = batch.serial[order]
+    return order[np.r_[serial[1:] != serial[:-1], True]]
 
 
 def velocity_sigma(b: TrackBatch) -> np.ndarray:
