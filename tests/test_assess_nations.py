@@ -120,8 +120,8 @@ def test_the_warned_nation_gets_the_row_before_entry_and_the_inside_row_after():
     assert a["BLR"]["inside"] and "POL" not in a  # flying away from Poland
 
 
-def test_parallel_to_a_border_far_is_unlikely_and_near_is_likely():
-    # two nations split by the meridian 20 E; tracks fly due north along it
+def meridian_borders() -> Borders:
+    """Two nations split by the meridian 20 E, AAA west of it and BBB east, 50-56 N."""
     doc = {
         "type": "FeatureCollection",
         "metadata": {"clip_box": {"lat": [49.0, 57.0], "lon": [17.0, 23.0]}},
@@ -132,7 +132,12 @@ def test_parallel_to_a_border_far_is_unlikely_and_near_is_likely():
             for code, w, e in (("AAA", 18.0, 20.0), ("BBB", 20.0, 22.0))
         ],
     }
-    borders = Borders.from_geojson(json.dumps(doc))
+    return Borders.from_geojson(json.dumps(doc))
+
+
+def test_parallel_to_a_border_far_is_unlikely_and_near_is_likely():
+    # two nations split by the meridian 20 E; tracks fly due north along it
+    borders = meridian_borders()
     a = Assessor(borders, fan=5)
     rows = []
     for km in (1.0, 5.0, 20.0):
@@ -195,17 +200,7 @@ def test_velocity_uncertainty_widens_the_heading_fan():
     # well-known velocity only the fan's manoeuvre allowance (10 deg) spreads it; with
     # sigma_vel 20 m/s at 40 m/s (27 deg) more of the fan leans over the border, and with
     # 60 m/s (56 deg) the heading is unknown: no prediction at all.
-    doc = {
-        "type": "FeatureCollection",
-        "metadata": {"clip_box": {"lat": [49.0, 57.0], "lon": [17.0, 23.0]}},
-        "features": [
-            {"type": "Feature", "properties": {"iso_a3": code, "name": code},
-             "geometry": {"type": "Polygon", "coordinates": [
-                 [[w, 50.0], [e, 50.0], [e, 56.0], [w, 56.0], [w, 50.0]]]}}
-            for code, w, e in (("AAA", 18.0, 20.0), ("BBB", 20.0, 22.0))
-        ],
-    }
-    a = Assessor(Borders.from_geojson(json.dumps(doc)), fan=5, heading_from_sigma_vel=True)
+    a = Assessor(meridian_borders(), fan=5, heading_from_sigma_vel=True)
     la, lo, _ = geo.destination(52.0, 20.0, 270.0, 20_000.0)
     t = tracks([{"lat": la, "lon": lo, "speed": 40.0, "heading": 0.0, "id": f"s{k}"}
                 for k in range(3)])

@@ -295,8 +295,7 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
     org = p.add_subparsers(dest="org_command", metavar="ACTION", required=True)
     q = org.add_parser("add", help="add an organisation")
     q.add_argument("id", help="organisation id, e.g. pol-ops")
-    q.add_argument("--data", type=Path, default=Path("skywarden-data"), metavar="DIR",
-                   help="the service's data directory (default ./skywarden-data)")
+    _data_option(q)
     q.add_argument("--name", required=True, help="readable name")
     q.add_argument("--nation", default=None, metavar="ISO3",
                    help="ISO alpha-3 nation (e.g. POL); without one it sees public data only")
@@ -314,8 +313,7 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
     )
     tok = p.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     q = tok.add_parser("issue", help="issue a token (printed once)")
-    q.add_argument("--data", type=Path, default=Path("skywarden-data"), metavar="DIR",
-                   help="the service's data directory (default ./skywarden-data)")
+    _data_option(q)
     q.add_argument("--org", required=True, metavar="ID", help="organisation id")
     q.add_argument("--nation", default=None, metavar="ISO3",
                    help="make the organisation with this nation if it does not exist "
@@ -329,8 +327,7 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
     q = tok.add_parser("revoke", help="revoke a token by its id (the 12 hex digits "
                        "after swt_)")
     q.add_argument("token_id")
-    q.add_argument("--data", type=Path, default=Path("skywarden-data"), metavar="DIR",
-                   help="the service's data directory (default ./skywarden-data)")
+    _data_option(q)
     q.add_argument("--by", default="admin", help="who is revoking it (for the audit log)")
 
 
@@ -642,6 +639,13 @@ COMMANDS = {
     "org": cmd_org,
     "token": cmd_token,
 }
+
+
+def _data_option(parser: argparse.ArgumentParser) -> None:
+    """``--data DIR``, the service's data directory, for the commands that administer it."""
+    parser.add_argument("--data", type=Path, default=Path("skywarden-data"), metavar="DIR",
+                        help="the service's data directory (default ./skywarden-data)")
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -105,6 +105,7 @@ def test_serve_runs_and_stops_cleanly_on_sigterm(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+            out, _ = proc.communicate()  # and close its pipe
     assert proc.returncode == 0, out
     assert "stopped; the store is closed" in out
     with SqliteStore(data / "skywarden.db") as store:
