@@ -81,6 +81,14 @@ class Detection(msgspec.Struct, frozen=True, omit_defaults=True):
     # simulator label: the truth target this detection came from (absent for clutter);
     # written only with `skywarden sim --labels`, read by oracle trackers in benchmarks.
     target: str | None = None
+    # Drone Remote ID (ASTM F3411 System message): where the remote pilot stands, WGS84
+    # degrees and metres MSL; carried so operators and police can find the pilot.
+    operator_lat: Lat | None = None
+    operator_lon: Lon | None = None
+    operator_alt: Alt | None = None
+    # Mode 3/A code (squawk, four octal digits as a string) where the sensor reports it
+    # (ASTERIX CAT048/062, SBS).
+    squawk: str | None = None
 
     def check(self) -> Detection:
         """Raise :class:`RecordError` if the fields its ``kind`` needs are missing."""

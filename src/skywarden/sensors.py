@@ -46,6 +46,10 @@ class Sensor(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fie
     releasability: str = "allies"
     # Extensions: a human name, and for the simulator the radar's reference performance.
     name: str | None = None
+    # ASTERIX data source identifier (System Area Code, System Identification Code): how
+    # CAT048/062/021 records name the radar or tracker that sent them.
+    sac: int | None = None
+    sic: int | None = None
 
     @property
     def sited(self) -> bool:
@@ -90,6 +94,12 @@ def _check(sensor: Sensor, where: str) -> None:
             raise RegistryError(f"{where}: {key} = {value} is outside [{lo:g}, {hi:g}]")
     if sensor.type in SITED_TYPES and not sensor.sited:
         raise RegistryError(f"{where}: a {sensor.type} sensor needs its site: lat and lon")
+    for key in ("sac", "sic"):
+        value = getattr(sensor, key)
+        if value is not None and not 0 <= value <= 255:
+            raise RegistryError(f"{where}: {key} = {value} is outside [0, 255]")
+    if (sensor.sac is None) != (sensor.sic is None):
+        raise RegistryError(f"{where}: sac and sic come together")
     if (sensor.lat is None) != (sensor.lon is None):
         raise RegistryError(f"{where}: lat and lon come together")
     rel = sensor.releasability
