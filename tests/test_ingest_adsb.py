@@ -313,3 +313,21 @@ def test_beast_mode_ac_status_and_noise_are_counted_not_returned() -> None:
     assert counts.outcomes == {"rejected: bytes outside a Beast frame": 1,
                                "ignored: Mode A/C reply": 1,
                                "ignored: Beast receiver status": 1}
+
+
+def test_beast_last_frame_is_decoded_as_soon_as_it_is_whole() -> None:
+    """A live feed must not hold its newest frame until the next frame starts."""
+    payload = bytes.fromhex("8D4840D6202CC371C32CE0576098")
+    ticks = 0x00000000001A  # the counter's last byte is 0x1a: escaped on the wire
+    body = bytes([0x33]) + ticks.to_bytes(6, "big") + bytes([0x20]) + payload
+    wire = b"\x1a" + body.replace(b"\x1a", b"\x1a\x1a")
+    counts = FeedCounts()
+    frames, tail = split_frames(wire, counts)
+    assert [f.payload for f in frames] == [payload] and tail == b""
+    assert frames[0].ticks == ticks
+    # cut inside the escape, or one byte short: it waits for the rest
+    cut = wire.index(b"\x1a\x1a") + 1
+    for part in (wire[:cut], wire[:-1]):
+        frames, tail = split_frames(part, counts)
+        assert frames == [] and tail == part
+    assert counts.units == 0

@@ -239,11 +239,17 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
         "hashes) is kept in the data directory. Ctrl-C or SIGTERM stops it cleanly.",
         epilog=SERVE_EPILOG,
     )
-    p.add_argument("--host", default="127.0.0.1",
+    p.add_argument("--config", type=Path, metavar="site.toml",
+                   help="the site configuration: sensors, feeds (ADS-B receivers, ASTERIX, "
+                   "Remote ID), outputs (TAK, webhooks), organisations and [service] "
+                   "settings, checked whole before anything starts (docs/SITE.md; an "
+                   "example in docs/examples/site.toml). An option given here wins over "
+                   "the file")
+    p.add_argument("--host", default=None,
                    help="address to listen on (default 127.0.0.1: this machine only; "
                    "0.0.0.0 for every interface, behind a TLS proxy)")
-    p.add_argument("--port", type=int, default=8080, help="TCP port (default 8080)")
-    p.add_argument("--data", type=Path, default=Path("skywarden-data"), metavar="DIR",
+    p.add_argument("--port", type=int, default=None, help="TCP port (default 8080)")
+    p.add_argument("--data", type=Path, default=None, metavar="DIR",
                    help="data directory: the SQLite store, CAP messages, demo files "
                    "(default ./skywarden-data; made if missing)")
     p.add_argument("--demo", nargs="?", const="poland-2025-09", default=None,
@@ -259,25 +265,25 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
     p.add_argument("--sensors", type=Path, metavar="sensors.toml",
                    help="sensor registry: every sensor that may feed the service, with its "
                    "owner and releasability (needed without --demo; docs/FORMATS.md)")
-    p.add_argument("--lag", type=float, default=0.2, metavar="S",
+    p.add_argument("--lag", type=float, default=None, metavar="S",
                    help="how long the tracker waits for out-of-order detections, in "
                    "seconds of real time (default 0.2). Longer: more stragglers taken in "
                    "order, every update that much later. Detections later than this are "
                    "counted as late (see --max-late)")
-    p.add_argument("--max-late", type=float, default=1.0, metavar="S",
+    p.add_argument("--max-late", type=float, default=None, metavar="S",
                    help="a late detection up to S seconds (real time) behind is still used, "
                    "as an out-of-sequence update; later ones are dropped and counted "
                    "(default 1; citizen reports are never dropped)")
-    p.add_argument("--tick", type=float, default=0.2, metavar="S",
+    p.add_argument("--tick", type=float, default=None, metavar="S",
                    help="how often the picture is updated and published, in seconds of "
                    "real time (default 0.2)")
-    p.add_argument("--assess-period", type=float, default=2.0, metavar="S",
+    p.add_argument("--assess-period", type=float, default=None, metavar="S",
                    help="how often every live track is assessed against borders and zones "
                    "and the alerts are updated, in seconds of clock time (default 2; "
                    "shorter: alerts sooner after the detection that causes them, more CPU)")
-    p.add_argument("--keep-history", type=float, default=7.0, metavar="DAYS",
+    p.add_argument("--keep-history", type=float, default=None, metavar="DAYS",
                    help="how long stored track history is kept (default 7 days; 0: for ever)")
-    p.add_argument("--keep-alerts", type=float, default=365.0, metavar="DAYS",
+    p.add_argument("--keep-alerts", type=float, default=None, metavar="DAYS",
                    help="how long ended alerts, their events and acknowledgements are kept "
                    "(default 365 days; 0: for ever). The audit log is never pruned here")
     p.add_argument("--cap-status", default=None,
@@ -615,15 +621,8 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def _org_nation(store, org_id: str) -> str | None:  # type: ignore[no-untyped-def]
-    # The store interface has no organisation lookup: read it with a read-only connection.
-    import sqlite3
-
-    con = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
-    try:
-        row = con.execute("SELECT nation FROM organisations WHERE id = ?", (org_id,)).fetchone()
-    finally:
-        con.close()
-    return None if row is None else row[0]
+    org = store.organisation(org_id)
+    return org.nation if org is not None else None
 
 
 COMMANDS = {

@@ -58,7 +58,7 @@ def test_org_add_and_token_issue_and_revoke(tmp_path, capsys):
 
 def test_serve_needs_a_registry_or_the_demo(tmp_path, capsys):
     assert main(["serve", "--data", str(tmp_path / "d")]) == 1
-    assert "give --sensors sensors.toml" in capsys.readouterr().err
+    assert "--sensors sensors.toml" in capsys.readouterr().err
 
 
 def test_demo_tokens_are_made_once_and_readable_by_the_owner_only(tmp_path):

@@ -88,6 +88,27 @@ class Sensor(msgspec.Struct, omit_defaults=True):
     last_seen: float | None = None
 
 
+class FeedState(msgspec.Struct):
+    """One configured feed (site.toml ``[[feed]]``): its link and what it decoded."""
+
+    name: str
+    type: str
+    sensor: str | None
+    address: str | None
+    mode: Literal["tcp-client", "udp"]
+    connected: bool
+    connects: int
+    failures: int
+    bytes: int
+    last_data: float | None
+    last_error: str | None
+    units: int
+    detections: int
+    rejected: int
+    refused: int
+    outcomes: dict[str, int]
+
+
 class BBoxMessage(msgspec.Struct, forbid_unknown_fields=True):
     """What a stream client may send: a new box ``[w, s, e, n]`` or null for all."""
 

@@ -62,6 +62,10 @@ def split_frames(buf: bytes, counts: FeedCounts, final: bool = False) -> tuple[
     cut = len(buf) if final else last_frame_start(buf)
     if cut < 0:
         cut = 0 if not final else len(buf)
+    elif not final and _complete(buf, cut):
+        # A live feed's last frame is whole once its type's length has arrived: decode
+        # it now rather than when the next frame's 0x1a comes (a quiet sky can be slow).
+        cut = len(buf)
     head, tail = buf[:cut], buf[cut:]
     frames: list[BeastFrame] = []
     pieces = head.split(b"\x1a")
@@ -85,6 +89,20 @@ def split_frames(buf: bytes, counts: FeedCounts, final: bool = False) -> tuple[
         counts.add("rejected: truncated Beast frame")
         tail = b""
     return frames, tail
+
+
+def _complete(buf: bytes, start: int) -> bool:
+    """Whether the frame at ``buf[start]`` (a frame start) is whole: its type has a known
+    length, the unescaped body holds exactly that much, and the buffer does not end in
+    half an escape."""
+    size = _PAYLOAD.get(buf[start + 1]) if start + 1 < len(buf) else None
+    if size is None:
+        return False
+    raw = buf[start + 1:]
+    run = len(raw) - len(raw.rstrip(b"\x1a"))
+    if run % 2:
+        return False  # a trailing lone 0x1a: the second byte of its escape is to come
+    return len(raw.replace(b"\x1a\x1a", b"\x1a")) == 8 + size
 
 
 def _one(body: bytes, frames: list[BeastFrame], counts: FeedCounts) -> None:

@@ -11,9 +11,10 @@ never disagree with what the bus did.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ..bus import Bus
@@ -44,6 +45,45 @@ class _BusDrops(Collector):
             recs.add_metric([subject], n)
         yield msgs
         yield recs
+
+
+class _Attached(Collector):
+    """Feeds and outputs attached after start: their own stats, read when scraped."""
+
+    def __init__(self) -> None:
+        self.feeds: list[Any] = []
+        self.outputs: Any = None
+
+    def collect(self) -> Iterator[Any]:
+        units = CounterMetricFamily(
+            "skywarden_feed_units", "Feed input units (lines, frames, records) by outcome",
+            labels=["feed", "outcome"])
+        failures = CounterMetricFamily(
+            "skywarden_feed_failures", "Feed connection failures and losses",
+            labels=["feed"])
+        received = CounterMetricFamily("skywarden_feed_bytes", "Bytes received by a feed",
+                                       labels=["feed"])
+        up = GaugeMetricFamily("skywarden_feed_connected",
+                               "1 when the feed is connected (TCP) or bound (UDP)",
+                               labels=["feed"])
+        for feed in self.feeds:
+            st = feed.stats()
+            for outcome, n in sorted(st["outcomes"].items()):
+                units.add_metric([st["name"], outcome], n)
+            failures.add_metric([st["name"]], st["failures"])
+            received.add_metric([st["name"]], st["bytes"])
+            up.add_metric([st["name"]], 1.0 if st["connected"] else 0.0)
+        yield from (units, failures, received, up)
+        if self.outputs is None:
+            return
+        sent = CounterMetricFamily("skywarden_output_messages",
+                                   "Messages handed to outputs, by output and fate",
+                                   labels=["output", "fate"])
+        for name, st in sorted(self.outputs.stats().get("outputs", {}).items()):
+            for fate in ("sent", "dropped", "failed", "filtered"):
+                if isinstance(st.get(fate), int):
+                    sent.add_metric([name, fate], st[fate])
+        yield sent
 
 
 class Metrics:
@@ -80,6 +120,8 @@ class Metrics:
                                     "Times an alert waited for room on a full queue",
                                     registry=r)
         r.register(_BusDrops(bus))
+        self.attached = _Attached()
+        r.register(self.attached)
         for level in range(1, 5):
             self.open_alerts.labels(str(level)).set(0)
 

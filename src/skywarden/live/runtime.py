@@ -105,6 +105,8 @@ class Runtime:
         self.registry = registry
         self.clock: Clock = clock or WallClock()
         self.demo = demo
+        self.feeds: list[Any] = []
+        self.outputs: Any = None
         self.data_dir = Path(settings.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = SqliteStore(settings.db_path, clock=self.clock)
@@ -278,6 +280,23 @@ class Runtime:
         """:meth:`ingest` for Detection records (each ``check()``-ed by the caller)."""
         if detections:
             self.ingest(DetectionBatch.from_records(detections, self.registry.ids), source)
+
+    def attach_feeds(self, feeds: Sequence[Any]) -> None:
+        """Feeds (:mod:`.feeds`) started beside the runtime: served on ``/metrics`` and
+        ``/api/v1/feeds``; the caller starts and stops them."""
+        self.feeds = list(feeds)
+        self.metrics.attached.feeds = self.feeds
+
+    def attach_outputs(self, publisher: Any) -> None:
+        """The outputs' publisher (:mod:`skywarden.publish`), for metrics and the API."""
+        self.outputs = publisher
+        self.metrics.attached.outputs = publisher
+
+    def feed_stats(self) -> list[dict[str, Any]]:
+        return [f.stats() for f in self.feeds]
+
+    def output_stats(self) -> dict[str, Any]:
+        return self.outputs.stats() if self.outputs is not None else {}
 
     def count_rejected(self, reason: str, n: int = 1) -> None:
         """Count detections refused before ingest (bad lines, fields), by reason."""

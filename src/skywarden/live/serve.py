@@ -15,13 +15,17 @@ import argparse
 import logging
 import signal
 import sys
+from pathlib import Path
+from typing import Any
 
 from ..clock import Clock, SimClock, WallClock
 from ..errors import ConfigError
 from ..sensors import SensorRegistry
 from ..store import DAY
+from .feeds import start_feeds
 from .runtime import Runtime
 from .settings import Retention, RuntimeSettings
+from .site import SiteConfig, load_site
 
 __all__ = ["serve"]
 
@@ -41,11 +45,36 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+# The options [service] may set, with the defaults used when neither the command line
+# nor the site file gives one.
+DEFAULTS: dict[str, Any] = {
+    "host": "127.0.0.1", "port": 8080, "data": Path("skywarden-data"), "lag": 0.2,
+    "max_late": 1.0, "tick": 0.2, "assess_period": 2.0, "keep_history": 7.0,
+    "keep_alerts": 365.0, "cap_status": None,
+}
+
+
+def resolve(args: argparse.Namespace, site: SiteConfig | None) -> argparse.Namespace:
+    """The options in force: the command line's, else the site file's, else DEFAULTS."""
+    args = argparse.Namespace(**vars(args))
+    for key, default in DEFAULTS.items():
+        value = getattr(args, key, None)
+        if value is None and site is not None:
+            value = getattr(site.service, key)
+            if key == "data" and value is not None:
+                # relative to the site file, so the service finds its data from any cwd
+                value = (site.path.parent / value).resolve()
+        setattr(args, key, default if value is None else value)
+    return args
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s "
                         "%(message)s")
+    site = load_site(args.config) if getattr(args, "config", None) is not None else None
+    args = resolve(args, site)
     if not 1 <= args.port <= 65535:
         raise ConfigError(f"--port {args.port}: not a TCP port (1-65535)")
     if not args.speed > 0:
@@ -76,14 +105,19 @@ def serve(args: argparse.Namespace) -> int:
         registry = SensorRegistry.load(args.sensors or folder / "sensors.toml")
         clock = SimClock(first_detection_time(folder), speed=args.speed)
     else:
-        if args.sensors is None:
-            raise ConfigError("give --sensors sensors.toml (the registry of the sensors that "
-                              "will feed the service), or --demo to play a simulated night")
-        registry = SensorRegistry.load(args.sensors)
+        if args.sensors is None and (site is None or site.registry is None):
+            raise ConfigError("give --config site.toml (sensors, feeds, outputs: docs/SITE.md) "
+                              "or --sensors sensors.toml (the registry of the sensors that will "
+                              "feed the service), or --demo to play a simulated night")
+        registry = SensorRegistry.load(args.sensors) if args.sensors else site.registry  # type: ignore[union-attr]
         clock = WallClock()
+    if site is not None and site.registry is not None and registry is not site.registry:
+        registry = _merge(registry, site.registry)
     runtime = Runtime(registry, settings, clock=clock, demo=args.demo)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _stop)
+    feeds: list[Any] = []
+    publisher = None
     try:
         try:
             from ..api.app import create_app
@@ -98,10 +132,22 @@ def serve(args: argparse.Namespace) -> int:
             if operator is not None:
                 _say(f"sign in as {operator.organisation} ({operator.nation}, operator): "
                      f"{operator.token}")
+        if site is not None:
+            _organisations(runtime, site)
         if runtime.restored_alerts:
             _say(f"restart: {runtime.restored_alerts} open alert(s) restored")
         app = create_app(runtime)
         runtime.start()
+        if site is not None and site.outputs:
+            from ..publish.publisher import start_outputs
+
+            publisher = start_outputs(runtime.bus, [o.settings for o in site.outputs])
+            runtime.attach_outputs(publisher)
+            _say(f"outputs: {', '.join(f'{o.name} ({o.type})' for o in site.outputs)}")
+        if site is not None and site.feeds:
+            feeds = start_feeds(site.feeds, runtime.registry, runtime.ingest_records)
+            runtime.attach_feeds(feeds)
+            _say(f"feeds: {', '.join(f'{f.name} ({f.settings.type})' for f in feeds)}")
         if args.demo:
             feed = DemoFeed(runtime, folder, clock)  # type: ignore[arg-type]
             feed.start()
@@ -113,11 +159,38 @@ def serve(args: argparse.Namespace) -> int:
     except _Stopped as stop:
         _say(f"{stop}: stopping")
     finally:
+        for f in feeds:
+            f.stop()
         if feed is not None:
             feed.stop()
+        if publisher is not None:
+            publisher.close()
         runtime.close()
         _say("stopped; the store is closed")
     return 0
+
+
+def _merge(first: SensorRegistry, second: SensorRegistry) -> SensorRegistry:
+    """The demo's registry and the site file's sensors together (ids must not clash)."""
+    clash = sorted(set(first.ids) & set(second.ids))
+    if clash:
+        raise ConfigError(f"{second.source}: sensor id(s) {', '.join(clash)} are already in "
+                          f"{first.source}")
+    return SensorRegistry([*first, *second], f"{first.source} + {second.source}")
+
+
+def _organisations(runtime: Runtime, site: SiteConfig) -> None:
+    """Make the file's organisations that the store does not have yet; one the store has
+    with another nation is an error (a token's rights must not change silently)."""
+    for org in site.organisations:
+        have = runtime.store.organisation(org.id)
+        if have is None:
+            runtime.store.add_organisation(org.id, org.name, nation=org.nation,
+                                           roles=list(org.roles), by=f"config:{site.path.name}")
+            _say(f"organisation {org.id} ({org.nation or 'no nation'}) made from {site.path}")
+        elif have.nation != org.nation:
+            raise ConfigError(f"{site.path}: organisation {org.id!r} is in the store with "
+                              f"nation {have.nation or '(none)'}, not {org.nation or '(none)'}")
 
 
 def _retention(args: argparse.Namespace) -> Retention:

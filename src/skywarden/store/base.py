@@ -207,6 +207,8 @@ class Store(Protocol):
         roles: Sequence[str] = (), by: str = "system", at: float | None = None,
     ) -> Organisation: ...
 
+    def organisation(self, org_id: str) -> Organisation | None: ...
+
     def issue_token(
         self, organisation: str, *, roles: Sequence[str] | None = None,
         expires: float | None = None, by: str = "system", at: float | None = None,

@@ -510,6 +510,14 @@ class SqliteStore:
                                {"name": name, "nation": nation, "roles": role_list})
         return Organisation(org_id, name, now, nation, role_list)
 
+    def organisation(self, org_id: str) -> Organisation | None:
+        row = self._reader().execute(
+            "SELECT id, name, created, nation, roles FROM organisations WHERE id = ?",
+            (org_id,)).fetchone()
+        if row is None:
+            return None
+        return Organisation(row[0], row[1], row[2], row[3], json.loads(row[4]))
+
     def issue_token(
         self, organisation: str, *, roles: Sequence[str] | None = None,
         expires: float | None = None, by: str = "system", at: float | None = None,

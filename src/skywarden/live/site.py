@@ -1,0 +1,314 @@
+"""The site configuration (``skywarden serve --config site.toml``), read and checked once.
+
+One TOML file says everything a deployment has: how the service runs (``[service]``),
+its sensors (``[[sensor]]``, the registry's own tables, docs/FORMATS.md), the feeds that
+bring their data in (``[[feed]]``), the outputs that carry the picture out
+(``[[output]]``: TAK servers, webhooks) and the organisations that use it
+(``[[organisation]]``; their tokens are issued with ``skywarden token issue``, never
+written here). docs/SITE.md describes every key; ``docs/examples/site.toml`` is a small
+national set-up.
+
+Every error names the file, the line of the table it is in, the table and the key, and
+says why: ``site.toml:31: feed #2 ('vilnius-adsb'): unknown key 'adress'``. Unknown
+keys are errors, so a typo never passes silently. Nothing is started until the whole
+file is good.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from ..errors import ConfigError, RegistryError
+from ..ingest.sources import check_multicast, parse_address
+from ..sensors import SensorRegistry
+from .organisations import ROLES
+
+__all__ = ["FeedSettings", "OrganisationSettings", "ServiceSettings", "SiteConfig",
+           "load_site"]
+
+FEED_TYPES = ("sbs", "beast", "avr", "asterix", "remoteid")
+# Which registry sensor types a feed's detections may be attributed to.
+FEED_SENSOR_TYPES = {"sbs": ("adsb",), "beast": ("adsb",), "avr": ("adsb",),
+                     "remoteid": ("remote_id",)}
+OUTPUT_TYPES = ("tak", "webhook")
+TOP_LEVEL = ("service", "sensor", "feed", "output", "organisation")
+_NATION = re.compile(r"[A-Z]{3}")
+
+
+class ServiceSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``[service]``: the same settings as ``skywarden serve``'s options (a flag given
+    on the command line wins over the file). Absent keys take the options' defaults."""
+
+    host: str | None = None
+    port: int | None = None
+    data: str | None = None
+    lag: float | None = None
+    max_late: float | None = None
+    tick: float | None = None
+    assess_period: float | None = None
+    keep_history: float | None = None
+    keep_alerts: float | None = None
+    cap_status: Literal["Actual", "Exercise", "System", "Test", "Draft"] | None = None
+
+
+class FeedSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``[[feed]]``: where one sensor's (or one ASTERIX stream's) bytes come from.
+
+    ``connect = "HOST:PORT"`` makes a TCP client (receivers serve SBS on 30003, AVR on
+    30002, Beast on 30005); ``listen = "HOST:PORT"`` a UDP listener (ASTERIX, Remote ID),
+    joining ``group`` when it is a multicast address. ``sensor`` is the registry sensor
+    the detections belong to (ASTERIX records name theirs by SAC/SIC instead).
+    """
+
+    name: str
+    type: Literal["sbs", "beast", "avr", "asterix", "remoteid"]
+    sensor: str | None = None
+    connect: str | None = None
+    listen: str | None = None
+    group: str | None = None
+    interface: str | None = None
+    time: Literal["received", "message"] = "received"
+    idle_s: float = 60.0
+
+
+class OrganisationSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``[[organisation]]``: made in the store at start if missing."""
+
+    id: str
+    name: str
+    nation: str | None = None
+    roles: list[str] = msgspec.field(default_factory=lambda: ["viewer"])
+
+
+@dataclass(frozen=True)
+class OutputEntry:
+    """One ``[[output]]``: its type and its settings struct (from :mod:`skywarden.publish`)."""
+
+    type: str
+    name: str
+    settings: Any
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    path: Path
+    service: ServiceSettings
+    registry: SensorRegistry | None
+    feeds: list[FeedSettings] = field(default_factory=list)
+    outputs: list[OutputEntry] = field(default_factory=list)
+    organisations: list[OrganisationSettings] = field(default_factory=list)
+
+
+def table_lines(text: str, name: str) -> list[int]:
+    """1-based line numbers of each ``[[name]]`` header (or the ``[name]`` header), in order."""
+    array = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]", re.M)
+    single = re.compile(rf"^\s*\[\s*{re.escape(name)}\s*\]", re.M)
+    found = [text.count("\n", 0, m.start()) + 1 for m in array.finditer(text)]
+    return found or [text.count("\n", 0, m.start()) + 1 for m in single.finditer(text)]
+
+
+def _explain(exc: msgspec.ValidationError, allowed: tuple[str, ...]) -> str:
+    msg = str(exc)
+    if msg.startswith("Object contains unknown field"):
+        return f"unknown key {msg.split('`')[1]!r} (allowed: {', '.join(allowed)})"
+    if msg.startswith("Object missing required field"):
+        return f"missing required key {msg.split('`')[1]!r}"
+    if " - at `$." in msg:
+        what, at = msg.rsplit(" - at `$.", 1)
+        return f"key {at.rstrip('`')!r}: {what.replace('`', '')}"
+    return msg
+
+
+class _Where:
+    """Builds ``file:line: table #i ('name')`` prefixes for one table kind."""
+
+    def __init__(self, path: Path, text: str, table: str) -> None:
+        self.path, self.table = path, table
+        self.lines = table_lines(text, table)
+
+    def __call__(self, i: int, ident: object = None) -> str:
+        line = self.lines[i] if i < len(self.lines) else None
+        at = f"{self.path}:{line}" if line else str(self.path)
+        name = f" ({ident!r})" if isinstance(ident, str) else ""
+        return f"{at}: {self.table} #{i + 1}{name}"
+
+
+def _convert(table: object, kind: type, where: str) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table")
+    try:
+        return msgspec.convert(table, kind, strict=True)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{where}: {_explain(exc, kind.__struct_fields__)}") from None
+
+
+def load_site(path: str | Path) -> SiteConfig:
+    """Read and check ``path``; :class:`ConfigError` naming file:line, table and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text: {exc}") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    extra = sorted(set(doc) - set(TOP_LEVEL))
+    if extra:
+        raise ConfigError(f"{path}: unknown top-level key(s) {', '.join(extra)} "
+                          f"(allowed: {', '.join(TOP_LEVEL)})")
+    for key in ("sensor", "feed", "output", "organisation"):
+        if key in doc and not isinstance(doc[key], list):
+            raise ConfigError(f"{path}:{(table_lines(text, key) or [0])[0]}: '{key}' must be "
+                              f"an array of tables: write [[{key}]]")
+    service = _convert(doc.get("service", {}), ServiceSettings,
+                       f"{path}:{(table_lines(text, 'service') or [1])[0]}: [service]")
+    _check_service(service, f"{path}: [service]")
+    registry = None
+    if "sensor" in doc:
+        try:
+            registry = SensorRegistry.from_dicts(doc["sensor"], str(path))
+        except RegistryError as exc:
+            raise ConfigError(_registry_line(str(exc), path, text)) from None
+    feeds = _feeds(doc.get("feed", []), registry, _Where(path, text, "feed"))
+    outputs = _outputs(doc.get("output", []), _Where(path, text, "output"))
+    orgs = _organisations(doc.get("organisation", []), _Where(path, text, "organisation"))
+    return SiteConfig(path, service, registry, feeds, outputs, orgs)
+
+
+def _registry_line(message: str, path: Path, text: str) -> str:
+    """The registry says ``PATH: sensor #3 (...)``: add the line of that table."""
+    m = re.match(rf"{re.escape(str(path))}: sensor #(\d+)", message)
+    lines = table_lines(text, "sensor")
+    if m and int(m.group(1)) - 1 < len(lines):
+        return message.replace(f"{path}:", f"{path}:{lines[int(m.group(1)) - 1]}:", 1)
+    return message
+
+
+def _check_service(s: ServiceSettings, where: str) -> None:
+    if s.port is not None and not 1 <= s.port <= 65535:
+        raise ConfigError(f"{where}: key 'port' = {s.port} is not a TCP port (1-65535)")
+    for key in ("lag", "max_late", "tick", "assess_period", "keep_history", "keep_alerts"):
+        value = getattr(s, key)
+        if value is not None and value < 0:
+            raise ConfigError(f"{where}: key {key!r} = {value} must not be negative")
+
+
+def _feeds(tables: list[Any], registry: SensorRegistry | None,
+           where: _Where) -> list[FeedSettings]:
+    feeds: list[FeedSettings] = []
+    names: set[str] = set()
+    for i, table in enumerate(tables):
+        w = where(i, table.get("name") if isinstance(table, dict) else None)
+        f: FeedSettings = _convert(table, FeedSettings, w)
+        if not f.name or f.name in names:
+            raise ConfigError(f"{w}: key 'name': {'empty' if not f.name else 'used twice'}")
+        names.add(f.name)
+        _check_feed(f, registry, w)
+        feeds.append(f)
+    return feeds
+
+
+def _check_feed(f: FeedSettings, registry: SensorRegistry | None, w: str) -> None:
+    if (f.connect is None) == (f.listen is None):
+        raise ConfigError(f"{w}: give exactly one of 'connect' (a TCP receiver, HOST:PORT) "
+                          "and 'listen' (UDP, HOST:PORT)")
+    try:
+        if f.connect is not None:
+            parse_address(f.connect, "key 'connect'")
+        else:
+            parse_address(f.listen or "", "key 'listen'")
+        if f.group is not None:
+            check_multicast(f.group)
+    except ValueError as exc:
+        raise ConfigError(f"{w}: {exc}") from None
+    if f.group is not None and f.listen is None:
+        raise ConfigError(f"{w}: key 'group' (multicast) needs 'listen' (UDP)")
+    if f.type in ("sbs", "beast", "avr") and f.connect is None:
+        raise ConfigError(f"{w}: a {f.type} feed is read from a receiver's TCP port: give "
+                          "'connect' (e.g. 30005 for Beast, 30003 for SBS, 30002 for AVR)")
+    if f.type == "asterix" and f.listen is None:
+        raise ConfigError(f"{w}: an asterix feed arrives over UDP: give 'listen' (and "
+                          "'group' for multicast)")
+    if not f.idle_s > 0:
+        raise ConfigError(f"{w}: key 'idle_s' must be > 0")
+    if f.type == "asterix":
+        if f.sensor is not None:
+            raise ConfigError(f"{w}: an asterix feed names its sensors by SAC/SIC: drop "
+                              "'sensor' and give the registry's radars 'sac' and 'sic'")
+        if registry is None or not any(s.sac is not None for s in registry):
+            raise ConfigError(f"{w}: no [[sensor]] has 'sac' and 'sic', so no ASTERIX "
+                              "record could be attributed to a sensor")
+        return
+    if f.sensor is None:
+        raise ConfigError(f"{w}: missing key 'sensor' (the registry sensor it feeds)")
+    sensor = registry.get(f.sensor) if registry is not None else None
+    if sensor is None:
+        raise ConfigError(f"{w}: key 'sensor': {f.sensor!r} is not a [[sensor]] of this file")
+    allowed = FEED_SENSOR_TYPES[f.type]
+    if sensor.type not in allowed:
+        raise ConfigError(f"{w}: key 'sensor': {f.sensor!r} is a {sensor.type} sensor; a "
+                          f"{f.type} feed needs a {' or '.join(allowed)} sensor")
+
+
+def _outputs(tables: list[Any], where: _Where) -> list[OutputEntry]:
+    out: list[OutputEntry] = []
+    names: set[str] = set()
+    for i, table in enumerate(tables):
+        w = where(i, table.get("name") if isinstance(table, dict) else None)
+        if not isinstance(table, dict):
+            raise ConfigError(f"{w}: expected a table")
+        rest = dict(table)
+        kind = rest.pop("type", None)
+        if kind not in OUTPUT_TYPES:
+            raise ConfigError(f"{w}: key 'type' = {kind!r} is not one of "
+                              f"{', '.join(OUTPUT_TYPES)}")
+        struct = _output_struct(kind)
+        settings = _convert(rest, struct, w)
+        try:
+            settings.check()
+        except ValueError as exc:
+            raise ConfigError(f"{w}: {exc}") from None
+        if settings.name in names:
+            raise ConfigError(f"{w}: key 'name': used twice")
+        names.add(settings.name)
+        out.append(OutputEntry(kind, settings.name, settings))
+    return out
+
+
+def _output_struct(kind: str) -> type:
+    if kind == "tak":
+        from ..publish.tak import TakSettings
+
+        return TakSettings
+    from ..publish.webhook import WebhookSettings
+
+    return WebhookSettings
+
+
+def _organisations(tables: list[Any], where: _Where) -> list[OrganisationSettings]:
+    out: list[OrganisationSettings] = []
+    ids: set[str] = set()
+    for i, table in enumerate(tables):
+        w = where(i, table.get("id") if isinstance(table, dict) else None)
+        org: OrganisationSettings = _convert(table, OrganisationSettings, w)
+        if not org.id or org.id in ids:
+            raise ConfigError(f"{w}: key 'id': {'empty' if not org.id else 'used twice'}")
+        ids.add(org.id)
+        if org.nation is not None and not _NATION.fullmatch(org.nation):
+            raise ConfigError(f"{w}: key 'nation' = {org.nation!r} is not an ISO alpha-3 "
+                              "code like POL")
+        bad = [r for r in org.roles if r not in ROLES]
+        if bad or not org.roles:
+            raise ConfigError(f"{w}: key 'roles': {', '.join(bad) or '(none)'}: each is one "
+                              f"of {', '.join(ROLES)}")
+        out.append(org)
+    return out
