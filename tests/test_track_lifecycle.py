@@ -240,3 +240,27 @@ def test_cooperative_track_is_confirmed_on_its_second_report():
     dets = sorted(adsb_reports(scene, reg["a1"], 0, 60, rng), key=lambda d: d.time)
     _, rows = run(reg, dets)
     assert first_confirmed(rows) == pytest.approx(dets[1].time, abs=0.01)
+
+
+def test_take_merges_reports_who_absorbed_whom_and_its_last_sensors():
+    """The live service keeps per-track state (releasability) that must follow a merge."""
+    reg = registry(dict(id="pl-radar", type="radar", owner="POL", lat=LAT0, lon=LON0),
+                   dict(id="lt-radar", type="radar", owner="LTU", lat=LAT0, lon=LON0 + 1))
+    tracker = Tracker(reg, TrackerConfig(merge_checks=1))
+    assert tracker.take_merges() == []  # starts the recording
+    old = place(tracker.table, 0, 0, status=CONFIRMED)
+    young = place(tracker.table, 20, 0, status=CONFIRMED)
+    serials = tracker.table.serial[[old, young]].tolist()
+    # the younger track was fed by the Lithuanian radar in the window being closed
+    tracker._pending_sensors(np.array([young]), np.array([1], np.int32))
+    tracker._lifecycle(100.0)
+    (merge,) = tracker.take_merges()
+    assert (merge.survivor, merge.absorbed) == (min(serials), max(serials))
+    assert merge.sensors.tolist() == [1]
+    assert tracker.take_merges() == []
+    # a tracker nobody asked keeps nothing
+    quiet = Tracker(reg, TrackerConfig(merge_checks=1))
+    place(quiet.table, 0, 0, status=CONFIRMED)
+    place(quiet.table, 20, 0, status=CONFIRMED)
+    quiet._lifecycle(100.0)
+    assert quiet._merges is None and quiet.stats.tracks_merged == 1

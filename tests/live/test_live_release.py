@@ -117,3 +117,42 @@ def test_hidden_tentative_rows_leave_every_other_column_whole():
     assert got.sigma_vel.tolist() == [3.0, 2.0]
     assert got.sensors == [["lt-nat"], ["all", "pl-nat"]]
     assert got.prefix == "T" and got.sensor_names == names
+
+
+def test_a_merge_hands_the_absorbed_tracks_releasability_to_the_survivor():
+    rel = Releasability(SENSORS)
+    names = tuple(s.id for s in SENSORS)
+    rel.fold(rows([1, 2], [["all"], ["pl-nat"]], names))
+    assert rel.of_serials(np.array([1, 2])) == ["allies", "POL"]
+    rel.merge(1, 2, [])
+    assert rel.of_serials(np.array([1])) == ["POL"]  # never shown to allies again
+    # the absorbed track's last window, which no emitted row carried, counts too
+    rel.fold(rows([3, 4], [["pub"], ["pub"]], names))
+    rel.merge(3, 4, ["lt-nat"])
+    assert rel.of_serials(np.array([3])) == ["LTU"]
+
+
+def test_the_tap_folds_the_trackers_merges():
+    from skywarden.live.release import ReleasabilityTap
+    from skywarden.track.tracker import Merge
+
+    names = tuple(s.id for s in SENSORS)
+
+    class Inner:  # isolates the tap: a tracker that reports one merge
+        class sensors:
+            ids = names
+
+        merges: list = []
+
+        def take_merges(self):
+            got, self.merges = self.merges, []
+            return got
+
+        def step(self, batch, now):
+            self.merges = [Merge(1, 2, np.array([names.index("lt-nat")], np.int32))]
+            return rows([1, 2], [["all"], ["pub"]], names)
+
+    rel = Releasability(SENSORS)
+    tap = ReleasabilityTap(Inner(), rel, hide_tentative=False)
+    tap.step(None, 0.0)
+    assert rel.of_serials(np.array([1])) == ["LTU"]

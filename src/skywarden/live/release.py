@@ -181,6 +181,15 @@ class Releasability:
             np.bitwise_and.at(col, serial_flat, masks[:, w])
             track[:, w] = col
 
+    def merge(self, survivor: int, absorbed: int, sensors: list[str]) -> None:
+        """Two tracks became one: the survivor may be shown only where the absorbed
+        track (and the sensors of its last window, given here) could be. Sticky as ever."""
+        self._grow(max(survivor, absorbed))
+        row = self._track[absorbed].copy()
+        for name in sensors:
+            row &= self.by_sensor.get(name, np.zeros(self.words, dtype=np.uint64))
+        self._track[survivor] &= row
+
     def rows_of(self, serials: np.ndarray) -> np.ndarray:
         """The (n, words) masks of tracks by serial (``public`` for unseen serials).
         Reads only, so other threads may call it (a mark one tick old at worst)."""
@@ -231,6 +240,7 @@ class ReleasabilityTap:
         self.release = release
         self.hide_tentative = hide_tentative
         self._tentative = STATUS_OUT.index("tentative")
+        tracker.take_merges()  # type: ignore[attr-defined]  # start recording merges
 
     def step(self, batch: object, now: float) -> TrackBatch:
         return self._tap(self.inner.step(batch, now))  # type: ignore[attr-defined]
@@ -240,6 +250,10 @@ class ReleasabilityTap:
 
     def _tap(self, rows: TrackBatch) -> TrackBatch:
         self.release.fold(rows)
+        # A merge hands the absorbed track's data to the survivor: its releasability too.
+        names = self.inner.sensors.ids  # type: ignore[attr-defined]
+        for m in self.inner.take_merges():  # type: ignore[attr-defined]
+            self.release.merge(m.survivor, m.absorbed, [names[i] for i in m.sensors.tolist()])
         if not self.hide_tentative or not len(rows):
             return rows
         keep = np.flatnonzero(rows.status != self._tentative)

@@ -28,6 +28,8 @@ late arrive in time order), then processes what is old enough in windows of
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..records import DetectionBatch
@@ -56,6 +58,14 @@ from .table import COASTING, CONFIRMED, FREE, TENTATIVE, TrackTable, coop_bit
 from .window import ReorderBuffer, Window
 
 
+class Merge(NamedTuple):
+    """Two tracks found to be one target: ``absorbed`` ends, ``survivor`` carries on."""
+
+    survivor: int  # serial
+    absorbed: int  # serial
+    sensors: np.ndarray  # registry indices that fed the absorbed track in its last window
+
+
 class Tracker:
     """Multi-sensor tracker over a sensor registry; see the module docstring."""
 
@@ -76,6 +86,9 @@ class Tracker:
         self._used_keys = np.zeros(0, dtype=np.int64)  # (track, sensor) keys of this window
         self._hints: list[tuple[np.ndarray, np.ndarray]] = []
         self._contrib: list[tuple[np.ndarray, np.ndarray]] = []
+        # Merges since the last take_merges(), for consumers that keep per-track state
+        # (the live service's releasability); None: nobody asked, keep nothing.
+        self._merges: list[Merge] | None = None
 
     # ---- public -----------------------------------------------------------------------
 
@@ -90,6 +103,14 @@ class Tracker:
         """Process every buffered detection (end of input)."""
         self._run_until(np.inf)
         return self._emit.finish()
+
+    def take_merges(self) -> list[Merge]:
+        """Merges since the last call: (survivor serial, absorbed serial, the sensors,
+        by registry index, that fed the absorbed track in its last window and appear in
+        no emitted row). The first call starts the recording."""
+        got = self._merges or []
+        self._merges = []
+        return got
 
     @property
     def processed_until(self) -> float:
@@ -407,6 +428,14 @@ class Tracker:
     def _pending_sensors(self, slots: np.ndarray, sensor: np.ndarray) -> None:
         self._contrib.append((slots, sensor))
 
+    def _pending_of(self, slot: int) -> np.ndarray:
+        """Registry indices of the sensors that fed ``slot`` in this window."""
+        if not self._contrib:
+            return np.zeros(0, dtype=np.int32)
+        s = np.concatenate([c[0] for c in self._contrib])
+        k = np.concatenate([c[1] for c in self._contrib])
+        return np.unique(k[s == slot]).astype(np.int32)
+
     def _lifecycle(self, t_end: float, updated: np.ndarray | None = None) -> None:
         """Confirm, merge, coast, delete at ``t_end``; classify; emit this window's rows."""
         tab, cfg = self.table, self.config
@@ -419,6 +448,9 @@ class Tracker:
         if t_end - self._last_merge >= cfg.merge_period:
             self._last_merge = t_end
             for keep, lose in lifecycle.merge_candidates(tab, t_end, cfg):
+                if self._merges is not None:
+                    self._merges.append(Merge(int(tab.serial[keep]), int(tab.serial[lose]),
+                                              self._pending_of(lose)))
                 lifecycle.absorb(tab, keep, lose)
                 absorbed.append(lose)
                 if tab.status[lose] != TENTATIVE:
