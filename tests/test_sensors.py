@@ -81,3 +81,16 @@ def test_not_toml_and_unknown_top_level(tmp_path):
         _load(tmp_path, "[[sensor]\nid=")
     with pytest.raises(RegistryError, match="unknown top-level key"):
         _load(tmp_path, RADAR + "\n[radar]\nx = 1\n")
+
+
+def test_mark_is_the_releasability_a_row_of_this_sensor_carries():
+    from skywarden.sensors import Sensor
+
+    def s(rel: str) -> Sensor:
+        return Sensor(id="x", type="track_feed", owner="POL", releasability=rel)
+
+    assert [s(r).mark for r in ("public", "allies", "national", "LTU, LVA")] == [
+        "public", "allies", "POL", "LTU,LVA,POL"]
+    # a viewer without a nation sees public data only, whatever the sensor
+    assert s("public").releasable_to(None) and not s("allies").releasable_to(None)
+    assert s("allies").releasable_to("DEU") and not s("national").releasable_to("DEU")

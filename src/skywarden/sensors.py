@@ -55,14 +55,47 @@ class Sensor(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fie
     def sited(self) -> bool:
         return self.lat is not None and self.lon is not None
 
-    def releasable_to(self, nation: str) -> bool:
-        """Whether data of this sensor may be shown to ``nation`` (ISO alpha-3)."""
+    @property
+    def mark(self) -> str:
+        """Its releasability as a row's mark: ``national`` becomes the owner, a list
+        gains the owner (who always sees its own sensor's data)."""
         rel = self.releasability
-        if nation == self.owner or rel in ("allies", "public"):
-            return True
+        if rel in ("allies", "public"):
+            return rel
         if rel == "national":
-            return False
-        return nation in {n.strip() for n in rel.split(",")}
+            return self.owner
+        return ",".join(sorted(nations_of(rel) | {self.owner}))
+
+    def releasable_to(self, nation: str | None) -> bool:
+        """Whether data of this sensor may be shown to ``nation`` (ISO alpha-3; None: a
+        viewer without a nation, who sees public data only)."""
+        return visible(self.mark, nation)
+
+
+NONE = "none"  # a mark that no one may see (two nations' national-only data combined)
+
+
+def nations_of(text: str) -> set[str]:
+    """The nations of a comma list (``"LTU, POL"`` -> {"LTU", "POL"})."""
+    return {c.strip() for c in text.split(",") if c.strip()}
+
+
+def visible(releasability: str | None, nation: str | None) -> bool:
+    """Whether data marked ``releasability`` (a sensor's :attr:`Sensor.mark`, or a
+    track's or alert's combined mark) may go to a viewer of ``nation``.
+
+    ``nation`` None is a viewer without a nation (anonymous, or an organisation with no
+    nation): it sees only ``public`` data. A row with no mark (None) is treated as
+    ``allies``: the service marks every row it publishes, so only foreign data lacks one.
+    """
+    rel = "allies" if releasability is None else releasability
+    if rel == "public":
+        return True
+    if nation is None or rel == NONE:
+        return False
+    if rel == "allies":
+        return True
+    return nation in nations_of(rel)
 
 
 _NUMERIC_RULES: dict[str, tuple[float, float]] = {

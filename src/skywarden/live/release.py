@@ -28,35 +28,13 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..sensors import RELEASABILITY_WORDS, Sensor, SensorRegistry
+from ..sensors import NONE, RELEASABILITY_WORDS, Sensor, SensorRegistry, nations_of, visible
 from ..track.output import STATUS_OUT, TrackBatch, take_rows
 
 __all__ = ["NONE", "Releasability", "ReleasabilityTap", "visible", "visible_mask"]
 
-NONE = "none"  # the empty intersection: releasable to nobody
 _PUBLIC_BIT = 0
 _ANY_BIT = 1  # nations not named in the registry (and every named one: see _encode)
-
-
-def _nations_of(text: str) -> set[str]:
-    return {c.strip() for c in text.split(",") if c.strip()}
-
-
-def visible(releasability: str | None, nation: str | None) -> bool:
-    """Whether a row marked ``releasability`` may go to a viewer of ``nation``.
-
-    ``nation`` None is a viewer without a nation (anonymous, or an organisation with no
-    nation): it sees only ``public`` rows. A row with no mark (None) is treated as
-    ``allies``: the service marks every row it publishes, so only foreign data lacks one.
-    """
-    rel = "allies" if releasability is None else releasability
-    if rel == "public":
-        return True
-    if nation is None or rel == NONE:
-        return False
-    if rel == "allies":
-        return True
-    return nation in _nations_of(rel)
 
 
 def visible_mask(releasabilities: Iterable[str | None], nation: str | None) -> np.ndarray:
@@ -89,7 +67,7 @@ class Releasability:
         for s in sensors:
             named.add(s.owner)
             if s.releasability not in RELEASABILITY_WORDS:
-                named |= _nations_of(s.releasability)
+                named |= nations_of(s.releasability)
         self.nations: tuple[str, ...] = tuple(sorted(named))
         self._bit = {n: 2 + i for i, n in enumerate(self.nations)}
         self.words = (2 + len(self.nations) + 63) // 64
@@ -113,7 +91,7 @@ class Releasability:
             row[:] = self._all
             row[0] &= ~np.uint64(1 << _PUBLIC_BIT)
             return row
-        nations = {owner} if releasability == "national" else _nations_of(releasability) | {owner}
+        nations = {owner} if releasability == "national" else nations_of(releasability) | {owner}
         for n in nations:
             b = self._bit[n]
             row[b // 64] |= np.uint64(1 << (b % 64))
