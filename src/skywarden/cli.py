@@ -167,8 +167,17 @@ def build_parser() -> argparse.ArgumentParser:
         "so the result does not depend on the machine's speed.",
         epilog=EPILOG,
     )
-    p.add_argument("source", type=Path, metavar="DIR|DETECTIONS.jsonl",
-                   help="folder with detections.jsonl and sensors.toml, or a detections file")
+    p.add_argument("source", type=Path, metavar="DIR|FILE",
+                   help="folder with detections.jsonl and sensors.toml, a detections file, "
+                   "or with --format a sensor recording")
+    p.add_argument("--format", default=None, choices=list(RECORDING_FORMATS),
+                   help="the source is a recording in this format (as 'skywarden decode' "
+                   "reads: sbs, beast, avr, asterix, pcap, remoteid), decoded on the way in; "
+                   "needs --sensors, and --sensor for one-receiver formats")
+    p.add_argument("--sensor", default=None, metavar="ID",
+                   help="with --format sbs|beast|avr|remoteid: the receiver's sensor id")
+    p.add_argument("--start", type=float, default=None, metavar="EPOCH",
+                   help="with --format: as for 'skywarden decode'")
     p.add_argument("--sensors", type=Path, default=None,
                    help="sensor registry (default: sensors.toml beside the detections)")
     p.add_argument("--alerts-out", type=Path, default=None, metavar="FILE",
@@ -190,28 +199,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "decode",
-        help="turn an ADS-B recording (SBS, Beast, AVR) into detections.jsonl",
-        description="Decode a receiver recording into the shared detection format "
-        "(docs/FEEDS.md): sbs = BaseStation CSV (port 30003), beast = Beast binary "
-        "(port 30005), avr = raw hex lines (port 30002). Prints decoded and rejected "
-        "counts by reason; bad bytes or lines are counted, never fatal. With --site a "
+        help="turn a sensor recording (ADS-B, ASTERIX, pcap, Remote ID) into detections.jsonl",
+        description="Decode a recording into the shared detection format (docs/FEEDS.md): "
+        "sbs = BaseStation CSV (port 30003), beast = Beast binary (port 30005), avr = raw "
+        "hex lines (port 30002), asterix = raw ASTERIX data blocks (CAT048 plots, CAT062 "
+        "tracks, CAT021 ADS-B), pcap = a pcap/pcapng capture of ASTERIX over UDP, "
+        "remoteid = drone Remote ID frames as 'EPOCH HEX' lines (docs/REMOTEID.md). "
+        "Prints decoded and rejected counts by reason; bad bytes or lines are counted, "
+        "never fatal, and the output is written whole or not at all. With --site a "
         "one-receiver sensors.toml is written beside the output (if none is there), so "
         "'skywarden replay' can read the result.",
         epilog=EPILOG,
     )
     p.add_argument("file", type=Path, help="the recording")
-    p.add_argument("--format", required=True, choices=["sbs", "beast", "avr"],
+    p.add_argument("--format", required=True, choices=list(RECORDING_FORMATS),
                    help="recording format")
     p.add_argument("-o", "--out", type=Path, required=True, metavar="detections.jsonl")
-    p.add_argument("--sensor", required=True, metavar="ID", help="sensor id of the receiver")
+    p.add_argument("--sensor", default=None, metavar="ID",
+                   help="sensor id of the receiver (sbs, beast, avr, remoteid)")
+    p.add_argument("--sensors", type=Path, default=None, metavar="sensors.toml",
+                   help="sensor registry whose radars carry ASTERIX 'sac' and 'sic' "
+                   "(asterix, pcap: records name their sensor by SAC/SIC)")
     p.add_argument("--site", default=None, metavar="LAT,LON[,ALT]",
                    help="receiver site, degrees (and metres MSL): the reference for surface "
                    "positions and the range gate; also written to sensors.toml")
     p.add_argument("--owner", default="XXX", metavar="ISO3",
                    help="owning nation for the written sensors.toml (default XXX)")
     p.add_argument("--start", type=float, default=None, metavar="EPOCH",
-                   help="epoch seconds of the first Beast/AVR frame (those carry only a "
-                   "receiver counter; default: the file's modification time)")
+                   help="beast/avr: epoch seconds of the first frame (those carry only a "
+                   "receiver counter); asterix: any instant of the recording's UTC day (records "
+                   "carry only the time of day). Default: the file's modification time")
+    p.add_argument("--port", type=int, default=None,
+                   help="pcap: only UDP datagrams to this port (others are counted as ignored)")
 
     from .airspace.commands import add_parser as add_zones_parser
 
@@ -220,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+RECORDING_FORMATS = ("sbs", "beast", "avr", "asterix", "pcap", "remoteid")
 SERVE_EPILOG = (
     "Operating the service (data directory, organisations, tokens, roles, releasability, "
     "retention, restarts, the lag setting, the demo): docs/SERVICE.md. The API: docs/API.md."
@@ -481,7 +501,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_decode(args: argparse.Namespace) -> int:
     from .ingest.modes import Site
-    from .ingest.recording import decode_recording, registry_toml
+    from .ingest.recording import UNITS, decode_recording, registry_toml
+    from .sensors import SensorRegistry
 
     site = None
     if args.site:
@@ -495,19 +516,38 @@ def cmd_decode(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         site = Site(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+    by_sac = args.format in ("asterix", "pcap")
+    if by_sac and args.sensors is None:
+        print(f"skywarden decode: error: --format {args.format} needs --sensors sensors.toml "
+              "(radars with 'sac' and 'sic': ASTERIX records name their sensor by them)",
+              file=sys.stderr)
+        return 2
+    if not by_sac and args.sensor is None:
+        print(f"skywarden decode: error: --format {args.format} needs --sensor ID (the "
+              "receiver's sensor id)", file=sys.stderr)
+        return 2
     if not args.file.is_file():
         print(f"skywarden decode: error: {args.file}: no such file", file=sys.stderr)
         return 1
+    registry = SensorRegistry.load(args.sensors) if args.sensors else None
     start = args.start if args.start is not None else args.file.stat().st_mtime
-    counts = decode_recording(args.format, args.file, args.out, args.sensor, site=site,
-                              start=start)
-    unit = "lines" if args.format in ("sbs", "avr") else "frames"
-    print(counts.summary(unit))
+    try:
+        counts = decode_recording(args.format, args.file, args.out, args.sensor, site=site,
+                                  start=start, registry=registry, port=args.port)
+    except ValueError as exc:
+        print(f"skywarden decode: error: {exc}", file=sys.stderr)
+        return 2
+    print(counts.summary(UNITS[args.format]))
     print(f"wrote {counts.positions} detections to {args.out}")
-    registry = args.out.parent / "sensors.toml"
-    if site is not None and not registry.exists():
-        registry.write_text(registry_toml(args.sensor, site, args.owner), encoding="utf-8")
-        print(f"wrote {registry} (sensor {args.sensor!r}); replay with: "
+    if by_sac:
+        print(f"replay with: skywarden replay {args.out} --sensors {args.sensors}")
+        return 0
+    registry_path = args.out.parent / "sensors.toml"
+    if site is not None and not registry_path.exists():
+        registry_path.write_text(registry_toml(args.sensor, site, args.owner,
+                                               "remote_id" if args.format == "remoteid"
+                                               else "adsb"), encoding="utf-8")
+        print(f"wrote {registry_path} (sensor {args.sensor!r}); replay with: "
               f"skywarden replay {args.out}")
     elif site is None:
         print("no --site given: write a sensors.toml with this receiver's [[sensor]] "
@@ -524,6 +564,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     src = args.source
     detections = src / "detections.jsonl" if src.is_dir() else src
     sensors = args.sensors or detections.parent / "sensors.toml"
+    if args.format is not None:
+        return _replay_recording(args, sensors)
     engine = default_engine(
         cap_status=args.cap_status,
         audit_path=str(args.audit) if args.audit else None,
@@ -541,6 +583,40 @@ def cmd_replay(args: argparse.Namespace) -> int:
     print()
     print(summary)
     return 0
+
+
+def _replay_recording(args: argparse.Namespace, sensors: Path) -> int:
+    """``replay --format``: decode the recording (counts printed), then replay that."""
+    import tempfile
+
+    from .ingest.recording import UNITS, decode_recording
+    from .sensors import SensorRegistry
+
+    if args.sensors is None:
+        print("skywarden replay: error: --format needs --sensors sensors.toml (the registry "
+              "of the recording's sensors)", file=sys.stderr)
+        return 2
+    if not args.source.is_file():
+        print(f"skywarden replay: error: {args.source}: no such file", file=sys.stderr)
+        return 1
+    registry = SensorRegistry.load(sensors)
+    sensor = args.sensor
+    if sensor is None and args.format not in ("asterix", "pcap"):
+        print(f"skywarden replay: error: --format {args.format} needs --sensor ID",
+              file=sys.stderr)
+        return 2
+    start = args.start if args.start is not None else args.source.stat().st_mtime
+    with tempfile.TemporaryDirectory(prefix="skywarden-replay-") as tmp:
+        decoded = Path(tmp) / "detections.jsonl"
+        try:
+            counts = decode_recording(args.format, args.source, decoded, sensor,
+                                      start=start, registry=registry)
+        except ValueError as exc:
+            print(f"skywarden replay: error: {exc}", file=sys.stderr)
+            return 2
+        print(counts.summary(UNITS[args.format]), file=sys.stderr)
+        args = argparse.Namespace(**{**vars(args), "format": None, "source": decoded})
+        return cmd_replay(args)
 
 
 def cmd_zones(args: argparse.Namespace) -> int:

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from skywarden.backoff import Backoff
 from skywarden.ingest.beast import read_beast
 from skywarden.ingest.counts import FeedCounts
-from skywarden.ingest.sources import Backoff, TcpClient, UdpListener, parse_address
+from skywarden.ingest.sources import TcpClient, UdpListener, parse_address
 from skywarden.live.feeds import Feed
 from skywarden.live.site import FeedSettings
 from skywarden.records import Detection
@@ -31,7 +32,7 @@ BEAST = RAW / "traffic_sample_dump1090.bin"
 FLIGHT = RAW / "traffic_rs1090_full_flight_short_head3000.jsonl.gz"
 needs_samples = pytest.mark.skipif(not BEAST.is_file(),
                                    reason="../shared/data/adsb_raw not present")
-FAST = dict(base=0.02, cap=0.1, jitter=0.0)
+FAST = dict(initial_s=0.02, max_s=0.1, jitter=0.0)
 
 
 def registry() -> SensorRegistry:
@@ -109,16 +110,6 @@ def test_parse_address_names_what_is_wrong() -> None:
     for bad, why in (("host", "HOST:PORT"), ("h:x", "not a number"), ("h:70000", "1-65535")):
         with pytest.raises(ValueError, match=why):
             parse_address(bad)
-
-
-def test_backoff_doubles_to_its_cap_and_resets() -> None:
-    b = Backoff(base=0.5, cap=4.0, jitter=0.0)
-    assert [b.delay() for _ in range(6)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
-    b.reset()
-    assert b.delay() == 0.5
-    j = Backoff(base=1.0, cap=8.0, jitter=0.5)
-    first, second = j.delay(), j.delay()
-    assert 0.5 <= first <= 1.0 and 1.0 <= second <= 2.0
 
 
 @needs_samples

@@ -1,4 +1,4 @@
-"""A recorded feed (SBS, Beast, AVR) -> detections.jsonl, with counts by outcome.
+"""A recorded feed (SBS, Beast, AVR, ASTERIX, pcap, Remote ID) -> detections, counted.
 
 The glue of ``skywarden decode``: reads the file in chunks, frames it, decodes it, writes
 Detections atomically (:class:`~skywarden.ingest.jsonl.JsonlWriter`). Bad bytes or lines
@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..records import Detection
+from ..sensors import SensorRegistry
 from .avr import parse_line
 from .beast import MLAT_HZ, read_beast
 from .counts import FeedCounts
@@ -23,7 +24,7 @@ from .jsonl import JsonlWriter
 from .modes import ModeSDecoder, Site
 from .sbs import SbsDecoder
 
-FORMATS = ("sbs", "beast", "avr")
+FORMATS = ("sbs", "beast", "avr", "asterix", "pcap", "remoteid")
 BATCH = 4096
 
 
@@ -94,33 +95,68 @@ def decode_sbs_lines(lines: Iterable[bytes], decoder: SbsDecoder) -> Iterator[De
             yield det
 
 
-def decode_recording(
-    fmt: str, path: str | Path, out: str | Path, sensor: str, *,
-    site: Site | None = None, start: float = 0.0,
-) -> FeedCounts:
-    """Decode ``path`` (format ``fmt``) into ``out`` (detections JSON Lines); the counts."""
-    counts = FeedCounts()
-    dets: Iterator[Detection]
+def detections_of(
+    fmt: str, path: str | Path, counts: FeedCounts, *, sensor: str | None = None,
+    registry: SensorRegistry | None = None, site: Site | None = None, start: float = 0.0,
+    port: int | None = None,
+) -> Iterator[Detection]:
+    """The detections of the recording ``path`` in format ``fmt``, counting every unit in
+    ``counts``. ADS-B and Remote ID recordings are one ``sensor``'s; ASTERIX and pcap
+    name their sensors by SAC/SIC, looked up in ``registry``. ``start``: epoch seconds of
+    the first Beast/AVR frame, or any instant of a raw ASTERIX recording's UTC day.
+    ``port``: only a pcap's UDP datagrams to this port."""
+    if fmt in ("sbs", "beast", "avr", "remoteid") and not sensor:
+        raise ValueError(f"a {fmt} recording is one receiver's: give its sensor id")
     if fmt == "sbs":
-        dets = decode_sbs_lines(read_lines(path), SbsDecoder(sensor, counts))
-    elif fmt == "beast":
-        dets = decode_beast(path, ModeSDecoder(sensor, site, counts), start)
-    elif fmt == "avr":
-        dets = decode_avr_lines(read_lines(path), ModeSDecoder(sensor, site, counts), start)
-    else:
-        raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+        return decode_sbs_lines(read_lines(path), SbsDecoder(sensor or "", counts))
+    if fmt == "beast":
+        return decode_beast(path, ModeSDecoder(sensor or "", site, counts), start)
+    if fmt == "avr":
+        return decode_avr_lines(read_lines(path), ModeSDecoder(sensor or "", site, counts),
+                                start)
+    if fmt == "remoteid":
+        from .remoteid import RemoteIdDecoder, decode_remoteid_lines
+
+        return decode_remoteid_lines(read_lines(path), RemoteIdDecoder(sensor or "", counts))
+    if fmt in ("asterix", "pcap"):
+        from .asterix import AsterixDecoder, decode_asterix_file, decode_pcap_file
+
+        if registry is None or not any(s.sac is not None for s in registry):
+            raise ValueError("ASTERIX records name their sensor by SAC/SIC: give a sensor "
+                             "registry whose radars have 'sac' and 'sic'")
+        decoder = AsterixDecoder.from_registry(registry, counts)
+        if fmt == "asterix":
+            return decode_asterix_file(path, decoder, start)
+        return decode_pcap_file(path, decoder, port)
+    raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+
+
+def decode_recording(
+    fmt: str, path: str | Path, out: str | Path, sensor: str | None = None, *,
+    site: Site | None = None, start: float = 0.0, registry: SensorRegistry | None = None,
+    port: int | None = None,
+) -> FeedCounts:
+    """Decode ``path`` (format ``fmt``) into ``out`` (detections JSON Lines, written
+    atomically: a failed run leaves no half file); the counts."""
+    counts = FeedCounts()
+    dets = detections_of(fmt, path, counts, sensor=sensor, registry=registry, site=site,
+                         start=start, port=port)
     with JsonlWriter(out) as writer:
         for det in dets:
             writer.write(det)
     return counts
 
 
-def registry_toml(sensor: str, site: Site, owner: str) -> str:
+UNITS = {"sbs": "lines", "avr": "lines", "remoteid": "lines", "beast": "frames",
+         "asterix": "records", "pcap": "records"}
+
+
+def registry_toml(sensor: str, site: Site, owner: str, kind: str = "adsb") -> str:
     """A one-receiver sensor registry (formats.md "Sensor registry") for ``skywarden replay``."""
     lines = [
         "[[sensor]]",
         f'id = "{sensor}"',
-        'type = "adsb"',
+        f'type = "{kind}"',
         f'owner = "{owner}"',
         f"lat = {site.lat}",
         f"lon = {site.lon}",

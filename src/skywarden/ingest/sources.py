@@ -9,7 +9,8 @@ can be tested on recordings without a socket, and these on sockets without a dec
   fails, is closed, or stays silent longer than ``idle_s`` (a receiver that hangs
   without closing), it reconnects after a delay that doubles from ``backoff.base`` up to
   ``backoff.cap`` with random jitter, so that many clients do not all retry at once after
-  a receiver restarts; a connection that delivered data resets the delay. ``on_reset``
+  a receiver restarts (:class:`skywarden.backoff.Backoff`); a connection that delivered
+  data resets the delay. ``on_reset``
   is called at each new connection so the framer drops a half-received frame.
 - :class:`UdpListener` receives datagrams on a port, and joins a multicast group when
   one is given (ASTERIX from radars and trackers is usually multicast).
@@ -23,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import random
 import socket
 import struct
 import threading
@@ -31,7 +31,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["Backoff", "SourceStats", "TcpClient", "UdpListener", "check_multicast", "parse_address"]
+from ..backoff import Backoff
+
+__all__ = ["SourceStats", "TcpClient", "UdpListener", "check_multicast", "parse_address"]
 
 log = logging.getLogger("skywarden.ingest")
 
@@ -53,24 +55,6 @@ def parse_address(text: str, what: str = "address") -> tuple[str, int]:
     if not 1 <= port <= 65535:
         raise ValueError(f"{what} {text!r}: port {port} is not 1-65535")
     return host, port
-
-
-@dataclass
-class Backoff:
-    """Reconnect delays: ``base`` doubling up to ``cap`` seconds, each times a random
-    factor in [1 - jitter, 1]."""
-
-    base: float = 0.5
-    cap: float = 30.0
-    jitter: float = 0.3
-    _next: float = 0.0
-
-    def delay(self) -> float:
-        self._next = self.base if self._next <= 0 else min(self.cap, self._next * 2.0)
-        return self._next * (1.0 - self.jitter * random.random())
-
-    def reset(self) -> None:
-        self._next = 0.0
 
 
 @dataclass
@@ -155,7 +139,7 @@ class TcpClient(_Source):
                     self._read(sock)
                 self.stats.connected = False
             if not self._stop.is_set():
-                self._stop.wait(self.backoff.delay())
+                self._stop.wait(self.backoff.next_delay())
 
     def _connect(self) -> socket.socket | None:
         try:

@@ -32,13 +32,14 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ..backoff import Backoff
 from ..errors import RecordError
 from ..ingest.avr import parse_line
 from ..ingest.beast import split_frames
 from ..ingest.counts import FeedCounts
 from ..ingest.modes import ModeSDecoder, Site
 from ..ingest.sbs import SbsDecoder
-from ..ingest.sources import Backoff, TcpClient, UdpListener, parse_address
+from ..ingest.sources import TcpClient, UdpListener, parse_address
 from ..records import Detection
 from ..sensors import SensorRegistry
 
@@ -200,8 +201,12 @@ class Feed:
     seeing a half-updated framer (they only read counters, so contention is nil)."""
 
     def __init__(self, settings: FeedSettings, registry: SensorRegistry, ingest: Ingest,
-                 *, backoff: Backoff | None = None) -> None:
+                 *, backoff: Backoff | None = None,
+                 now: Callable[[], float] | None = None) -> None:
         self.settings = settings
+        # "Received" is the service clock's time (scenario time when a recording is played
+        # in on a simulated clock), not necessarily the wall clock's.
+        self.now = now
         self.name = settings.name
         self.counts = FeedCounts()
         self.framer = make_framer(settings, registry, self.counts)
@@ -230,6 +235,8 @@ class Feed:
             self.framer.reset()
 
     def _data(self, data: bytes, received: float) -> None:
+        if self.now is not None:
+            received = self.now()
         with self._lock:
             dets = self.framer.push(data, received)
         if not dets:
@@ -261,10 +268,10 @@ class Feed:
 
 
 def start_feeds(feeds: list[FeedSettings], registry: SensorRegistry,
-                ingest: Ingest) -> list[Feed]:
+                ingest: Ingest, now: Callable[[], float] | None = None) -> list[Feed]:
     """Make and start every feed; a feed that cannot start (a port in use) is logged and
     retried by its own thread (TCP) or reported in its stats (UDP), never fatal."""
-    running = [Feed(f, registry, ingest) for f in feeds]
+    running = [Feed(f, registry, ingest, now=now) for f in feeds]
     for feed in running:
         feed.start()
         log.info("feed %s (%s) started: %s %s", feed.name, feed.settings.type,

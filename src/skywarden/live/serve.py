@@ -145,7 +145,8 @@ def serve(args: argparse.Namespace) -> int:
             runtime.attach_outputs(publisher)
             _say(f"outputs: {', '.join(f'{o.name} ({o.type})' for o in site.outputs)}")
         if site is not None and site.feeds:
-            feeds = start_feeds(site.feeds, runtime.registry, runtime.ingest_records)
+            feeds = start_feeds(site.feeds, runtime.registry, runtime.ingest_records,
+                                now=runtime.clock.now)
             runtime.attach_feeds(feeds)
             _say(f"feeds: {', '.join(f'{f.name} ({f.settings.type})' for f in feeds)}")
         if args.demo:

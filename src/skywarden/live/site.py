@@ -107,8 +107,8 @@ class SiteConfig:
 
 def table_lines(text: str, name: str) -> list[int]:
     """1-based line numbers of each ``[[name]]`` header (or the ``[name]`` header), in order."""
-    array = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]", re.M)
-    single = re.compile(rf"^\s*\[\s*{re.escape(name)}\s*\]", re.M)
+    array = re.compile(rf"^[ \t]*\[\[[ \t]*{re.escape(name)}[ \t]*\]\]", re.M)
+    single = re.compile(rf"^[ \t]*\[[ \t]*{re.escape(name)}[ \t]*\]", re.M)
     found = [text.count("\n", 0, m.start()) + 1 for m in array.finditer(text)]
     return found or [text.count("\n", 0, m.start()) + 1 for m in single.finditer(text)]
 
