@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = [
     "bench_sim", "bench_track", "bench_peer", "bench_assess", "bench_warn", "bench_live",
-    "bench_service", "bench_map", "bench_adsb",
+    "bench_service", "bench_map", "bench_adsb", "bench_asterix", "bench_feed",
 ]
 
 
