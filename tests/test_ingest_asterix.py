@@ -413,7 +413,7 @@ def test_cat048_unknown_source_rejected_and_missing_position_ignored() -> None:
     dets, counts = one(data)
     assert dets == []
     assert counts.outcomes[
-        "rejected: unknown data source SAC/SIC (not in the sensor registry)"] == 1
+        "rejected: unknown data source SAC/SIC 9/9 (not in the sensor registry)"] == 1
     assert counts.outcomes["ignored: CAT048 record without measured position (I040)"] == 1
 
 

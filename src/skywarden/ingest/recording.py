@@ -163,5 +163,8 @@ def registry_toml(sensor: str, site: Site, owner: str, kind: str = "adsb") -> st
     ]
     if site.alt is not None:
         lines.append(f"alt = {site.alt}")
-    lines += ["max_range = 450000.0", "sigma_h = 30.0", "sigma_v = 15.0", ""]
+    # An ADS-B receiver hears aircraft out to the horizon; a Remote ID receiver hears
+    # Bluetooth and Wi-Fi broadcasts a few kilometres away.
+    reach = 5000.0 if kind == "remote_id" else 450000.0
+    lines += [f"max_range = {reach}", "sigma_h = 30.0", "sigma_v = 15.0", ""]
     return "\n".join(lines)

@@ -85,7 +85,8 @@ def decode(data: bytes, w: list[int], sources: dict[int, str], received: float) 
         return "rejected: CAT021 record without data source (I010)"
     sensor = sources.get((data[o] << 8) | data[o + 1])
     if sensor is None:
-        return "rejected: unknown data source SAC/SIC (not in the sensor registry)"
+        return (f"rejected: unknown data source SAC/SIC {data[o]}/{data[o + 1]} (not in the "
+                "sensor registry)")
     o = w[I040]
     if o:
         b = data[o]
