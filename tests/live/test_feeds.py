@@ -273,3 +273,42 @@ def test_udp_listener_reports_a_port_in_use() -> None:
             listener.wait_bound()
         listener.stop()
     assert listener.stats.errors == {"bind": 1}
+
+
+ASTERIX_PCAP = Path(__file__).resolve().parents[2] / ".cache" / "asterix-samples" / \
+    "cat_034_048.pcap"
+
+
+@pytest.mark.skipif(not ASTERIX_PCAP.is_file(),
+                    reason="run scripts/asterix-samples.sh (./run test does)")
+def test_asterix_feed_over_udp_takes_the_real_radar_datagrams_and_counts_the_rest() -> None:
+    from skywarden.ingest.pcap import read_capture
+
+    reg = SensorRegistry([Sensor(id="hr-radar", type="radar", owner="HRV", lat=45.74,
+                                 lon=16.07, sac=25, sic=201)])
+    offline = FeedCounts()
+    grams = [payload for _t, _port, payload in read_capture(ASTERIX_PCAP, offline)]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    got = Collect()
+    feed = Feed(FeedSettings(name="radars", type="asterix", listen=f"127.0.0.1:{free}"), reg,
+                got,
+                now=lambda: 1462433756.0)  # the capture's day: times of day are dated by it
+    feed.start()
+    try:
+        _, port = feed.source.wait_bound()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for g in grams:
+                s.sendto(g, ("127.0.0.1", port))
+                s.sendto(b"\x30\xff\xff garbage between datagrams", ("127.0.0.1", port))
+        wait_for(lambda: feed.stats()["units"] >= 162 + len(grams))
+        st = feed.stats()
+    finally:
+        feed.stop()
+    assert st["detections"] == len(got.dets) == 28
+    assert all(d.sensor == "hr-radar" and d.kind == "polar" for d in got.dets)
+    assert all(abs(d.time - 1462433756.0) < 3600 for d in got.dets)
+    # every garbage datagram is one rejected unit; the good ones around it are all kept
+    assert st["rejected"] - 100 == len(grams)
+    assert st["outcomes"]["ignored: CAT034 data block (monoradar service messages)"] == 34
