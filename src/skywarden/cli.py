@@ -310,6 +310,10 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
                    choices=["Actual", "Exercise", "System", "Test", "Draft"],
                    help="CAP status of public warnings (default Exercise; Actual only for "
                    "a real deployment, never with --demo)")
+    p.add_argument("--ws-deflate", action="store_true", default=None,
+                   help="compress WebSocket messages (permessage-deflate): about 5-10x less "
+                   "to send to clients on thin links, at a CPU cost per client per tick "
+                   "that delays every stream (default off)")
 
     p = sub.add_parser(
         "org",

@@ -246,6 +246,20 @@ def test_clients_of_one_group_share_one_encoding_and_a_merged_one_stays_whole() 
     asyncio.run(run())
 
 
+def test_a_row_is_encoded_once_per_tick_for_every_group_and_client() -> None:
+    async def run() -> None:
+        hub = Hub(None, ApiMetrics(), None)
+        pol, lva, boxed = (Mailbox("POL", None, 10), Mailbox("LVA", None, 10),
+                           Mailbox("POL", (20.0, 51.0, 22.0, 53.0), 10))
+        hub.clients |= {pol, lva, boxed}
+        hub.file_tracks([row("T1", 52.0), row("T2", 52.1)])
+        # three groups (nation, box), one encoding of each row: the same bytes objects
+        assert pol.rows["T1"] is lva.rows["T1"] is boxed.rows["T1"]
+        assert pol.rows["T2"] is lva.rows["T2"]
+
+    asyncio.run(run())
+
+
 def test_a_citizen_report_goes_to_a_channel_the_reporting_nation_can_see():
     from types import SimpleNamespace
 

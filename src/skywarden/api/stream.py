@@ -43,19 +43,27 @@ log = logging.getLogger("skywarden.api")
 
 
 class Shared:
-    """A tick's rows for one group of clients (same nation and box), encoded at most
-    once however many of those clients send exactly these rows."""
+    """A tick's rows for one group of clients (same nation and box). Each row is encoded
+    once per tick, however many clients and groups send it (``cache``, shared by the
+    groups of one tick): encoding each client's copy was the stream's largest cost."""
 
-    __slots__ = ("_json", "rows")
+    __slots__ = ("cache", "rows")
 
-    def __init__(self, rows: list[TrackUpdate]) -> None:
+    def __init__(self, rows: list[TrackUpdate], cache: dict[int, bytes] | None = None
+                 ) -> None:
         self.rows = rows
-        self._json: bytes | None = None
+        self.cache = {} if cache is None else cache
 
-    def json(self) -> bytes:
-        if self._json is None:
-            self._json = _encoder.encode(self.rows)
-        return self._json
+    def encoded(self) -> list[tuple[str, bytes]]:
+        """(track id, the row's JSON) for every row."""
+        cache = self.cache
+        out = []
+        for r in self.rows:
+            b = cache.get(id(r))
+            if b is None:
+                b = cache[id(r)] = _encoder.encode(r)
+            out.append((r.track, b))
+        return out
 
 
 class Mailbox:
@@ -66,7 +74,7 @@ class Mailbox:
         self.bbox = bbox
         self.token = ""  # the client's token id (its rate limit)
         self.shown: set[str] = set()
-        self.rows: dict[str, TrackUpdate] = {}
+        self.rows: dict[str, bytes] = {}  # track id -> its newest row, as JSON
         self.ended: set[str] = set()
         self.alerts: deque[bytes] = deque()
         self.alerts_shown: set[str] = set()  # open alerts this client was sent
@@ -74,7 +82,6 @@ class Mailbox:
         self.overflowed = False
         self.tick: float | None = None  # the time of the tick waiting, if any
         self.dropped = 0
-        self.fresh: Shared | None = None  # the rows waiting are exactly these
         self.wake = asyncio.Event()
 
     def file_rows(self, rows: Iterable[TrackUpdate], tick: float,
@@ -85,15 +92,14 @@ class Mailbox:
 
     def file_split(self, shared: Shared, drop: list[str], tick: float) -> bool:
         """File rows already split (:func:`split`) for this client's nation and box."""
-        keep = shared.rows
+        keep = shared.encoded()
         waiting = bool(self.rows or self.ended)
         if self.tick is not None and tick > self.tick and waiting:
             self.dropped += 1  # an unsent earlier tick is merged into this one
-        self.fresh = None if waiting else shared
         changed = bool(keep)
         if keep:
-            self.rows.update((r.track, r) for r in keep)
-            ids = [r.track for r in keep]
+            self.rows.update(keep)
+            ids = [tid for tid, _ in keep]
             self.shown.update(ids)
             self.ended.difference_update(ids)
         for tid in drop:
@@ -128,17 +134,12 @@ class Mailbox:
         if not self.rows and not self.ended:
             return None
         t = self.tick if self.tick is not None else now
-        fresh = self.fresh
-        if fresh is not None and len(fresh.rows) == len(self.rows):
-            rows = fresh.json()  # shared with the other clients of its group
-        else:
-            rows = _encoder.encode(list(self.rows.values()))
-        body = b'{"type":"tracks","time":%s,"tracks":%s,"ended":%s}' % (
+        rows = b",".join(self.rows.values())
+        body = b'{"type":"tracks","time":%s,"tracks":[%s],"ended":%s}' % (
             _encoder.encode(t), rows, _encoder.encode(sorted(self.ended)))
         self.rows = {}
         self.ended = set()
         self.tick = None
-        self.fresh = None
         return body
 
 
@@ -226,14 +227,16 @@ class Hub:
         if not rows:
             return
         tick = max(r.time for r in rows)
-        # Clients of one nation and box see the same rows: split once per such group.
+        # Clients of one nation and box see the same rows: split once per such group;
+        # every row is encoded once for all groups.
+        cache: dict[int, bytes] = {}
         groups: dict[tuple[str | None, BBox | None], tuple[Shared, list[str]]] = {}
         for box in self.clients:
             key = (box.nation, box.bbox)
             parts = groups.get(key)
             if parts is None:
                 keep, drop = split(rows, box.bbox, _cached_may_see(box.nation))
-                parts = groups[key] = (Shared(keep), drop)
+                parts = groups[key] = (Shared(keep, cache), drop)
             before = box.dropped
             box.file_split(parts[0], parts[1], tick)
             if box.dropped != before:

@@ -50,7 +50,7 @@ def _say(text: str) -> None:
 DEFAULTS: dict[str, Any] = {
     "host": "127.0.0.1", "port": 8080, "data": Path("skywarden-data"), "lag": 0.2,
     "max_late": 1.0, "tick": 0.2, "assess_period": 2.0, "keep_history": 7.0,
-    "keep_alerts": 365.0, "cap_status": None,
+    "keep_alerts": 365.0, "cap_status": None, "ws_deflate": False,
 }
 
 
@@ -154,8 +154,13 @@ def serve(args: argparse.Namespace) -> int:
             feed.start()
         _say(f"serving on http://{args.host}:{args.port}/  (map), /api/v1/ (API), "
              "/metrics; Ctrl-C to stop")
+        # WebSocket compression (permessage-deflate) is off unless asked for: deflating
+        # every client's copy of every tick on the event loop was the largest single
+        # cost of the stream (docs/PERFORMANCE.md, "Live service"); turn it on for
+        # clients on thin links.
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info",
-                                lifespan="on")
+                                lifespan="on",
+                                ws_per_message_deflate=bool(args.ws_deflate))
         uvicorn.Server(config).run()
     except _Stopped as stop:
         _say(f"{stop}: stopping")

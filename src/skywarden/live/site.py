@@ -36,7 +36,7 @@ FEED_TYPES = ("sbs", "beast", "avr", "asterix", "remoteid")
 # Which registry sensor types a feed's detections may be attributed to.
 FEED_SENSOR_TYPES = {"sbs": ("adsb",), "beast": ("adsb",), "avr": ("adsb",),
                      "remoteid": ("remote_id",)}
-OUTPUT_TYPES = ("tak", "webhook")
+OUTPUT_TYPES = ("tak", "webhook", "asterix")
 TOP_LEVEL = ("service", "sensor", "feed", "output", "organisation")
 _NATION = re.compile(r"[A-Z]{3}")
 
@@ -55,6 +55,7 @@ class ServiceSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     keep_history: float | None = None
     keep_alerts: float | None = None
     cap_status: Literal["Actual", "Exercise", "System", "Test", "Draft"] | None = None
+    ws_deflate: bool | None = None
 
 
 class FeedSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -289,6 +290,10 @@ def _output_struct(kind: str) -> type:
         from ..publish.tak import TakSettings
 
         return TakSettings
+    if kind == "asterix":
+        from ..publish.cat062 import Cat062Settings
+
+        return Cat062Settings
     from ..publish.webhook import WebhookSettings
 
     return WebhookSettings
