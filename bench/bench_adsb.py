@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import json
 import sys
-import time
 from pathlib import Path
 
 import rs1090
@@ -20,6 +19,7 @@ import rs1090
 from skywarden.ingest.beast import split_frames
 from skywarden.ingest.counts import FeedCounts
 from skywarden.ingest.modes import ModeSDecoder, Site
+from timing import best_cpu
 
 SAMPLE = (Path(__file__).resolve().parents[2] / "shared" / "data" / "adsb_raw"
           / "traffic_rs1090_full_flight_short_head3000.jsonl.gz")
@@ -44,17 +44,6 @@ def _beast(frames: list[bytes]) -> bytes:
         body = bytes([0x33 if len(f) == 14 else 0x32]) + (i * 1200).to_bytes(6, "big")
         out += b"\x1a" + (body + b"\x80" + f).replace(b"\x1a", b"\x1a\x1a")
     return bytes(out)
-
-
-def _best(fn, reps: int) -> float:  # type: ignore[no-untyped-def]
-    # CPU time of this process: messages per CPU-second is the rate per core, and stays
-    # meaningful on a machine shared with other jobs (wall time there is not).
-    best = float("inf")
-    for _ in range(reps):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return best
 
 
 def run(quick: bool = False) -> str:
@@ -84,16 +73,16 @@ def run(quick: bool = False) -> str:
 
     rows = [
         ("rs1090.decode(list of hex), all frames (no positions)", n,
-         _best(lambda: rs1090.decode(hexes), reps)),
+         best_cpu(lambda: rs1090.decode(hexes), reps)),
         ("rs1090.decode(hex, times, reference), all frames (CPR in one batch)", n,
-         _best(lambda: rs1090.decode(hexes, times, reference=(49.0, 2.5)), reps)),
+         best_cpu(lambda: rs1090.decode(hexes, times, reference=(49.0, 2.5)), reps)),
         ("ModeSDecoder.feed, all frames -> Detections", n,
-         _best(lambda: ours(times, frames), reps)),
-        ("Beast framing + ModeSDecoder.feed, all frames", n, _best(beast_all, reps)),
+         best_cpu(lambda: ours(times, frames), reps)),
+        ("Beast framing + ModeSDecoder.feed, all frames", n, best_cpu(beast_all, reps)),
         ("rs1090.decode(list of hex), DF17 only", len(es_f),
-         _best(lambda: rs1090.decode(es_hex), reps)),
+         best_cpu(lambda: rs1090.decode(es_hex), reps)),
         ("ModeSDecoder.feed, DF17 only -> Detections", len(es_f),
-         _best(lambda: ours(es_t, es_f), reps)),
+         best_cpu(lambda: ours(es_t, es_f), reps)),
     ]
     lines = [
         "## ADS-B decoding (SBS/Beast/AVR readers, issue 6)",

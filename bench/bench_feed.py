@@ -43,6 +43,7 @@ from skywarden.live import Runtime, RuntimeSettings
 from skywarden.live.feeds import start_feeds
 from skywarden.live.site import FeedSettings
 from skywarden.sensors import SensorRegistry
+from timing import hist_quantile
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "feed"
@@ -200,17 +201,6 @@ def _free_port(kind: int = socket.SOCK_STREAM) -> int:
         return int(s.getsockname()[1])
 
 
-def _hist_quantile(hist, q: float) -> float:  # type: ignore[no-untyped-def]
-    samples = [s for m in hist.collect() for s in m.samples if s.name.endswith("_bucket")]
-    total = samples[-1].value
-    if not total:
-        return math.nan
-    for s in samples:
-        if s.value >= q * total:
-            return float(s.labels["le"])
-    return math.inf
-
-
 def measure(speed: float, targets: int, duration: int) -> str:
     import logging
 
@@ -303,9 +293,9 @@ def measure(speed: float, targets: int, duration: int) -> str:
         f"time), {dropped_late:,} dropped as too late, "
         f"{int(late.get('used', 0)):,} used out of sequence, {counters.total_dropped:,} "
         "bus messages dropped",
-        f"- ingest to publish (wall): p50 <= {_hist_quantile(m.latency, 0.5) * 1e3:.0f} ms, "
-        f"p99 <= {_hist_quantile(m.latency, 0.99) * 1e3:.0f} ms; tick p99 <= "
-        f"{_hist_quantile(m.tick, 0.99) * 1e3:.0f} ms; the picture {clock_lag / speed:.1f} s "
+        f"- ingest to publish (wall): p50 <= {hist_quantile(m.latency, 0.5) * 1e3:.0f} ms, "
+        f"p99 <= {hist_quantile(m.latency, 0.99) * 1e3:.0f} ms; tick p99 <= "
+        f"{hist_quantile(m.tick, 0.99) * 1e3:.0f} ms; the picture {clock_lag / speed:.1f} s "
         f"(wall) behind the clock at the end; {live:,} live tracks",
         f"- the service process used {cpu:,.0f} CPU-s in {wall:,.0f} s "
         f"({cpu / wall:.2f} cores of {os.cpu_count()})",

@@ -36,6 +36,7 @@ import numpy as np
 from skywarden.live import Runtime, RuntimeSettings
 from skywarden.records import Detection, DetectionBatch
 from skywarden.sensors import SensorRegistry
+from timing import hist_quantile
 
 RECEIVERS = [("POL-ADS1", 52.2, 21.0), ("POL-ADS2", 53.4, 18.0), ("POL-ADS3", 50.3, 19.0),
              ("POL-ADS4", 51.2, 22.6)]
@@ -55,18 +56,6 @@ def _quantiles(values: np.ndarray) -> str:
     p50, p95, p99 = np.percentile(values, [50, 95, 99]) * 1e3
     return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms, max " \
            f"{values.max() * 1e3:.0f} ms ({values.size:,} samples)"
-
-
-def _hist_quantile(hist, q: float) -> float:  # type: ignore[no-untyped-def]
-    """Upper bound of the bucket holding quantile ``q`` of a prometheus Histogram."""
-    samples = [s for m in hist.collect() for s in m.samples if s.name.endswith("_bucket")]
-    total = samples[-1].value
-    if not total:
-        return math.nan
-    for s in samples:
-        if s.value >= q * total:
-            return float(s.labels["le"])
-    return math.inf
 
 
 def measure(rate: float, seconds: float, targets: int, lag: float, tick: float) -> str:
@@ -139,10 +128,10 @@ def measure(rate: float, seconds: float, targets: int, lag: float, tick: float) 
         "",
         f"- detection to track row on the bus: {_quantiles(lat_all)}",
         f"- runtime ingest-to-publish histogram: p99 <= "
-        f"{_hist_quantile(m.latency, 0.99) * 1e3:.0f} ms",
-        f"- tick: p50 <= {_hist_quantile(m.tick, 0.5) * 1e3:.1f} ms, p99 <= "
-        f"{_hist_quantile(m.tick, 0.99) * 1e3:.0f} ms; warning cycle: p50 <= "
-        f"{_hist_quantile(m.warn_cycle, 0.5) * 1e3:.0f} ms (own thread)",
+        f"{hist_quantile(m.latency, 0.99) * 1e3:.0f} ms",
+        f"- tick: p50 <= {hist_quantile(m.tick, 0.5) * 1e3:.1f} ms, p99 <= "
+        f"{hist_quantile(m.tick, 0.99) * 1e3:.0f} ms; warning cycle: p50 <= "
+        f"{hist_quantile(m.warn_cycle, 0.5) * 1e3:.0f} ms (own thread)",
         f"- live tracks at the end: {len(rt.picture()):,}",
     ]
     return "\n".join(lines)

@@ -186,7 +186,7 @@ class SensorRegistry:
             try:
                 sensors.append(msgspec.convert(table, Sensor, strict=False))
             except msgspec.ValidationError as exc:
-                raise RegistryError(f"{where}: {_explain(exc)}") from exc
+                raise RegistryError(f"{where}: {explain_validation(exc, Sensor.__struct_fields__)}") from exc
         return cls(sensors, source)
 
     @classmethod
@@ -218,12 +218,13 @@ class SensorRegistry:
         Path(path).write_text(self.to_toml(), encoding="utf-8")
 
 
-def _explain(exc: msgspec.ValidationError) -> str:
-    """msgspec's message in registry words: 'unknown key x', 'key y: expected float, got str'."""
+def explain_validation(exc: msgspec.ValidationError, allowed: tuple[str, ...]) -> str:
+    """msgspec's message in the words of a TOML file: 'unknown key x (allowed: ...)',
+    'missing required key y', 'key z: Expected float, got str'."""
     msg = str(exc)
     if msg.startswith("Object contains unknown field"):
         key = msg.split("`")[1]
-        return f"unknown key {key!r} (allowed: {', '.join(Sensor.__struct_fields__)})"
+        return f"unknown key {key!r} (allowed: {', '.join(allowed)})"
     if msg.startswith("Object missing required field"):
         return f"missing required key {msg.split('`')[1]!r}"
     if " - at `$." in msg:

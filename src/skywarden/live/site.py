@@ -26,7 +26,7 @@ import msgspec
 
 from ..errors import ConfigError, RegistryError
 from ..ingest.sources import check_multicast, parse_address
-from ..sensors import SensorRegistry
+from ..sensors import SensorRegistry, explain_validation
 from .organisations import ROLES
 
 __all__ = ["FeedSettings", "OrganisationSettings", "ServiceSettings", "SiteConfig",
@@ -114,18 +114,6 @@ def table_lines(text: str, name: str) -> list[int]:
     return found or [text.count("\n", 0, m.start()) + 1 for m in single.finditer(text)]
 
 
-def _explain(exc: msgspec.ValidationError, allowed: tuple[str, ...]) -> str:
-    msg = str(exc)
-    if msg.startswith("Object contains unknown field"):
-        return f"unknown key {msg.split('`')[1]!r} (allowed: {', '.join(allowed)})"
-    if msg.startswith("Object missing required field"):
-        return f"missing required key {msg.split('`')[1]!r}"
-    if " - at `$." in msg:
-        what, at = msg.rsplit(" - at `$.", 1)
-        return f"key {at.rstrip('`')!r}: {what.replace('`', '')}"
-    return msg
-
-
 class _Where:
     """Builds ``file:line: table #i ('name')`` prefixes for one table kind."""
 
@@ -140,13 +128,20 @@ class _Where:
         return f"{at}: {self.table} #{i + 1}{name}"
 
 
+def _unique(value: str, seen: set[str], key: str, where: str) -> None:
+    """Names and ids identify feeds, outputs and organisations: never empty, never twice."""
+    if not value or value in seen:
+        raise ConfigError(f"{where}: key {key!r}: {'empty' if not value else 'used twice'}")
+    seen.add(value)
+
+
 def _convert(table: object, kind: type, where: str) -> Any:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table")
     try:
         return msgspec.convert(table, kind, strict=True)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{where}: {_explain(exc, kind.__struct_fields__)}") from None
+        raise ConfigError(f"{where}: {explain_validation(exc, kind.__struct_fields__)}") from None
 
 
 def load_site(path: str | Path) -> SiteConfig:
@@ -210,9 +205,7 @@ def _feeds(tables: list[Any], registry: SensorRegistry | None,
     for i, table in enumerate(tables):
         w = where(i, table.get("name") if isinstance(table, dict) else None)
         f: FeedSettings = _convert(table, FeedSettings, w)
-        if not f.name or f.name in names:
-            raise ConfigError(f"{w}: key 'name': {'empty' if not f.name else 'used twice'}")
-        names.add(f.name)
+        _unique(f.name, names, "name", w)
         _check_feed(f, registry, w)
         feeds.append(f)
     return feeds
@@ -278,9 +271,7 @@ def _outputs(tables: list[Any], where: _Where) -> list[OutputEntry]:
             settings.check()
         except ValueError as exc:
             raise ConfigError(f"{w}: {exc}") from None
-        if settings.name in names:
-            raise ConfigError(f"{w}: key 'name': used twice")
-        names.add(settings.name)
+        _unique(settings.name, names, "name", w)
         out.append(OutputEntry(kind, settings.name, settings))
     return out
 
@@ -305,9 +296,7 @@ def _organisations(tables: list[Any], where: _Where) -> list[OrganisationSetting
     for i, table in enumerate(tables):
         w = where(i, table.get("id") if isinstance(table, dict) else None)
         org: OrganisationSettings = _convert(table, OrganisationSettings, w)
-        if not org.id or org.id in ids:
-            raise ConfigError(f"{w}: key 'id': {'empty' if not org.id else 'used twice'}")
-        ids.add(org.id)
+        _unique(org.id, ids, "id", w)
         if org.nation is not None and not _NATION.fullmatch(org.nation):
             raise ConfigError(f"{w}: key 'nation' = {org.nation!r} is not an ISO alpha-3 "
                               "code like POL")

@@ -30,6 +30,7 @@ from .fields import (
     callsign,
     icao,
     signed,
+    source,
     squawk,
     time_of_day,
 )
@@ -44,13 +45,9 @@ def decode(data: bytes, w: list[int], sources: dict[int, str], received: float) 
         Detection | str):
     """The Detection of one record whose items are at offsets ``w`` (by FRN), or the
     outcome to count when it gives none."""
-    o = w[I010]
-    if not o:
-        return "rejected: CAT048 record without data source (I010)"
-    sensor = sources.get((data[o] << 8) | data[o + 1])
+    sensor, why = source(data, w[I010], sources, 48)
     if sensor is None:
-        return (f"rejected: unknown data source SAC/SIC {data[o]}/{data[o + 1]} (not in the "
-                "sensor registry)")
+        return why
     o = w[I020]
     if o:
         b = data[o]

@@ -61,3 +61,16 @@ def signed(value: int, bits: int) -> int:
 
 def icao(address: int) -> str:
     return f"icao:{address:06X}"
+
+
+def source(data: bytes, o: int, sources: dict[int, str], cat: int) -> tuple[str | None, str]:
+    """(the registry sensor named by the I010 at offset ``o``, "") or (None, the outcome
+    to count): a record without I010, or from a SAC/SIC the registry does not hold (named,
+    so the operator knows which source to add)."""
+    if not o:
+        return None, f"rejected: CAT{cat:03d} record without data source (I010)"
+    sensor = sources.get((data[o] << 8) | data[o + 1])
+    if sensor is None:
+        return None, (f"rejected: unknown data source SAC/SIC {data[o]}/{data[o + 1]} (not in "
+                      "the sensor registry)")
+    return sensor, ""
