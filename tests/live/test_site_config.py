@@ -48,7 +48,8 @@ def test_the_documented_example_loads_whole(monkeypatch: pytest.MonkeyPatch) -> 
     assert [f.type for f in site.feeds] == ["asterix", "beast", "remoteid"]
     assert site.feeds[0].group == "239.25.1.1"
     assert [(o.type, o.name) for o in site.outputs] == [("tak", "ltu-tak"),
-                                                       ("webhook", "duty-officer")]
+                                                       ("webhook", "duty-officer"),
+                                                       ("asterix", "ltu-atm")]
     assert [o.nation for o in site.organisations] == ["LTU", "LVA"]
 
 

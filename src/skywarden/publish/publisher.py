@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from ..bus import Bus, Delivery
 from ..errors import ConfigError, SkywardenError
 from ..records import AlertEvent, TrackUpdate
+from .asterix_out import Cat062Output, Cat062Settings
 from .tak import TakOutput, TakSettings
 from .webhook import WebhookOutput, WebhookSettings
 
@@ -48,7 +49,7 @@ class Output(Protocol):
     def stats(self) -> dict[str, Any]: ...
 
 
-OutputSettings = TakSettings | WebhookSettings
+OutputSettings = TakSettings | WebhookSettings | Cat062Settings
 
 
 def make_outputs(settings: Sequence[OutputSettings]) -> list[Output]:
@@ -60,7 +61,12 @@ def make_outputs(settings: Sequence[OutputSettings]) -> list[Output]:
     outputs: list[Output] = []
     try:
         for s in settings:
-            outputs.append(TakOutput(s) if isinstance(s, TakSettings) else WebhookOutput(s))
+            if isinstance(s, TakSettings):
+                outputs.append(TakOutput(s))
+            elif isinstance(s, Cat062Settings):
+                outputs.append(Cat062Output(s))
+            else:
+                outputs.append(WebhookOutput(s))
     except BaseException:
         for o in outputs:
             o.close(0.0)
