@@ -8,7 +8,6 @@ import contextlib
 import ipaddress
 import logging
 import socket
-import threading
 import time
 from collections import deque
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from ..records import AlertEvent, TrackUpdate
 from ..sensors import visible
 from ._settings import Name, Nation, Port, QueueSize, Seconds
 from .cat062 import Cat062Encoder
+from .sender import Sender
 
 __all__ = ["Cat062Output", "Cat062Settings"]
 
@@ -88,7 +88,7 @@ class Cat062Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, f
         return self
 
 
-class Cat062Output:
+class Cat062Output(Sender):
     """Sends one nation's tracks as CAT062 to one UDP address or multicast group.
 
     :meth:`send_tracks` only queues, and never blocks: it keeps the newest row of each
@@ -105,10 +105,10 @@ class Cat062Output:
 
     def __init__(self, settings: Cat062Settings) -> None:
         self.settings = s = settings.check()
-        self.name = s.name
-        self.nation = s.nation
+        super().__init__(s.name, s.nation, (
+            "sent", "datagrams", "dropped", "withheld", "superseded", "skipped_alerts",
+            "ended", "ended_unseen", "unsent", "errors", "abandoned"))
         self.encoder = Cat062Encoder(s.sac, s.sic, s.max_datagram, service_id=s.service_id)
-        self._cond = threading.Condition()
         self._latest: dict[str, TrackUpdate] = {}  # waiting for the period
         self._ends: deque[TrackUpdate | str] = deque()  # deleted rows; str: withheld now
         self._known: set[str] = set()  # tracks accepted since their last end
@@ -116,15 +116,6 @@ class Cat062Output:
         self._newest = 0.0  # sender: the latest track time seen
         self._sock: socket.socket | None = None
         self._addr: tuple[str, int] | None = None
-        self._outage = False
-        self._closing = False
-        self._abort = False
-        self._counts = dict.fromkeys(
-            ("sent", "datagrams", "dropped", "withheld", "superseded", "skipped_alerts",
-             "ended", "ended_unseen", "unsent", "errors", "abandoned"), 0)
-        self._last_error = ""
-        self._thread = threading.Thread(target=self._run, name=f"asterix-{self.name}",
-                                        daemon=True)
         self._thread.start()
 
     # -- the pipeline's side: queue only ---------------------------------------------------
@@ -194,14 +185,7 @@ class Cat062Output:
     def close(self, timeout: float = 5.0) -> None:
         """Send what waits and end every live track (TSE) within ``timeout`` seconds, then
         stop; what is left unsent is counted as ``abandoned``."""
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            with self._cond:
-                self._abort = True
-            self._thread.join(2.0)
+        self._stop_thread(timeout, 2.0)
         with self._cond:
             left = len(self._latest) + len(self._ends)
             self._latest.clear()
@@ -332,7 +316,7 @@ class Cat062Output:
             c["abandoned"] += abandoned
             c["ended"] += ended
             if sent:
-                self._outage = False
+                self._outage = False  # under the lock already (Sender._recovered's work)
 
     def _open(self) -> socket.socket | None:
         s = self.settings
@@ -361,15 +345,8 @@ class Cat062Output:
             with contextlib.suppress(OSError):
                 sock.close()
 
-    def _failed(self, text: str) -> None:
-        with self._cond:
-            self._counts["errors"] += 1
-            first = not self._outage
-            self._outage = True
-            self._last_error = text
-        # One line per outage, not one per datagram: later failures are only counted.
-        if first:
-            log.warning("asterix %s: %s (counted; retried every period)", self.name, text)
+    def _failed(self, text: str, then: str = "counted; retried every period") -> None:
+        super()._failed(text, then)
 
 
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -33,7 +33,6 @@ import logging
 import os
 import socket
 import ssl
-import threading
 import time
 from collections import OrderedDict, deque
 from typing import Any, Literal
@@ -56,6 +55,7 @@ from ._settings import (
     check_file,
 )
 from .cot import CotTypes, alert_event, load_cot_types, track_event
+from .sender import Sender
 
 __all__ = ["TakOutput", "TakSettings"]
 
@@ -130,7 +130,7 @@ class TakSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, froz
         return ctx
 
 
-class TakOutput:
+class TakOutput(Sender):
     """Sends one nation's tracks and alert markers to one TAK endpoint (module docstring).
     The sender thread starts at once; :meth:`close` flushes and stops it."""
 
@@ -139,31 +139,22 @@ class TakOutput:
     def __init__(self, settings: TakSettings, *, types: CotTypes | None = None,
                  idle_s: float = 0.5) -> None:
         self.settings = settings.check()
-        self.name = settings.name
-        self.nation = settings.nation
+        super().__init__(settings.name, settings.nation, (
+            "sent", "sent_alerts", "dropped", "dropped_tracks", "dropped_alerts", "replaced",
+            "throttled", "withheld", "skipped_alerts", "connects", "errors", "unencodable",
+            "abandoned"))
         self._types = types or load_cot_types(settings.types_file)
         self._ssl = settings.ssl_context() if settings.protocol == "tls" else None
         self._idle_s = idle_s  # how often an idle sender reads what the server sent
-        self._cond = threading.Condition()
         self._alerts: deque[AlertEvent] = deque()
         self._tracks: OrderedDict[str, TrackUpdate] = OrderedDict()
         self._last: dict[str, tuple[float, str]] = {}  # track -> (time, status) accepted
         self._shown: set[str] = set()  # alerts with a marker out there
         self._pending: bytes | None = None  # the event being sent (kept over reconnects)
         self._pending_alert = False
-        self._outage = False  # failing since the last successful write
         self._sock: socket.socket | None = None
         self._addr: Any = None
         self._backoff = Backoff(settings.backoff_initial_s, settings.backoff_max_s)
-        self._closing = False
-        self._abort = False
-        self._counts = dict.fromkeys(
-            ("sent", "sent_alerts", "dropped", "dropped_tracks", "dropped_alerts", "replaced",
-             "throttled", "withheld", "skipped_alerts", "connects", "errors", "unencodable",
-             "abandoned"), 0)
-        self._last_error = ""
-        self._thread = threading.Thread(target=self._run, name=f"tak-{self.name}",
-                                        daemon=True)
         self._thread.start()
 
     # -- the pipeline's side: queue only ---------------------------------------------------
@@ -246,15 +237,7 @@ class TakOutput:
     def close(self, timeout: float = 5.0) -> None:
         """Send what is queued within ``timeout`` seconds, then stop; what is left is
         counted as ``abandoned``."""
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            with self._cond:
-                self._abort = True
-                self._cond.notify_all()
-            self._thread.join(max(1.0, self.settings.write_timeout_s))
+        self._stop_thread(timeout, max(1.0, self.settings.write_timeout_s))
         with self._cond:
             left = len(self._tracks) + len(self._alerts) + (self._pending is not None)
             self._tracks.clear()
@@ -290,7 +273,7 @@ class TakOutput:
             if self._write(self._pending):
                 with self._cond:
                     self._pending = None
-                    self._outage = False
+                self._recovered()
                 self._backoff.reset()
             else:
                 self._sleep(self._backoff.next_delay())
@@ -404,15 +387,8 @@ class TakOutput:
             with contextlib.suppress(OSError):
                 sock.close()
 
-    def _failed(self, text: str) -> None:
-        with self._cond:
-            self._counts["errors"] += 1
-            first = not self._outage
-            self._outage = True
-            self._last_error = text
-        # One line per outage, not one per retry: later failures are only counted.
-        if first:
-            log.warning("tak %s: %s (retrying with backoff; counted)", self.name, text)
+    def _failed(self, text: str, then: str = "retrying with backoff; counted") -> None:
+        super()._failed(text, then)
 
     def _forget_old(self) -> None:
         newest = max(t for t, _ in self._last.values())

@@ -39,7 +39,6 @@ import logging
 import os
 import re
 import ssl
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -64,6 +63,7 @@ from ._settings import (
     check_env,
     check_file,
 )
+from .sender import Sender
 
 __all__ = ["EVENTS", "WebhookOutput", "WebhookSettings", "sign"]
 
@@ -164,7 +164,7 @@ class _Retry(Exception):
         self.after = after
 
 
-class WebhookOutput:
+class WebhookOutput(Sender):
     """Posts matching alert events to one URL, in order (module docstring). Track rows
     are not its business (:meth:`send_tracks` ignores them). The worker thread starts at
     once; :meth:`close` flushes and stops it."""
@@ -173,8 +173,9 @@ class WebhookOutput:
 
     def __init__(self, settings: WebhookSettings) -> None:
         self.settings = settings.check()
-        self.name = settings.name
-        self.nation = settings.nation
+        super().__init__(settings.name, settings.nation, (
+            "delivered", "attempts", "retries", "given_up", "dropped", "withheld",
+            "unmatched", "abandoned", "errors"))
         secret = os.environ.get(settings.secret_env) if settings.secret_env else None
         self._secret = secret.encode() if secret else None
         handlers: list[Any] = [_NoRedirect()]
@@ -185,19 +186,10 @@ class WebhookOutput:
                 raise ConfigError(f"webhook {self.name!r}: field ca_file: {exc}") from exc
             handlers.append(urllib.request.HTTPSHandler(context=ctx))
         self._opener = urllib.request.build_opener(*handlers)
-        self._cond = threading.Condition()
         self._jobs: deque[_Job] = deque()
         self._following: set[str] = set()  # alerts delivered once: followed to their end
         self._backoff = Backoff(settings.backoff_initial_s, settings.backoff_max_s)
-        self._closing = False
-        self._abort = False
-        self._counts = dict.fromkeys(
-            ("delivered", "attempts", "retries", "given_up", "dropped", "withheld",
-             "unmatched", "abandoned"), 0)
-        self._last_error = ""
         self._last_status: int | None = None
-        self._thread = threading.Thread(target=self._run, name=f"webhook-{self.name}",
-                                        daemon=True)
         self._thread.start()
 
     # -- the pipeline's side ---------------------------------------------------------------
@@ -246,15 +238,7 @@ class WebhookOutput:
     def close(self, timeout: float = 5.0) -> None:
         """Deliver what is queued within ``timeout`` seconds, then stop; events left are
         logged and counted as ``abandoned``."""
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            with self._cond:
-                self._abort = True
-                self._cond.notify_all()
-            self._thread.join(self.settings.timeout_s + 1.0)
+        self._stop_thread(timeout, self.settings.timeout_s + 1.0)
         with self._cond:
             left = list(self._jobs)
             self._jobs.clear()
