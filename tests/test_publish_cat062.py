@@ -33,6 +33,7 @@ from skywarden.publish.cat062 import (
 from skywarden.publish.publisher import Publisher, make_outputs
 from skywarden.records import AlertEvent, TrackUpdate
 from skywarden.sensors import SensorRegistry
+from support import wait_until
 
 T = 1_700_000_000.25  # 22:13:20.25 UTC
 FT = 0.3048
@@ -319,15 +320,6 @@ def sink():
     s = UdpSink()
     yield s
     s.close()
-
-
-def wait_until(cond: Any, timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return bool(cond())
 
 
 def numbers_and_flags(records: list[Any]) -> list[tuple[int, int, int]]:

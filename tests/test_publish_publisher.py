@@ -18,6 +18,7 @@ from skywarden.publish.publisher import Publisher, make_outputs, start_outputs
 from skywarden.publish.tak import TakOutput, TakSettings
 from skywarden.publish.webhook import WebhookOutput, WebhookSettings
 from skywarden.records import AlertEvent, TrackUpdate
+from support import wait_until
 
 T0 = 1_800_000_000.0
 FAST = dict(backoff_initial_s=0.02, backoff_max_s=0.1)
@@ -31,15 +32,6 @@ def row(track, rel=None, t=T0) -> TrackUpdate:
 def alert(alert_id, rel=None, nation="POL") -> AlertEvent:
     return AlertEvent(time=T0, alert=alert_id, event="raised", level=3, kind="incursion",
                       nation=nation, track="T1", lat=52.0, lon=21.0, releasability=rel)
-
-
-def wait_until(cond, timeout=5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return cond()
 
 
 class TcpSink:

@@ -15,6 +15,7 @@ from skywarden.backoff import Backoff
 from skywarden.errors import ConfigError
 from skywarden.publish.tak import TakOutput, TakSettings
 from skywarden.records import AlertEvent, TrackUpdate
+from support import wait_until
 
 T0 = 1_800_000_000.0
 FAST = dict(backoff_initial_s=0.02, backoff_max_s=0.1, connect_timeout_s=1.0,
@@ -38,15 +39,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_until(cond, timeout=5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return cond()
 
 
 class CotServer:

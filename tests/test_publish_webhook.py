@@ -16,6 +16,7 @@ import skywarden
 from skywarden.errors import ConfigError
 from skywarden.publish.webhook import WebhookOutput, WebhookSettings, _retry_after, sign
 from skywarden.records import AlertEvent
+from support import wait_until
 
 T0 = 1_800_000_000.0
 FAST = dict(backoff_initial_s=0.02, backoff_max_s=0.1, timeout_s=2.0)
@@ -66,15 +67,6 @@ def receiver():
     r = Receiver()
     yield r
     r.stop()
-
-
-def wait_until(cond, timeout=5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return cond()
 
 
 def alert(alert_id="A1", **kw) -> AlertEvent:

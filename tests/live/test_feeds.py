@@ -26,6 +26,7 @@ from skywarden.live.feeds import Feed
 from skywarden.live.site import FeedSettings
 from skywarden.records import Detection
 from skywarden.sensors import Sensor, SensorRegistry
+from support import wait_until
 
 RAW = Path(__file__).resolve().parents[3] / "shared" / "data" / "adsb_raw"
 BEAST = RAW / "traffic_sample_dump1090.bin"
@@ -41,13 +42,9 @@ def registry() -> SensorRegistry:
     ])
 
 
-def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition not met in time")
+
+def wait_for(cond: Callable[[], object], timeout: float = 10.0) -> None:
+    assert wait_until(cond, timeout), "condition not met in time"
 
 
 class Receiver:

@@ -3,23 +3,13 @@ pipeline worker on its tick, the store writer; then a clean shutdown."""
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import generate_latest
 
 from skywarden.clock import SimClock
 from skywarden.live import Runtime, RuntimeSettings
 from skywarden.live.demo import DemoFeed, first_detection_time, prepare_demo
 from skywarden.sensors import SensorRegistry
-
-
-def wait_for(condition, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+from support import wait_until
 
 
 def test_demo_feed_plays_through_the_threads_into_the_store(tmp_path, assessor):
@@ -40,7 +30,7 @@ def test_demo_feed_plays_through_the_threads_into_the_store(tmp_path, assessor):
         feed.start()
         assert feed.finished.wait(15.0), "the feed did not reach the end of the file"
         assert feed.sent == feed.stats.good > 1000
-        assert wait_for(lambda: rt.store.count_tracks() > 0)
+        assert wait_until(lambda: rt.store.count_tracks() > 0)
         assert tracks.drain(), "no track rows were published"
         assert rt.time_info()["demo"] == "airport-drones"
         assert rt.time_info()["speed"] == 40.0
