@@ -309,3 +309,25 @@ def test_asterix_feed_over_udp_takes_the_real_radar_datagrams_and_counts_the_res
     # every garbage datagram is one rejected unit; the good ones around it are all kept
     assert st["rejected"] - 100 == len(grams)
     assert st["outcomes"]["ignored: CAT034 data block (monoradar service messages)"] == 34
+
+
+def test_a_sensor_whose_feed_lost_its_receiver_is_down_on_the_api(make_runtime) -> None:
+    probe = socket.create_server(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nobody listens: the feed cannot connect
+    reg = registry()
+    rt = make_runtime(registry=reg)
+    feed = Feed(FeedSettings(name="rx-feed", type="sbs", sensor="rx",
+                             connect=f"127.0.0.1:{port}"), reg, Collect(),
+                backoff=Backoff(**FAST))
+    rt.attach_feeds([feed])
+    feed.start()
+    try:
+        wait_for(lambda: feed.source.stats.failures >= 1)
+        (row,) = rt.sensors(all_sensors=True)
+        assert row["feed"] == "rx-feed" and row["status"] == "down"
+        (state,) = rt.feed_stats()
+        assert state["name"] == "rx-feed" and not state["connected"]
+        assert state["last_error"].startswith("connect")
+    finally:
+        feed.stop()

@@ -86,6 +86,7 @@ class Sensor(msgspec.Struct, omit_defaults=True):
     lon: float | None = None
     period: float | None = None
     last_seen: float | None = None
+    feed: str | None = None  # the site file's feed its data comes in on
 
 
 class FeedState(msgspec.Struct):

@@ -435,9 +435,12 @@ class Runtime:
         ``nation`` unless ``all_sensors``. ``status``: a radar is ``down`` when silent
         for more than 3 periods (or under an open sensor-down alert), ``up`` otherwise
         once heard; other sensors are silent whenever nothing flies near them, so they
-        are ``up`` when heard in the last 5 minutes and ``unknown`` otherwise."""
+        are ``up`` when heard in the last 5 minutes and ``unknown`` otherwise. A sensor
+        whose feed (site.toml) has lost its receiver is ``down`` whatever it sent
+        before, and names the feed."""
         now = self.clock.now()
         periods = self._periods()
+        feed_of = self._feed_of_sensor()
         with self.warner.engine_lock:
             down = {a.sensor for a in self.engine.state.alerts.values()
                     if a.kind == "sensor_down"}
@@ -458,9 +461,28 @@ class Runtime:
             else:
                 fresh = last is not None and now - last <= max(QUIET_S, SILENCE_FACTOR * period)
                 status = "up" if fresh else "unknown"
-            out.append({"id": s.id, "type": s.type, "owner": s.owner, "lat": s.lat,
-                        "lon": s.lon, "period": period, "last_seen": last, "status": status,
-                        "releasability": rel})
+            row = {"id": s.id, "type": s.type, "owner": s.owner, "lat": s.lat, "lon": s.lon,
+                   "period": period, "last_seen": last, "status": status,
+                   "releasability": rel}
+            feed = feed_of.get(s.id)
+            if feed is not None:
+                row["feed"] = feed.name
+                if not feed.source.stats.connected:
+                    row["status"] = "down"
+            out.append(row)
+        return out
+
+    def _feed_of_sensor(self) -> dict[str, Any]:
+        """Sensor id -> the feed its data comes in on (ASTERIX feeds carry every sensor
+        with a SAC/SIC)."""
+        out: dict[str, Any] = {}
+        for f in self.feeds:
+            if f.settings.sensor is not None:
+                out[f.settings.sensor] = f
+            elif f.settings.type == "asterix":
+                for s in self.registry:
+                    if s.sac is not None:
+                        out.setdefault(s.id, f)
         return out
 
     def cap_feed(self, nation: str) -> bytes:
