@@ -10,9 +10,9 @@ import pytest
 from skywarden.cli import main
 from skywarden.clock import ManualClock
 from skywarden.live import RestrictionError, UnknownRestrictionError
+from support import wait_until as wait_for
 
 from .scene import LAT0, LON0, PL_RADAR, T0, drone, feed, plots, sensors
-from .test_live_threads import wait_for
 
 # A box the drone flies through (it starts 12 km east of the centre, heading west).
 AHEAD = {
