@@ -108,6 +108,16 @@ class Pipeline:
         self.times.track += time.perf_counter() - began
         return self._maybe_assess(tracks, force=False)
 
+    def assess_now(self, tracks: TrackBatch) -> StepOutput | None:
+        """Assess and warn at once, not waiting for the period: the live service calls it
+        when a track has just entered a nation or zone (:mod:`skywarden.live.entries`).
+        ``tracks``: the last step's rows, returned again. None when this moment was just
+        assessed. The next period counts from now."""
+        at = self.tracker.processed_until
+        if not math.isfinite(at) or at <= self._last_assess:
+            return None
+        return self._maybe_assess(tracks, force=True)
+
     def flush(self) -> StepOutput:
         """Process every buffered detection, then assess and warn once more."""
         tracks = self.tracker.flush()

@@ -217,3 +217,27 @@ def test_cli_refusals_name_the_option_and_store_nothing(make_runtime, capsys):
     assert "option --id: 'TR-0001' is taken" in capsys.readouterr().err
     assert main(["zones", "end", "TR-0009", "--data", data]) == 1
     assert "no restriction 'TR-0009' in force" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("watch", [True, False])
+def test_an_entry_is_warned_at_once_not_at_the_next_period(make_runtime, watch):
+    """With a 10-minute assessment period, only the entry watch raises the violation
+    while the drone is inside (it enters the box about 190 s in)."""
+    clock = ManualClock(T0)
+    rt = make_runtime(sensors(PL_RADAR), clock=clock, assess_period=600.0)
+    if not watch:
+        rt.worker.entries = None
+    alerts = rt.bus.subscribe("alerts.*", overflow="block", maxsize=1000)
+    rt.add_restriction(AHEAD, by="pol-ops/abc")
+    scene = drone()
+    feed(rt, clock, plots(scene, rt.registry, "PL-R1", T0, T0 + 260), T0 + 260, step=1.0)
+    raised = [d.message for d in alerts.drain()
+              if d.message.zone == "TR-0001" and d.message.event == "raised"]
+    early = rt.metrics.early_cycles._value.get()
+    if not watch:
+        assert raised == [] and early == 0
+        return
+    assert len(raised) == 1 and early >= 1
+    entry = T0 + (12_000.0 - 3_430.0) / 45.0  # the box's east edge, about 0.05 deg of lon
+    # tracked and warned within a few plots of the entry, not 600 s later
+    assert entry - 10.0 <= raised[0].time <= entry + 30.0, raised[0].time - entry

@@ -116,6 +116,10 @@ class Metrics:
             buckets=TICK_BUCKETS, registry=r)
         self.store_errors = Counter("skywarden_store_write_errors",
                                     "Store writes that failed, by what", ["what"], registry=r)
+        self.early_cycles = Counter(
+            "skywarden_early_warning_cycles",
+            "Assessment cycles run at once because a track entered a nation or zone",
+            registry=r)
         self.alert_stalls = Counter("skywarden_alert_publish_stalls",
                                     "Times an alert waited for room on a full queue",
                                     registry=r)

@@ -57,6 +57,7 @@ from ..track.config import DEFAULT_SCAN_PERIOD, TrackerConfig
 from ..warn.alerts import UnknownAlertError
 from ..warn.cap import cap_feed
 from . import batches
+from .entries import EntryWatch
 from .errors import AlertEndedError
 from .metrics import Metrics
 from .release import ReleasabilityTap, visible
@@ -170,6 +171,10 @@ class Runtime:
         self.warner = WarningWorker(assessor, engine, self.pipeline.not_warned,
                                     self.worker.publish_warnings, self.metrics)
         self.worker.entries_of = lambda: self.warner.entries
+        # An incursion or a restriction violation is warned as soon as it is tracked,
+        # not at the next assessment period (see .entries).
+        self.worker.entries = EntryWatch(getattr(assessor, "borders", None),
+                                         lambda: getattr(assessor, "zones", None))
         self.writer = StoreWriter(
             self.bus, self.store, self.data_dir / "cap", self.metrics,
             track_queue=settings.track_queue, alert_queue=settings.alert_queue,

@@ -42,6 +42,7 @@ from ..pipeline import Pipeline
 from ..records import AlertEvent, DetectionBatch, NextEntry, TrackUpdate
 from ..track.output import DELETED, TrackBatch
 from . import batches
+from .entries import EntryWatch
 from .marks import NO_NATION, marked_updates, newest_rows
 from .metrics import Metrics
 from .release import Releasability
@@ -81,6 +82,8 @@ class PipelineWorker:
         # next predicted entries by track id, from the latest assessment: the warning
         # worker's newest dict (it swaps in a new one each cycle)
         self.entries_of: Callable[[], dict[str, NextEntry]] = dict
+        # entries into nations and zones between assessment cycles (None: not watched)
+        self.entries: EntryWatch | None = None
         self._live: dict[str, TrackUpdate] = {}
         self.picture: tuple[float, list[TrackUpdate]] = (math.nan, [])
         self.sensor_seen: dict[str, float] = {}
@@ -111,6 +114,10 @@ class PipelineWorker:
             out = self.pipeline.step(batch, now)
             self._released = max(self._released, now - self.lag)
             rows = newest_rows(out.tracks)
+            if (self.entries is not None and len(rows)
+                    and self.entries.entered(rows, rows.status == DELETED)
+                    and self.pipeline.assess_now(out.tracks) is not None):
+                self.metrics.early_cycles.inc()
             updates = marked_updates(rows, self.release.of_serials(rows.serial),
                                      self.entries_of())
             done_until = self._released
