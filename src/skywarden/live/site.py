@@ -282,7 +282,7 @@ def _output_struct(kind: str) -> type:
 
         return TakSettings
     if kind == "asterix":
-        from ..publish.cat062 import Cat062Settings
+        from ..publish.asterix_out import Cat062Settings
 
         return Cat062Settings
     from ..publish.webhook import WebhookSettings
