@@ -277,6 +277,21 @@ def test_demo_tracks_appear_with_symbols_and_move(operator_page, service):
     assert counts.endswith("tracks") and int(counts.split()[0]) > 0
 
 
+def test_sensor_panel_lists_what_the_api_serves_down_first(operator_page, service):
+    page = operator_page.page
+    api = service.get("/api/v1/sensors", service.token("pol-ops", "operator"))
+    assert api, "the demo has sensors"
+    page.wait_for_function(f"document.querySelectorAll('#sensors li').length === {len(api)}",
+                           timeout=20_000, polling=250)
+    items = page.eval_on_selector_all(
+        "#sensors li", "els => els.map(e => [e.dataset.sensor, e.className.split(' ')[1]])")
+    assert {sid for sid, _ in items} == {s["id"] for s in api}
+    rank = {"down": 0, "unknown": 1, "up": 2}
+    order = [rank[status] for _, status in items]
+    assert order == sorted(order)  # down first, then not heard yet, then up
+    assert int(page.text_content("#sensor-down")) == order.count(0)
+
+
 def test_alert_acknowledged_from_the_panel_shows_in_the_api(map_page, service):
     # The demo's alerts warn Denmark, Sweden, Germany: an administrator may acknowledge any.
     token = service.token("pol-ops", "admin")

@@ -8,6 +8,7 @@ import { createMap, loadBorders, loadZones, whenLoaded } from "./basemap.js";
 import { utcClock } from "./format.js";
 import { SightingReport } from "./report.js";
 import { RestrictionEditor } from "./restrictions.js";
+import { SensorPanel } from "./sensors.js";
 import { TimeSlider } from "./replay.js";
 import { forgetToken, signIn, storedToken } from "./session.js";
 import { LiveStream } from "./stream.js";
@@ -117,7 +118,8 @@ async function main() {
     onReplay: (store) => { setMode("replay"); layers.show(store); },
     onLive: () => { setMode("live"); layers.show(live); },
   });
-  Object.assign(app, { api, me, live, replayed, layers, alerts, editor, report, slider, now });
+  const sensors = new SensorPanel(api, { operator, now });
+  Object.assign(app, { api, me, live, replayed, layers, alerts, editor, report, slider, sensors, now });
 
   await Promise.all([
     loadBorders(map).catch((err) => console.warn("borders:", err.message)),
@@ -125,6 +127,7 @@ async function main() {
     alerts.load().catch((err) => console.warn("alerts:", err.message)),
     editor.load().catch((err) => console.warn("restrictions:", err.message)),
   ]);
+  sensors.start();
 
   // The stream carries every track until the first ones are framed (or the operator has
   // moved the map), then only those in and around the view: the box follows the map.
