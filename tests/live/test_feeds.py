@@ -331,3 +331,64 @@ def test_a_sensor_whose_feed_lost_its_receiver_is_down_on_the_api(make_runtime) 
         assert state["last_error"].startswith("connect")
     finally:
         feed.stop()
+
+
+RID_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "remoteid" / "sample.txt"
+
+
+def _rid_registry() -> SensorRegistry:
+    return SensorRegistry([Sensor(id="rid-rx", type="remote_id", owner="DEU", lat=52.52,
+                                  lon=13.40, max_range=5000.0)])
+
+
+def test_remoteid_lines_over_tcp_decode_as_the_recording_does() -> None:
+    from skywarden.ingest.remoteid import RemoteIdDecoder, decode_remoteid_lines
+
+    text = RID_SAMPLE.read_bytes()
+    offline = FeedCounts()
+    expected = list(decode_remoteid_lines(text.splitlines(keepends=True),
+                                          RemoteIdDecoder("rid-rx", offline)))
+
+    def play(conn: socket.socket, _n: int) -> None:
+        for i in range(0, len(text), 37):  # lines cut anywhere
+            conn.sendall(text[i:i + 37])
+        time.sleep(5)
+
+    rx = Receiver(play)
+    got = Collect()
+    feed = Feed(FeedSettings(name="rid", type="remoteid", sensor="rid-rx",
+                             connect=f"127.0.0.1:{rx.port}"), _rid_registry(), got,
+                backoff=Backoff(**FAST))
+    feed.start()
+    try:
+        wait_for(lambda: feed.counts.units >= offline.units)
+    finally:
+        feed.stop()
+        rx.close()
+    assert feed.counts.outcomes == offline.outcomes and offline.positions > 0
+    assert got.dets == expected
+
+
+def test_remoteid_frames_over_udp_one_a_datagram() -> None:
+    frames = [bytes.fromhex(line.split()[1]) for line in RID_SAMPLE.read_text().splitlines()
+              if line and not line.startswith("#") and len(line.split()) > 1
+              and all(c in "0123456789abcdef" for c in line.split()[1])]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    got = Collect()
+    feed = Feed(FeedSettings(name="rid-udp", type="remoteid", sensor="rid-rx",
+                             listen=f"127.0.0.1:{free}"), _rid_registry(), got,
+                now=lambda: 1720002001.0)  # the recording's hour: its times of day fit
+    feed.start()
+    try:
+        _, port = feed.source.wait_bound()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for f in frames:
+                s.sendto(f, ("127.0.0.1", port))
+        wait_for(lambda: feed.counts.units == len(frames))
+    finally:
+        feed.stop()
+    assert feed.counts.units == sum(feed.counts.outcomes.values()) == len(frames)
+    assert got.dets and all(d.sensor == "rid-rx" for d in got.dets)
+    assert all(abs(d.time - 1720002001.0) < 60 for d in got.dets)
