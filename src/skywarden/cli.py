@@ -250,11 +250,13 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
     p = sub.add_parser(
         "serve",
         help="run the live service: tracking, warnings, REST/WebSocket API and the web map",
-        description="Run the whole chain live in one process: detections come in (HTTP, "
-        "WebSocket, or the --demo feed), are fused into tracks, assessed against borders, "
-        "zones and restrictions, and turned into graduated alerts and CAP public warnings. "
-        "The air picture is served at http://HOST:PORT/ (map), /api/v1/ (REST, WebSockets) "
-        "and /metrics (Prometheus). Everything that must outlive a restart (track history, "
+        description="Run the whole chain live in one process: detections come in (the site "
+        "file's feeds: ADS-B receivers, ASTERIX radars and trackers, Remote ID receivers; "
+        "HTTP and WebSocket ingest; or the --demo feed), are fused into tracks, assessed "
+        "against borders, zones and restrictions, and turned into graduated alerts and CAP "
+        "public warnings. The air picture is served at http://HOST:PORT/ (map), /api/v1/ "
+        "(REST, WebSockets) and /metrics (Prometheus), and sent to the site file's outputs "
+        "(TAK, webhooks, ASTERIX CAT062). Everything that must outlive a restart (track history, "
         "alerts, acknowledgements, restrictions, the audit log, organisations and token "
         "hashes) is kept in the data directory. Ctrl-C or SIGTERM stops it cleanly.",
         epilog=SERVE_EPILOG,
@@ -299,8 +301,9 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
                    "real time (default 0.2)")
     p.add_argument("--assess-period", type=float, default=None, metavar="S",
                    help="how often every live track is assessed against borders and zones "
-                   "and the alerts are updated, in seconds of clock time (default 2; "
-                   "shorter: alerts sooner after the detection that causes them, more CPU)")
+                   "(predicted entries) and the alerts are updated, in seconds of clock time "
+                   "(default 2; shorter: earlier warnings of predicted entries, more CPU). An "
+                   "entry into a nation or zone starts a cycle at once, whatever this is")
     p.add_argument("--keep-history", type=float, default=None, metavar="DAYS",
                    help="how long stored track history is kept (default 7 days; 0: for ever)")
     p.add_argument("--keep-alerts", type=float, default=None, metavar="DAYS",
