@@ -278,10 +278,12 @@ def measure(args: argparse.Namespace) -> tuple[Results, dict[str, float]]:
         res = asyncio.run(_measure(url, op, view, args))
         metrics = httpx.get(f"{url}/metrics", timeout=10.0).text
         extra = {"runtime ingest-to-publish p99 <= s": _hist_p99(
-            metrics, "skywarden_ingest_to_publish_seconds")}
+            metrics, "skywarden_ingest_to_publish_seconds"),
+            "warning cycle p99 <= s": _hist_p99(metrics, "skywarden_warn_cycle_seconds")}
         for line in metrics.splitlines():
             if line.startswith(("skywarden_stream_dropped_total", "skywarden_api_rejects_total",
-                                "skywarden_bus_dropped_messages_total")):
+                                "skywarden_bus_dropped_messages_total",
+                                "skywarden_early_warning_cycles_total")):
                 name, value = line.rsplit(" ", 1)
                 extra[name] = float(value)
         return res, extra
