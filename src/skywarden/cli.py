@@ -232,6 +232,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None,
                    help="pcap: only UDP datagrams to this port (others are counted as ignored)")
 
+    p = sub.add_parser(
+        "play",
+        help="play a recording on the network at its own pace, as the sensor sent it",
+        description="Try a site file's feeds without a receiver or a radar: sbs, avr, beast "
+        "and remoteid recordings are served on a TCP port as readsb and dump1090 serve "
+        "theirs (--serve; each client that connects gets the stream, the first one is "
+        "waited for); a pcap capture's UDP payloads (ASTERIX) are sent to one address, "
+        "unicast or multicast (--send). Each unit goes out at --speed times the pace of "
+        "the recording's own clock.",
+        epilog=EPILOG,
+    )
+    p.add_argument("file", type=Path, help="the recording")
+    p.add_argument("--format", required=True, choices=["sbs", "avr", "beast", "remoteid", "pcap"])
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--serve", metavar="HOST:PORT",
+                       help="serve on this TCP port (sbs, avr, beast, remoteid)")
+    where.add_argument("--send", metavar="HOST:PORT",
+                       help="send UDP datagrams here (pcap); a 224.0.0.0/4 host is multicast")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="recording seconds per real second (default 1)")
+    p.add_argument("--loop", action="store_true", help="start again at the end, until Ctrl-C")
+
     from .airspace.commands import add_parser as add_zones_parser
 
     add_zones_parser(sub)
@@ -562,6 +584,61 @@ def cmd_decode(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_play(args: argparse.Namespace) -> int:
+    import socket
+
+    from .ingest.sources import parse_address
+    from .play import TCP_FORMATS, Server, play, units
+
+    tcp = args.format in TCP_FORMATS
+    if tcp != (args.serve is not None):
+        want = "--serve HOST:PORT (a TCP port)" if tcp else "--send HOST:PORT (UDP)"
+        print(f"skywarden play: error: --format {args.format} is played with {want}",
+              file=sys.stderr)
+        return 2
+    if not args.speed > 0:
+        print(f"skywarden play: error: --speed {args.speed}: must be > 0", file=sys.stderr)
+        return 2
+    if not args.file.is_file():
+        print(f"skywarden play: error: {args.file}: no such file", file=sys.stderr)
+        return 1
+    try:
+        host, port = parse_address(args.serve or args.send, "--serve" if tcp else "--send")
+    except ValueError as exc:
+        print(f"skywarden play: error: {exc}", file=sys.stderr)
+        return 2
+    server = None
+    udp = None
+    try:
+        if tcp:
+            server = Server(host, port)
+            print(f"serving {args.file} ({args.format}) on {host}:{port}; waiting for a "
+                  "client", file=sys.stderr)
+            server.joined.wait()
+            send = server.send
+        else:
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            udp.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+
+            def send(data: bytes) -> None:
+                udp.sendto(data, (host, port))  # type: ignore[union-attr]
+        while True:
+            n, span = play(units(args.format, args.file), send, args.speed)
+            print(f"played {n:,} units, {span:,.1f} s of the recording", file=sys.stderr)
+            if not args.loop:
+                return 0
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        print(f"skywarden play: error: {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    finally:
+        if server is not None:
+            server.close()
+        if udp is not None:
+            udp.close()
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from .ingest.jsonl import stderr_report
     from .pipeline import Pipeline, default_engine
@@ -717,6 +794,7 @@ COMMANDS = {
     "zones": cmd_zones,
     "replay": cmd_replay,
     "decode": cmd_decode,
+    "play": cmd_play,
     "serve": cmd_serve,
     "org": cmd_org,
     "token": cmd_token,
