@@ -32,23 +32,20 @@ import math
 
 from ...records import Detection, TargetClass
 from .fields import (
-    FT,
     FT_PER_MIN,
-    MAX_TIME,
     NM,
-    anchor,
+    altitude,
     callsign,
+    dated,
     icao,
     source,
     squawk,
-    time_of_day,
 )
 
 I010, I040, I071, I130, I131, I080, I073 = 1, 2, 5, 6, 7, 11, 12
 I140, I090, I070, I145, I155, I157, I160, I170, I020 = 16, 17, 19, 21, 24, 25, 26, 29, 30
 LAT24 = 180.0 / (1 << 23)
 LAT32 = 180.0 / (1 << 30)
-FL_M = 100.0 * FT
 GS_MPS = NM / (1 << 14)
 TA_RAD = 2.0 * math.pi / 65536.0
 # NACp -> 95 % bound (EPU) in metres; 0 = unknown.
@@ -60,11 +57,6 @@ CLASS_BY_ECAT: dict[int, TargetClass] = {
     6: "aircraft", 10: "helicopter", 11: "aircraft", 12: "balloon", 13: "drone",
     15: "aircraft",
 }
-
-
-def _s16(data: bytes, o: int) -> int:
-    v = (data[o] << 8) | data[o + 1]
-    return v - 0x10000 if v & 0x8000 else v
 
 
 def _rate(data: bytes, o: int) -> float | None:
@@ -108,22 +100,13 @@ def decode(data: bytes, w: list[int], sources: dict[int, str], received: float) 
     o = w[I071] or w[I073]
     if not o:
         return "rejected: CAT021 record without time of position (I071/I073)"
-    tod = time_of_day(data, o)
-    if tod >= 86400.0:
-        return "rejected: time of day out of range"
-    t = anchor(tod, received)
-    if not 0.0 <= t <= MAX_TIME:
-        return "rejected: time out of range"
-    alt = ve = vn = vu = sq = ident = cs = sigma = hint = None
-    o = w[I140]
-    if o:
-        alt = _s16(data, o) * 6.25 * FT
-    else:
-        o = w[I145]
-        if o:
-            alt = _s16(data, o) * 0.25 * FL_M
-    if alt is not None and alt < -1000.0:
-        return "rejected: alt out of range"
+    t = dated(data, o, received)
+    if isinstance(t, str):
+        return t
+    alt = altitude(data, w[I140], w[I145])
+    if isinstance(alt, str):
+        return alt
+    ve = vn = vu = sq = ident = cs = sigma = hint = None
     o = w[I160]
     if o and not data[o] & 0x80:
         gs = (((data[o] & 0x7F) << 8) | data[o + 1]) * GS_MPS

@@ -24,15 +24,13 @@ from __future__ import annotations
 from ...records import Detection
 from .fields import (
     FT,
-    MAX_TIME,
     NM,
-    anchor,
     callsign,
+    dated,
     icao,
     signed,
     source,
     squawk,
-    time_of_day,
 )
 
 I010, I140, I020, I040, I070, I090, I130, I220, I240 = 1, 2, 3, 4, 5, 6, 7, 8, 9
@@ -65,9 +63,9 @@ def decode(data: bytes, w: list[int], sources: dict[int, str], received: float) 
     o = w[I140]
     if not o:
         return "rejected: CAT048 record without time of day (I140)"
-    tod = time_of_day(data, o)
-    if tod >= 86400.0:
-        return "rejected: time of day out of range"
+    t = dated(data, o, received)
+    if isinstance(t, str):
+        return t
     alt = sq = ident = cs = None
     o = w[I090]
     if o and not data[o] & 0xC0:
@@ -83,9 +81,6 @@ def decode(data: bytes, w: list[int], sources: dict[int, str], received: float) 
     o = w[I240]
     if o:
         cs = callsign(data, o)
-    t = anchor(tod, received)
-    if not 0.0 <= t <= MAX_TIME:
-        return "rejected: time out of range"
     return Detection(
         time=t, sensor=sensor, kind="polar", range=rho * RHO_M,
         azimuth=theta, alt=alt, squawk=sq, id=ident, callsign=cs,

@@ -28,22 +28,19 @@ from typing import Any, cast
 from ...records import Detection
 from .blocks import compound
 from .fields import (
-    FT,
     FT_PER_MIN,
-    MAX_TIME,
-    anchor,
+    altitude,
     callsign,
+    dated,
     icao,
     source,
     squawk,
-    time_of_day,
 )
 from .uap import CAT062
 
 I010, I070, I105, I185, I060, I380, I080 = 1, 4, 5, 7, 9, 11, 13
 I136, I130, I220, I500 = 17, 18, 20, 27
 LATLON_DEG = 180.0 / (1 << 25)
-FL_M = 100.0 * FT
 _I380 = cast(tuple[Any, ...], CAT062.items[I380])
 _I500 = cast(tuple[Any, ...], CAT062.items[I500])
 _SQRT_HALF = math.sqrt(0.5)
@@ -80,22 +77,13 @@ def decode(data: bytes, w: list[int], sources: dict[int, str], received: float) 
     o = w[I070]
     if not o:
         return "rejected: CAT062 record without time of track information (I070)"
-    tod = time_of_day(data, o)
-    if tod >= 86400.0:
-        return "rejected: time of day out of range"
-    t = anchor(tod, received)
-    if not 0.0 <= t <= MAX_TIME:
-        return "rejected: time out of range"
-    alt = ve = vn = vu = sq = ident = cs = sigma = None
-    o = w[I130]
-    if o:
-        alt = _s16(data, o) * 6.25 * FT
-    else:
-        o = w[I136]
-        if o:
-            alt = _s16(data, o) * 0.25 * FL_M
-    if alt is not None and alt < -1000.0:
-        return "rejected: alt out of range"
+    t = dated(data, o, received)
+    if isinstance(t, str):
+        return t
+    alt = altitude(data, w[I130], w[I136])
+    if isinstance(alt, str):
+        return alt
+    ve = vn = vu = sq = ident = cs = sigma = None
     o = w[I185]
     if o:
         ve = _s16(data, o) * 0.25

@@ -74,3 +74,29 @@ def source(data: bytes, o: int, sources: dict[int, str], cat: int) -> tuple[str 
         return None, (f"rejected: unknown data source SAC/SIC {data[o]}/{data[o + 1]} (not in "
                       "the sensor registry)")
     return sensor, ""
+
+
+def dated(data: bytes, o: int, received: float) -> float | str:
+    """The epoch time of the 3-octet time of day at ``o`` (1/128 s), anchored to the
+    day nearest ``received``; or the outcome to count when it is out of range."""
+    tod = time_of_day(data, o)
+    if tod >= 86400.0:
+        return "rejected: time of day out of range"
+    t = anchor(tod, received)
+    if not 0.0 <= t <= MAX_TIME:
+        return "rejected: time out of range"
+    return t
+
+
+def altitude(data: bytes, geometric: int, flight_level: int) -> float | None | str:
+    """Metres from a geometric altitude item (6.25 ft) at ``geometric``, else a flight
+    level item (1/4 FL) at ``flight_level`` (offsets, 0: absent); None when neither; the
+    outcome to count when implausibly low."""
+    if geometric:
+        alt = int.from_bytes(data[geometric:geometric + 2], "big", signed=True) * 6.25 * FT
+    elif flight_level:
+        alt = int.from_bytes(data[flight_level:flight_level + 2], "big",
+                             signed=True) * 0.25 * 100.0 * FT
+    else:
+        return None
+    return "rejected: alt out of range" if alt < -1000.0 else alt
