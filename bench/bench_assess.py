@@ -101,13 +101,15 @@ def measure(n_tracks: int, n_zones: int, cycles: int) -> dict:
     assessor.prepare()
     build_s = time.perf_counter() - began
     assessor.assess(batch, now)  # warm-up
-    walls, stages, rows = [], [], []
+    load = os.getloadavg()[0]  # other work on the machine slows the cycle's threads
+    walls, cpus, stages, rows = [], [], [], []
     for _ in range(cycles):
         advance(batch, CYCLE_S)
         now += CYCLE_S
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = assessor.assess(batch, now)
         walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
         stages.append(assessor.stats.seconds)
         rows.append(len(out))
     kinds = {
@@ -125,6 +127,8 @@ def measure(n_tracks: int, n_zones: int, cycles: int) -> dict:
         "cycle_ms_median": round(median * 1e3, 1),
         "cycle_ms_min": round(min(walls) * 1e3, 1),
         "cycle_ms_max": round(max(walls) * 1e3, 1),
+        "cpu_ms_median": round(statistics.median(cpus) * 1e3, 1),
+        "load_average": round(load, 2),
         "stages_ms": {k: round(statistics.median(s[k] for s in stages) * 1e3, 1)
                       for k in stages[0]},
         "rows": int(statistics.median(rows)),
@@ -146,6 +150,7 @@ def run(quick: bool = False) -> str:
         lines.append(
             f"| {n_tracks:,} | {n_zones:,} | **{r['cycle_ms_median']:.0f}** "
             f"({r['cycle_ms_min']:.0f}-{r['cycle_ms_max']:.0f}, n={cycles}) | "
+            f"{r['cpu_ms_median']:.0f} | {r['load_average']:.1f} | "
             f"{s['inside']:.0f} / {s['paths']:.0f} / {s['nations']:.0f} / "
             f"{s['distances']:.0f} / {s['zones']:.0f} / {s['rows']:.0f} | {r['rows']:,} | "
             f"{r['build_s']:.1f} |")
@@ -161,11 +166,14 @@ def run(quick: bool = False) -> str:
         "over them). The cycle is the "
         "median of the runs after a warm-up, the stages are the medians of each; the "
         "one-off build (nation raster from the disk cache or built, zone parts and index) "
-        "is timed apart. "
+        "is timed apart. CPU ms is the process's CPU time per cycle (all threads: the work "
+        "itself, whatever else runs); load is the machine's 1-minute load average before "
+        "the runs (on 2 cores, above 1 other work competes with the assessor's threads). "
         "Rerun: `python bench/run_all.py --only bench_assess` or "
         "`python bench/bench_assess.py`.\n\n"
-        "| tracks | zones | cycle ms (min-max, runs) | inside / paths / nations / distances / "
-        "zones / rows ms | rows | build s |\n|---|---|---|---|---|---|\n" + "\n".join(lines)
+        "| tracks | zones | cycle ms (min-max, runs) | CPU ms | load | inside / paths / "
+        "nations / distances / zones / rows ms | rows | build s |\n"
+        "|---|---|---|---|---|---|---|---|\n" + "\n".join(lines)
     )
 
 
@@ -185,6 +193,8 @@ def main() -> int:
         print(f"  cycle         {r['cycle_ms_median']:.1f} ms median "
               f"({r['cycle_ms_min']:.1f}-{r['cycle_ms_max']:.1f}); floor {FLOOR_MS:g} ms: "
               f"{'PASS' if r['passes'] else 'FAIL'}")
+        print(f"  CPU           {r['cpu_ms_median']:.1f} ms per cycle (all threads); "
+              f"load average {r['load_average']:.2f} on {r['cpus']} cores")
         print("  stages ms     " + ", ".join(f"{k} {v}" for k, v in r["stages_ms"].items()))
         print(f"  rows          {r['rows']:,} " + str(r["rows_by_kind"]))
     return 0 if r["passes"] else 1

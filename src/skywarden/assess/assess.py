@@ -98,9 +98,10 @@ class TrackColumns:
 
 @dataclass
 class AssessStats:
-    """What the last cycle did: counts, and seconds per stage (``inside``, ``rows`` and
-    ``total`` of the caller; ``paths``, ``nations``, ``distances``, ``zones`` summed over
-    the threads that shared the tracks)."""
+    """What the last cycle did: counts, and seconds per stage (``rows`` and ``total`` of
+    the caller; ``paths``, ``nations``, ``distances``, ``zones`` summed over the threads
+    that shared the tracks; ``inside`` the caller's normalising plus the threads'
+    placing)."""
 
     tracks: int = 0
     assessed: int = 0
@@ -253,49 +254,64 @@ class Assessor:
         t0 = clock()
         stats = AssessStats(tracks=len(tracks))
         tr = self._normalise(tracks, float(now), stats)
-        stats.assessed = tr.time.size
-        raster = self.raster
-        x, y = raster.plane.forward(tr.lat, tr.lon)
-        nation = raster.nation_index(tr.lat, tr.lon, x, y)
-        t1 = clock()
+        n = stats.assessed = tr.time.size
         mo = motion(tr.vel, tr.cls, tr.sigma_vel, self.min_speed, self.max_speed,
                     self.max_heading_sigma_deg, self.max_sigma_vel,
                     self.heading_from_sigma_vel)
-        can = mo.predict & np.isfinite(x)
-        stats.predicted = int(can.sum())
-        stats.skipped[NO_PREDICTION] += tr.time.size - stats.predicted
-        inside = np.flatnonzero(nation >= 0)
-        rows = [_inside_rows(inside, nation[inside])]
+        # filled by the threads, each for its own tracks
+        x, y = np.empty(n), np.empty(n)
+        nation = np.empty(n, dtype=np.intp)
+        can = np.zeros(n, dtype=bool)
+        t1 = clock()
         # Each thread assesses a share of the tracks against everything (numpy, scipy and
-        # shapely release the GIL in their loops, so two threads use two cores).
-        shares = [s for s in np.array_split(np.arange(tr.time.size), self.threads) if s.size]
+        # shapely release the GIL in their loops, so two threads use two cores). Shares are
+        # interleaved, every threads-th track: tracks that arrive grouped by place (a
+        # sensor's, a region's) still spread evenly over the threads.
+        shares = [np.arange(i, n, self.threads) for i in range(min(self.threads, n))]
         seconds: list[dict[str, float]] = [{} for _ in shares]
         jobs = [lambda s=s, sec=sec: self._share(tr, x, y, nation, mo, can, s, sec)
                 for s, sec in zip(shares, seconds, strict=True)]
+        none = np.zeros(0, dtype=np.intp)
+        rows = [_inside_rows(none, none)]  # the columns' types, when no track is left
         if len(jobs) > 1:
             for future in [self._pool().submit(job) for job in jobs]:
                 rows.extend(future.result())
         else:
             for job in jobs:
                 rows.extend(job())
+        stats.predicted = int(can.sum())
+        stats.skipped[NO_PREDICTION] += n - stats.predicted
         t4 = clock()
         out = self._rows(tr, rows)
         stats.rows = len(out)
         t5 = clock()
         stages = {k: sum(sec.get(k, 0.0) for sec in seconds)
-                  for k in ("paths", "nations", "distances", "zones")}
-        stats.seconds = {"inside": t1 - t0, **stages, "rows": t5 - t4, "total": t5 - t0}
+                  for k in ("inside", "paths", "nations", "distances", "zones")}
+        stages["inside"] += t1 - t0
+        stats.seconds = {**stages, "rows": t5 - t4, "total": t5 - t0}
         self.stats = stats
         return out
 
     def _share(self, tr: _Tracks, x: FloatArray, y: FloatArray, nation: IntArray,
                mo: Motion, can: NDArray[np.bool_], share: IntArray,
                seconds: dict[str, float]) -> list[_Rows]:
-        """Rows of the tracks ``share`` (indices into ``tr``): zones they are in, and the
-        nations and zones they may enter. ``seconds`` gets the time of each stage."""
+        """Rows of the tracks ``share`` (indices into ``tr``, ascending): the nation and
+        zones they are in, and the nations and zones they may enter. Fills ``x``, ``y``
+        (plane), ``nation`` and ``can`` (gets a prediction) at ``share``. ``seconds``
+        gets the time of each stage."""
         clock = _time.perf_counter
         out: list[_Rows] = []
+        t_in = clock()
+        raster = self.raster
+        lat, lon = tr.lat[share], tr.lon[share]
+        xs, ys = raster.plane.forward(lat, lon)
+        here = raster.nation_index(lat, lon, xs, ys)
+        x[share], y[share], nation[share] = xs, ys, here
+        can[share] = mo.predict[share] & np.isfinite(xs)
+        placed = here >= 0
+        out.append(_inside_rows(share[placed], here[placed]))
         t0 = clock()
+        seconds["inside"] = t0 - t_in
         pred = share[can[share]]
         paths = None
         if pred.size:
@@ -376,7 +392,7 @@ class Assessor:
             stats.skipped["older than max_age_s"] += int(stale.sum())
             good &= ~stale
         sel = np.flatnonzero(good)
-        if np.unique(key[sel]).size < sel.size:  # several rows of a track: keep the latest
+        if _has_repeats(key[sel]):  # several rows of a track: keep the latest
             order = sel[np.lexsort((time[sel], key[sel]))]
             last = np.r_[key[order][1:] != key[order][:-1], True]
             stats.skipped["superseded by a later row of the track"] += int((~last).sum())
@@ -401,7 +417,7 @@ class Assessor:
                          else np.asarray(sv, dtype=np.float64).reshape(n)[sel])
         cls = np.where((cls >= 0) & (cls < len(TARGET_CLASSES)), cls, _CLASS_CODE["unknown"])
         ident = np.where((ident >= 0) & (ident < len(IDENTITIES)), ident, _IDENT_CODE["unknown"])
-        lo = (lon[sel] + 180.0) % 360.0 - 180.0
+        lo = _wrap_lon(lon[sel])
         return _Tracks(ids, time[sel], lat[sel], lo, alt, vel, cls, ident, coop, sigma_vel)
 
     def _ids(self, prefix: str, serial: NDArray[np.int64]) -> NDArray[np.str_]:
@@ -453,6 +469,25 @@ class Assessor:
             vel_e=tr.vel[track, 0],
             vel_n=tr.vel[track, 1],
         )
+
+
+def _wrap_lon(lon: FloatArray) -> FloatArray:
+    """Longitudes into [-180, 180) as ``(lon + 180) % 360 - 180``, to the bit. Where
+    every ``lon + 180`` is already in [0, 360) the remainder is that value itself, so the
+    float modulo (the slowest step of normalising) is skipped."""
+    shifted = lon + 180.0
+    if shifted.size and shifted.min() >= 0.0 and shifted.max() < 360.0:
+        return shifted - 180.0
+    return shifted % 360.0 - 180.0
+
+
+def _has_repeats(key: NDArray[np.int64]) -> bool:
+    """Whether any value occurs twice. A tracker batch comes in serial order, so a strictly
+    increasing check (one pass) answers most cycles without sorting (np.unique: 8 ms at
+    30,000 tracks)."""
+    if key.size < 2 or bool((key[1:] > key[:-1]).all()):
+        return False
+    return bool(np.unique(key).size < key.size)
 
 
 def _inside_rows(track: IntArray, target: IntArray) -> _Rows:

@@ -11,7 +11,8 @@ cone can meet is listed (the converse is tested exactly later).
 A query for a track looks up its cell and the sectors its cone spans, and reads each
 list up to the track's reach (per-list counts by distance bucket), so finding a track's
 candidates costs a few gathers. A part listed in several of the track's sectors is kept
-once: in the first of them (its own first sector, or the first sector read).
+once: in the first of them (the first sector read, if the part is listed there; else its
+own first sector).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class ConeIndex:
         parts: list[IntArray] = []
         dmins: list[FloatArray] = []
         firsts: list[NDArray[np.int64]] = []
+        spans: list[NDArray[np.int64]] = []
         chunk = max(1, 2_000_000 // max(n_cells, 1))
         for p0 in range(0, px.size, chunk):
             p = np.arange(p0, min(p0 + chunk, px.size))
@@ -73,18 +75,22 @@ class ConeIndex:
             parts.append(p[k[rows]])
             dmins.append(dmin[rows])
             firsts.append(np.repeat(np.where(n >= SECTORS, 0, s0 % SECTORS), n))
+            spans.append(np.repeat(n, n))
         key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
         part = np.concatenate(parts) if parts else np.zeros(0, np.intp)
         dmin = np.concatenate(dmins) if dmins else np.zeros(0)
         first = np.concatenate(firsts) if firsts else np.zeros(0, np.int64)
+        span = np.concatenate(spans) if spans else np.zeros(0, np.int64)
         bucket = np.searchsorted(_BUCKETS, dmin)  # first bucket edge >= dmin
         order = np.argsort(key * 1_048_576 + np.minimum(dmin / 1000.0, 1_048_575).astype(np.int64))
-        key, part, bucket, first = key[order], part[order], bucket[order], first[order]
+        key, part, bucket = key[order], part[order], bucket[order]
+        first, span = first[order], span[order]
         n_keys = n_cells * SECTORS
         self.offsets = np.zeros(n_keys + 1, np.int64)
         np.cumsum(np.bincount(key, minlength=n_keys), out=self.offsets[1:])
         self.part = part.astype(np.int32)
         self.first = first.astype(np.int8)  # first sector of the part's span from the cell
+        self.span = span.astype(np.int8)  # how many sectors it spans (up to all)
         # counts[key, b]: entries of the list with a distance bound within bucket edge b
         hist = np.zeros((n_keys, _BUCKETS.size + 1), np.int32)
         np.add.at(hist, (key, np.minimum(bucket, _BUCKETS.size)), 1)
@@ -107,15 +113,24 @@ class ConeIndex:
         n_sec = np.minimum(s_hi - s_lo + 1, SECTORS)
         track = np.repeat(np.arange(x0.size), n_sec)
         j = np.arange(track.size) - np.repeat(np.cumsum(n_sec) - n_sec, n_sec)
-        sector = s_lo[track] + j  # unwrapped
-        key = cell[track] * SECTORS + sector % SECTORS
+        sector = (s_lo[track] + j) % SECTORS
+        key = cell[track] * SECTORS + sector
         b = np.minimum(np.searchsorted(_BUCKETS, np.minimum(reach, self.max_reach)),
                        _BUCKETS.size - 1)
-        start = self.offsets[key]
-        count = self.counts[key, b[track]].astype(np.int64)
-        pair = np.repeat(np.arange(key.size), count)
-        pos = np.repeat(start, count) + np.arange(pair.size) - np.repeat(np.cumsum(count) - count,
-                                                                         count)
-        # each part once per track: in its own first sector, or the first sector read
-        keep = (((key[pair] - self.first[pos]) & (SECTORS - 1)) == 0) | (j[pair] == 0)
+        count = self.counts.ravel()[key * _BUCKETS.size + b[track]].astype(np.int64)
+        # list entry i of key k sits at offsets[k] + i: one repeat for the start less the
+        # entries before it, one arange for i
+        pair = np.repeat(np.arange(key.size, dtype=np.int32), count)
+        pos = (np.repeat(self.offsets[key] - (np.cumsum(count) - count), count)
+               + np.arange(pair.size))
+        # each part once per track: in the first sector read, where every entry is kept
+        # (``own`` -1), else in the part's own first sector, unless its span also covers
+        # the first sector read (a part around the track's cell, listed in every sector:
+        # reading the sectors across north-east, 31 then 0, met it twice)
+        own = np.where(j == 0, -1, sector).astype(np.int8)[pair]
+        keep = own < 0
+        at = np.flatnonzero(self.first[pos] == own)
+        covers = ((s_lo[track[pair[at]]] - own[at]) & (SECTORS - 1)) < self.span[pos[at]]
+        keep[at[~covers]] = True
+        keep = np.flatnonzero(keep)
         return track[pair[keep]], self.part[pos[keep]].astype(np.intp)

@@ -132,7 +132,7 @@ class BorderDistance:
         den = abx * abx + aby * aby
         t = np.clip(((px - ax) * abx + (py - ay) * aby) / np.where(den > 0, den, 1.0), 0.0, 1.0)
         cx, cy = ax + t * abx, ay + t * aby
-        best = ((cx - px) ** 2 + (cy - py) ** 2).argmin(axis=1)
+        best = _argmin_by_row((cx - px) ** 2 + (cy - py) ** 2)
         pick = np.arange(rows.size)
         blat, blon = self.raster.plane.inverse(cx[pick, best], cy[pick, best])
         out[rows] = haversine(lat[rows], lon[rows], blat, blon)
@@ -154,6 +154,19 @@ def _lower_bounds(value: NDArray[np.int8], n_nations: int, cell: float) -> NDArr
         else:
             out[k] = np.inf
     return out
+
+
+def _argmin_by_row(a: FloatArray) -> IntArray:
+    """``a.argmin(axis=1)`` of a tall array of a few columns without NaN (the first of
+    equal least values), column by column: numpy reduces a short last axis one row at a
+    time, about 20 times slower."""
+    best = np.zeros(a.shape[0], dtype=np.intp)
+    least = a[:, 0]
+    for j in range(1, a.shape[1]):
+        better = a[:, j] < least
+        best[better] = j
+        least = np.where(better, a[:, j], least)
+    return best
 
 
 def haversine(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray) -> FloatArray:

@@ -10,10 +10,12 @@ Join. A track's possible headings form a cone: apex its plane position, axis its
 half-angle ``z_max * sigma`` (sigma: the heading uncertainty of :mod:`.predict`;
 z_max = Phi^-1(1 - min_probability): a zone wholly beyond it on one side has less than
 min_probability), length its reach over the horizon. The (cell, sector) index of
-:mod:`.cone` gives every part the cone may meet in a few gathers; drones-only zones are
-left out of the index searched for tracks they cannot bind. A cheap bound (the part's
-bounding circle) then drops the parts of many-part zones that cannot matter before the
-exact geometry.
+:mod:`.cone` gives every item the cone may meet in a few gathers (a circle zone's ellipse,
+a small cut zone's disc, a large cut zone's triangles: :meth:`ZoneParts._items`);
+drones-only zones are left out of the index searched for tracks they cannot bind. A
+zone's disc then drops the pairs that cannot reach min_probability (:func:`_may_matter`),
+and the part's bounding circle the parts of many-part zones that cannot matter, before
+the exact geometry.
 
 Probability. As for nations, the track's heading is normal about its current heading
 with the track's sigma; the probability of entering a zone is the probability mass of
@@ -39,26 +41,25 @@ the borders' box (1 / cos(c) - 1: radial and tangential scales differ).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
-import shapely
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
-from ..airspace.zoneset import ZoneSet
 from ..geo import EARTH_RADIUS
 from ..records import TARGET_CLASSES
-from .cone import ConeIndex
-from .plane import Paths, Plane
+from .plane import Paths
+from .zoneparts import ZoneParts
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
-NOT_WARNED = ("other",)
+__all__ = ["ZoneEntries", "ZoneParts", "zone_entries"]
 _DRONE = TARGET_CLASSES.index("drone")
 _UNKNOWN = TARGET_CLASSES.index("unknown")
+
+
 @dataclass(slots=True)
 class ZoneEntries:
     """Predicted zone entries: track row, zone index, probability, ETA (s), distance (m)."""
@@ -68,231 +69,6 @@ class ZoneEntries:
     probability: FloatArray
     eta_s: FloatArray
     distance_m: FloatArray
-
-
-class ZoneParts:
-    """The zones of a :class:`ZoneSet` as convex parts in a plane (module docstring)."""
-
-    def __init__(self, zones: ZoneSet, plane: Plane) -> None:
-        self.zones = zones
-        self.plane = plane
-        warned = np.array([z.type not in NOT_WARNED for z in zones.zones], dtype=bool)
-        self.warned = warned
-        circ_zone, circ = [], []
-        tri_geoms, tri_zone = [], []
-        for i, z in enumerate(zones.zones):
-            if not warned[i]:
-                continue
-            if z.circle is not None:
-                circ_zone.append(i)
-                circ.append(z.circle)
-            else:
-                tri_geoms.append(z.geometry)
-                tri_zone.append(i)
-        # circles: centre, ground radius, the ellipse in the plane
-        c = np.asarray(circ, dtype=np.float64).reshape(-1, 3)
-        cx, cy = plane.forward(c[:, 0], c[:, 1])
-        r = c[:, 2]
-        q2 = (cx**2 + cy**2) / EARTH_RADIUS**2  # tan(c)**2 at the centre
-        k_t = np.sqrt(1.0 + q2)  # 1 / cos(c)
-        k_r = 1.0 + q2  # 1 / cos(c)**2
-        norm = np.hypot(cx, cy)
-        ux = np.where(norm > 0, cx / np.where(norm > 0, norm, 1.0), 1.0)
-        uy = np.where(norm > 0, cy / np.where(norm > 0, norm, 1.0), 0.0)
-        self.c_zone = np.asarray(circ_zone, dtype=np.intp)
-        self.c_lat, self.c_lon, self.c_r = c[:, 0], c[:, 1], r
-        self.c_x, self.c_y = cx, cy
-        self.c_ux, self.c_uy = ux, uy
-        self.c_ar, self.c_at = r * k_r, r * k_t  # semi-axes along / across the radius
-        # triangles
-        if tri_geoms:
-            tris = shapely.constrained_delaunay_triangles(np.asarray(tri_geoms, dtype=object))
-            parts, owner = shapely.get_parts(tris, return_index=True)
-            xy = shapely.get_coordinates(parts).reshape(-1, 4, 2)[:, :3]
-            tx, ty = plane.forward(xy[:, :, 1], xy[:, :, 0])
-            # counter-clockwise in the plane
-            area2 = ((tx[:, 1] - tx[:, 0]) * (ty[:, 2] - ty[:, 0])
-                     - (tx[:, 2] - tx[:, 0]) * (ty[:, 1] - ty[:, 0]))
-            cw = area2 < 0
-            tx[cw, 1], tx[cw, 2] = tx[cw, 2].copy(), tx[cw, 1].copy()
-            ty[cw, 1], ty[cw, 2] = ty[cw, 2].copy(), ty[cw, 1].copy()
-            self.t_zone = np.asarray(tri_zone, dtype=np.intp)[owner]
-        else:
-            tx = ty = np.zeros((0, 3))
-            self.t_zone = np.zeros(0, dtype=np.intp)
-        self.t_x, self.t_y = tx, ty
-        # all parts: circles first, then triangles
-        px = np.concatenate([cx, tx.mean(axis=1)])
-        py = np.concatenate([cy, ty.mean(axis=1)])
-        rho_t = np.sqrt(((tx - tx.mean(axis=1, keepdims=True)) ** 2
-                         + (ty - ty.mean(axis=1, keepdims=True)) ** 2).max(axis=1)) if len(tx) else np.zeros(0)
-        self.px, self.py = px, py
-        self.rho = np.concatenate([self.c_ar, rho_t])
-        self.zone = np.concatenate([self.c_zone, self.t_zone])
-        self.n_circles = cx.size
-        self.zone_parts = np.bincount(self.zone, minlength=len(zones)).astype(np.float64)
-        # Cone indexes: kind 0 all parts, kind 1 the parts of zones that bind more than
-        # drones (a zone for drones only cannot bind an aircraft).
-        drones_only = np.array([z.applies == "drones" for z in zones.zones], dtype=bool)
-        self._kinds = (np.ones(self.zone.size, bool), ~drones_only[self.zone])
-        self._index: list[tuple[ConeIndex, IntArray] | None] = [None, None]
-        self._active: dict[int, NDArray[np.bool_]] = {}
-        self._lock = threading.Lock()
-
-    def index(self, kind: int, extent: tuple[float, float, float, float]
-              ) -> tuple[ConeIndex, IntArray]:
-        """The cone index of ``kind`` (built on first use) and its parts."""
-        got = self._index[kind]
-        if got is None:
-            sel = np.flatnonzero(self._kinds[kind])
-            got = (ConeIndex(self.px[sel], self.py[sel], self.rho[sel], extent), sel)
-            self._index[kind] = got
-        return got
-
-    def __len__(self) -> int:
-        return int(self.zone.size)
-
-    def active_at(self, t: FloatArray, zone: IntArray) -> NDArray[np.bool_]:
-        """Whether zone ``zone[i]`` is active at ``t[i]``, to the minute (cached per minute)."""
-        minute = np.floor(np.asarray(t) / 60.0).astype(np.int64)
-        if not minute.size:
-            return np.zeros(0, dtype=bool)
-        uniq, inv = np.unique(minute, return_inverse=True)
-        with self._lock:  # the threads of a cycle share the cache
-            if len(self._active) > 4096:
-                self._active.clear()
-            for m in uniq.tolist():
-                if m not in self._active:
-                    self._active[m] = self.zones.active(m * 60.0 + 30.0)
-            table = np.stack([self._active[m] for m in uniq.tolist()])
-        return table[inv.reshape(-1), zone]
-
-    # -- the join --------------------------------------------------------------------------
-
-    def candidates(
-        self, x0: FloatArray, y0: FloatArray, dx: FloatArray, dy: FloatArray,
-        reach: FloatArray, half_angle: FloatArray, manned: NDArray[np.bool_],
-        extent: tuple[float, float, float, float],
-    ) -> tuple[IntArray, IntArray]:
-        """(track, part) pairs whose part may lie in the track's cone (module docstring).
-
-        ``manned``: tracks that no drones-only zone binds (their search skips those)."""
-        if not len(self) or not x0.size:
-            return np.zeros(0, np.intp), np.zeros(0, np.intp)
-        heading = np.arctan2(dy, dx)
-        tracks, parts = [], []
-        for kind in (0, 1):
-            rows = np.flatnonzero(manned == bool(kind))
-            if not rows.size:
-                continue
-            index, sel = self.index(kind, extent)
-            t, p = index.query(x0[rows], y0[rows], heading[rows], half_angle[rows],
-                               reach[rows])
-            tracks.append(rows[t])
-            parts.append(sel[p])
-        return np.concatenate(tracks), np.concatenate(parts)
-
-    # -- geometry per pair ---------------------------------------------------------------
-
-    def headings(
-        self, part: IntArray, x0: FloatArray, y0: FloatArray, dx: FloatArray, dy: FloatArray,
-    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """For each (track start, part): the interval of headings (rad, from the track's
-        heading, counter-clockwise positive) whose rays meet the part, the plane distance
-        to the part's nearest point, and the distance along the track's own heading ray to
-        where it enters the part (inf where it does not). A start inside the part gives
-        the whole circle and distance 0."""
-        m = part.size
-        lo, hi = np.full(m, -np.pi), np.full(m, np.pi)
-        near = np.zeros(m)
-        enter = np.full(m, np.inf)
-        circ = part < self.n_circles
-        ic = np.flatnonzero(circ)
-        if ic.size:
-            c = part[ic]
-            ex, ey = self.c_x[c] - x0[ic], self.c_y[c] - y0[ic]
-            ux, uy = self.c_ux[c], self.c_uy[c]
-            ar, at = self.c_ar[c], self.c_at[c]
-            # ellipse frame: e1 along the radius (semi-axis ar), e2 across (at); scale to
-            # a unit circle: points p -> ((p.e1) / ar, (p.e2) / at)
-            px_, py_ = (-ex * ux - ey * uy) / ar, (ex * uy - ey * ux) / at  # start - centre
-            qx, qy = (dx[ic] * ux + dy[ic] * uy) / ar, (-dx[ic] * uy + dy[ic] * ux) / at
-            d_unit = np.hypot(px_, py_)
-            inside = d_unit <= 1.0
-            # tangent directions from the start to the unit circle, mapped back
-            base = np.arctan2(-py_, -px_)
-            half = np.arcsin(np.minimum(1.0 / np.maximum(d_unit, 1.0), 1.0))
-            t1x, t1y = np.cos(base - half), np.sin(base - half)
-            t2x, t2y = np.cos(base + half), np.sin(base + half)
-            a1 = _angle_from(dx[ic], dy[ic], *_unscale(t1x, t1y, ux, uy, ar, at))
-            a2 = _angle_from(dx[ic], dy[ic], *_unscale(t2x, t2y, ux, uy, ar, at))
-            lo_c, hi_c = np.minimum(a1, a2), np.maximum(a1, a2)
-            wrap = hi_c - lo_c > np.pi  # the interval runs through the back
-            lo_c, hi_c = np.where(wrap, hi_c, lo_c), np.where(wrap, lo_c + 2 * np.pi, hi_c)
-            lo[ic] = np.where(inside, -np.pi, lo_c)
-            hi[ic] = np.where(inside, np.pi, hi_c)
-            dist = np.hypot(ex, ey)
-            near[ic] = np.where(inside, 0.0, np.maximum(dist - ar, 0.0))
-            # ray p + s q meets the unit circle: |p + s q|^2 = 1
-            qa = qx * qx + qy * qy
-            qb = 2.0 * (px_ * qx + py_ * qy)
-            qc = px_ * px_ + py_ * py_ - 1.0
-            disc = qb * qb - 4.0 * qa * qc
-            s = (-qb - np.sqrt(np.maximum(disc, 0.0))) / (2.0 * qa)
-            hit = (disc >= 0.0) & (s >= 0.0)
-            enter[ic] = np.where(inside, 0.0, np.where(hit, s, np.inf))
-        it = np.flatnonzero(~circ)
-        if it.size:
-            t = part[it] - self.n_circles
-            vx, vy = self.t_x[t] - x0[it, None], self.t_y[t] - y0[it, None]
-            ddx, ddy = dx[it, None], dy[it, None]
-            ang = np.arctan2(ddx * vy - ddy * vx, ddx * vx + ddy * vy)  # (m, 3)
-            rel = (ang - ang[:, :1] + np.pi) % (2 * np.pi) - np.pi
-            lo_t = ang[:, 0] + rel.min(axis=1)
-            hi_t = ang[:, 0] + rel.max(axis=1)
-            # edges: a -> b, outward normal (ey, -ex) for a counter-clockwise triangle
-            ax_, ay_ = vx, vy
-            bx_, by_ = np.roll(vx, -1, axis=1), np.roll(vy, -1, axis=1)
-            ex, ey = bx_ - ax_, by_ - ay_
-            # signed side of the start (origin) to each edge: inside if all <= 0
-            side = -(ax_ * ey - ay_ * ex)  # n . (0 - a) with n = (ey, -ex)
-            inside = (side <= 0.0).all(axis=1)
-            lo[it] = np.where(inside, -np.pi, lo_t)
-            hi[it] = np.where(inside, np.pi, hi_t)
-            near[it] = np.where(inside, 0.0, _origin_to_triangle(ax_, ay_, ex, ey))
-            # Cyrus-Beck: the ray s d enters where it crosses the last entering edge
-            nd = ey * ddx - ex * ddy  # n . d
-            num = -side  # n . (a - 0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                s_edge = num / nd
-            s_in = np.where(nd < 0, s_edge, -np.inf).max(axis=1)
-            s_out = np.where(nd > 0, s_edge, np.inf).min(axis=1)
-            parallel_out = ((nd == 0) & (num < 0)).any(axis=1)
-            s_in = np.maximum(s_in, 0.0)
-            ok = (s_in <= s_out) & ~parallel_out
-            enter[it] = np.where(inside, 0.0, np.where(ok, s_in, np.inf))
-        return lo, hi, near, enter
-
-
-def _angle_from(dx: FloatArray, dy: FloatArray, vx: FloatArray, vy: FloatArray) -> FloatArray:
-    """Angle (rad, counter-clockwise) from direction d to direction v."""
-    return np.arctan2(dx * vy - dy * vx, dx * vx + dy * vy)
-
-
-def _unscale(tx: FloatArray, ty: FloatArray, ux: FloatArray, uy: FloatArray, ar: FloatArray,
-             at: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Direction in the ellipse's unit-circle frame back to the plane."""
-    a, b = tx * ar, ty * at  # along e1 = (ux, uy) and e2 = (-uy, ux)
-    return a * ux - b * uy, a * uy + b * ux
-
-
-def _origin_to_triangle(ax: FloatArray, ay: FloatArray, ex: FloatArray,
-                        ey: FloatArray) -> FloatArray:
-    """Distance from the origin to the edges a + t e (t in 0..1) of each row, minimum."""
-    den = ex * ex + ey * ey
-    t = np.clip(np.where(den > 0, -(ax * ex + ay * ey) / np.where(den > 0, den, 1.0), 0.0),
-                0.0, 1.0)
-    return np.hypot(ax + t * ex, ay + t * ey).min(axis=1)
 
 
 def zone_entries(
@@ -319,21 +95,29 @@ def zone_entries(
     reach = paths.lam_max
     z_max = float(ndtri(1.0 - min(max(min_probability, 1e-6), 0.5)))
     drone_like = (cls_code == _DRONE) | (cls_code == _UNKNOWN)
-    track, part = parts.candidates(paths.x0, paths.y0, paths.dx, paths.dy, reach,
+    track, item = parts.candidates(paths.x0, paths.y0, paths.dx, paths.dy, reach,
                                    z_max * sigma, ~drone_like, extent)
-    zone = parts.zone[part]
-    # the zone must bind the track: class and cooperative flag
+    zone = parts.item_zone[item]
+    # the zone must bind the track: class and cooperative flag; and its disc must hold
+    # enough of the track's headings within reach (:func:`_may_matter`)
     binds = ((zs.class_mask[zone] >> cls_code[track]) & 1) == 1
     binds &= ~(zs.noncooperative_only[zone] & cooperative[track])
-    track, part, zone = track[binds], part[binds], zone[binds]
+    track, item, zone = track[binds], item[binds], zone[binds]
+    may = _may_matter(parts, paths, sigma, track, zone, reach, min_probability)
+    track, part, zone = track[may], parts.item_part[item[may]], zone[may]
     n_z = max(len(zs), 1)
     # circles: one part per zone, so the part's heading interval is the zone's
-    circ = part < parts.n_circles
+    circ = (part >= 0) & (part < parts.n_circles)
     c_track, c_zone, c_prob, c_enter, c_near = _single(
         parts, paths, sigma, track[circ], part[circ], zone[circ], reach, z_max, min_probability)
-    # triangles: bound, exact intervals, merged per zone
+    # cut zones: triangles (those of small zones from their disc), bound, exact
+    # intervals, merged per zone
+    tri = np.flatnonzero(part >= parts.n_circles)
+    disc = np.flatnonzero(part < 0)
+    d_track, d_part, d_zone = parts.cut_parts(track[disc], zone[disc])
     t_track, t_zone, t_prob, t_enter, t_near = _merged(
-        parts, paths, sigma, track[~circ], part[~circ], zone[~circ], reach, z_max,
+        parts, paths, sigma, np.concatenate([track[tri], d_track]),
+        np.concatenate([part[tri], d_part]), np.concatenate([zone[tri], d_zone]), reach, z_max,
         min_probability)
     g_track = np.concatenate([c_track, t_track])
     g_zone = np.concatenate([c_zone, t_zone])
@@ -362,6 +146,39 @@ _Found = tuple[IntArray, IntArray, FloatArray, FloatArray, FloatArray]
 def _empty() -> _Found:
     z = np.zeros(0)
     return np.zeros(0, np.intp), np.zeros(0, np.intp), z, z, z
+
+
+def _may_matter(parts: ZoneParts, paths: Paths, sigma: FloatArray, track: IntArray,
+                zone: IntArray, reach: FloatArray, min_probability: float) -> NDArray[np.bool_]:
+    """Whether zone ``zone[i]`` may be entered by track ``track[i]`` with at least
+    ``min_probability``: a necessary condition, from the zone's disc (a few operations a
+    pair, against the exact geometry's dozens; most candidates of the cone index fail it).
+
+    Every heading that meets the zone meets its disc, which subtends headings within
+    ``half = asin(rho / d)`` of the direction ``theta`` to its centre, and lies within
+    reach only if ``d - rho`` does. The zone's headings form one interval of width at most
+    ``2 half``, each at least ``|theta| - half`` from the track's heading (modulo a full
+    turn), so their normal mass is at most that of ``[|theta| - half, |theta| + half]``.
+    The exact probability can only be lower: a pair that fails here would be dropped
+    below ``min_probability`` later (the margin covers rounding), so no row changes.
+    The normal's tail alone (``|theta| - half`` beyond z_max sigma) settles most pairs
+    first; ``ndtr``, the costly part, runs on the others.
+    """
+    rx = parts.disc_x[zone] - paths.x0[track]
+    ry = parts.disc_y[zone] - paths.y0[track]
+    d = np.hypot(rx, ry)
+    rho = parts.disc_rho[zone]
+    hx, hy = paths.dx[track], paths.dy[track]
+    theta = np.abs(np.arctan2(hx * ry - hy * rx, hx * rx + hy * ry))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = np.where(d > rho, np.arcsin(np.minimum(rho / d, 1.0)), np.pi)
+    s = sigma[track]
+    z_max = float(ndtri(1.0 - min(max(min_probability, 1e-6), 0.5)))
+    out = (d - rho <= reach[track]) & (theta - half <= (z_max + 1e-6) * s)
+    may = np.flatnonzero(out)
+    t, h, sm = theta[may], half[may], s[may]
+    out[may] = ndtr((t + h) / sm) - ndtr((t - h) / sm) >= min_probability - 1e-9
+    return out
 
 
 def _single(parts: ZoneParts, paths: Paths, sigma: FloatArray, track: IntArray,

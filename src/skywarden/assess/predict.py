@@ -207,7 +207,7 @@ def march(
     """
     cell = raster.cell
     nx2 = raster.nx + 2
-    vpad, bpad = layer.value, layer.bound
+    cells, vpad = layer.cells, layer.value
     ms = min_step / cell
     # cells, origin at the padded grid's corner; every walk ends inside the frame
     x0 = (paths.x0[rows] - raster.xmin) / cell + 1.0
@@ -224,36 +224,47 @@ def march(
         table, nbx = clr.table, clr.nbx
         sec = clr.sector(dx, dy)
     out: list[tuple[NDArray[np.generic], ...]] = []
+    # Rows that stop stay in the arrays, masked, until a fifth of them have: moving
+    # every column costs more than walking a few stopped rows along.
+    stopped = np.zeros(idx.size, dtype=bool)
     for _ in range(max_iterations):
         if not idx.size:
             break
         ix = (x0 + lam * dx).astype(np.int64)
         iy = (y0 + lam * dy).astype(np.int64)
-        flat = iy * nx2 + ix
-        v = vpad[flat]
-        r = bpad[flat]
+        here = cells[iy * nx2 + ix]  # value and bound in one gather
+        v = here["value"]
         if clr is not None:
             ahead = table[((iy >> SHIFT) * nbx + (ix >> SHIFT)) * SECTORS + sec]
-            r = np.maximum(r, ahead.astype(np.int16) * UNIT)
-        r = r.astype(np.float64)
-        hit = (v == target) if target is not None else (v != prev)
+            r = np.maximum(here["bound"], ahead.astype(np.int16) * UNIT).astype(np.float64)
+        else:
+            r = here["bound"].astype(np.float64)
+        hit = ((v == target) if target is not None else (v != prev)) & ~stopped
         found = np.flatnonzero(hit)
         if found.size:
             out.append((idx[found], lprev[found], lam[found], v[found]))
-        remaining = lend - lam
-        done = (remaining <= 0.0) | ((r > 0.0) & (r >= remaining))
+        # at the end, or the bound reaches it (r >= 0, so r >= remaining covers both)
+        stopped |= r >= lend - lam
         if target is not None:
-            done |= hit
+            stopped |= hit
         lprev, prev = lam, v
         lam = np.minimum(lam + np.maximum(r, ms), lend)
-        keep = np.flatnonzero(~done)
-        if keep.size < idx.size:
+        n_stopped = np.count_nonzero(stopped)
+        if n_stopped * 5 >= idx.size:
+            keep = np.flatnonzero(~stopped)
             idx, x0, y0, dx, dy, lend = idx[keep], x0[keep], y0[keep], dx[keep], dy[keep], lend[keep]
             lam, lprev, prev = lam[keep], lprev[keep], prev[keep]
+            stopped = stopped[keep]
             if target is not None:
                 target = target[keep]
             if clr is not None:
                 sec = sec[keep]
+    if stopped.any():
+        keep = np.flatnonzero(~stopped)
+        idx, x0, y0, dx, dy, lend = idx[keep], x0[keep], y0[keep], dx[keep], dy[keep], lend[keep]
+        lprev, prev = lprev[keep], prev[keep]
+        if target is not None:
+            target = target[keep]
     if idx.size:  # the long tail: sample the rest at min_step in one go
         n = np.ceil((lend - lprev) / ms).astype(np.int64) + 1
         row = np.repeat(np.arange(idx.size), n)
@@ -334,8 +345,9 @@ def cone_walk(
         step = (r - lam * sl) / (1.0 + sl)
         blocked = step < ms
         reached = ~blocked & (lam + step >= lend)
-        stop[idx[blocked]] = lam[blocked]
-        clear[idx[reached]] = True
+        ended = np.flatnonzero(blocked | reached)  # one scatter for both outcomes
+        clear[idx[ended]] = reached[ended]
+        stop[idx[ended]] = np.where(reached[ended], 0.0, lam[ended])
         keep = np.flatnonzero(~(blocked | reached))
         idx, x0, y0, dx, dy, lend, sl = idx[keep], x0[keep], y0[keep], dx[keep], dy[keep], lend[keep], sl[keep]
         lam = lam[keep] + step[keep]
@@ -367,9 +379,13 @@ def entries(
     # 1. the cone: walk each nominal path with steps that keep every member's path in
     # one region; a track whose cone stays clear to the horizon needs no member walks
     nominal = np.arange(n_tracks) * k + k // 2
-    ddx = paths.dx.reshape(n_tracks, k) - paths.dx[nominal, None]
-    ddy = paths.dy.reshape(n_tracks, k) - paths.dy[nominal, None]
-    slope = np.hypot(ddx, ddy).max(axis=1)
+    # (the nominal member's own term, 0, never raises the maximum)
+    dxm, dym = paths.dx.reshape(n_tracks, k), paths.dy.reshape(n_tracks, k)
+    slope = np.zeros(n_tracks)
+    for m in range(k):
+        if m != k // 2:
+            slope = np.maximum(slope, np.hypot(dxm[:, m] - dxm[:, k // 2],
+                                               dym[:, m] - dym[:, k // 2]))
     clear, lam_stop = cone_walk(raster, raster.region, paths, nominal, slope, min_step,
                                 max_iterations)
     start_region = raster.region.value[raster.cell_of(paths.x0[nominal], paths.y0[nominal])]

@@ -137,10 +137,11 @@ class NationRaster:
 
     def cell_of(self, x: FloatArray, y: FloatArray) -> NDArray[np.int64]:
         """Flat index into the padded layers of plane points (the frame where off grid)."""
-        fx = np.nan_to_num((np.asarray(x) - self.xmin) / self.cell + 1.0, nan=-1.0)
-        fy = np.nan_to_num((np.asarray(y) - self.ymin) / self.cell + 1.0, nan=-1.0)
-        ix = np.clip(fx, 0.0, self.nx + 1.5).astype(np.int64)
-        iy = np.clip(fy, 0.0, self.ny + 1.5).astype(np.int64)
+        # fmax takes 0 over NaN (and -inf): NaN points land in the frame's corner
+        fx = np.fmax((np.asarray(x) - self.xmin) / self.cell + 1.0, 0.0)
+        fy = np.fmax((np.asarray(y) - self.ymin) / self.cell + 1.0, 0.0)
+        ix = np.minimum(fx, self.nx + 1.5).astype(np.int64)
+        iy = np.minimum(fy, self.ny + 1.5).astype(np.int64)
         return iy * (self.nx + 2) + ix
 
     def value_at(self, x: FloatArray, y: FloatArray) -> NDArray[np.int8]:
@@ -220,11 +221,9 @@ class NationRaster:
         pair_chord, u = pair_chord[hit], u[hit]
         if not u.size:
             return out
-        # the crossing nearest the chord's middle (the raster's estimate)
-        order = np.lexsort((np.abs(u - 0.5), pair_chord))
-        pair_chord, u = pair_chord[order], u[order]
-        first = np.r_[True, pair_chord[1:] != pair_chord[:-1]]
-        out[pair_chord[first]] = u[first]
+        # the crossing nearest the chord's middle (the raster's estimate), the first listed
+        # on a tie; pairs are in chord order, so a minimum per run of equal chords finds it
+        out[pair_chord] = u[_first_nearest(pair_chord, np.abs(u - 0.5))]
         return out
 
     # -- construction --------------------------------------------------------------------
@@ -308,14 +307,20 @@ class NationRaster:
         self.edge_owner = owner.astype(np.int16)
 
 
+# A cell of a layer as the walks read it: value and bound side by side, so one gather
+# (one cache miss: the paths spread over the whole grid) fetches both.
+CELL = np.dtype([("value", np.int8), ("bound", np.uint8)])
+
+
 class Layer:
     """A value grid and its bound grid, padded with a frame of OFF_GRID cells (bound 0)
-    and flattened, so any plane point clipped to the frame indexes safely."""
+    and flattened, so any plane point clipped to the frame indexes safely. ``cells``
+    holds both per cell (:data:`CELL`); ``value`` and ``bound`` are views of it."""
 
     def __init__(self, grid: NDArray[np.int8], directional: bool = False) -> None:
         self.shape = (grid.shape[0] + 2, grid.shape[1] + 2)
-        self.value = np.pad(grid, 1, constant_values=OFF_GRID).ravel()
-        self.bound = np.pad(_bound(grid), 1, constant_values=0).ravel()
+        self._set_cells(np.pad(grid, 1, constant_values=OFF_GRID).ravel(),
+                        np.pad(_bound(grid), 1, constant_values=0).ravel())
         self.clearance = Clearance(self.bound, self.shape) if directional else None
 
     @classmethod
@@ -325,9 +330,16 @@ class Layer:
         if value.size != shape[0] * shape[1] or bound.size != value.size:
             raise ValueError("saved layer does not match the grid")
         self = cls.__new__(cls)
-        self.shape, self.value, self.bound = shape, value, bound
+        self.shape = shape
+        self._set_cells(value, bound)
         self.clearance = None if clearance is None else Clearance.restore(clearance, shape)
         return self
+
+    def _set_cells(self, value: NDArray[np.int8], bound: NDArray[np.uint8]) -> None:
+        self.cells = np.empty(value.size, dtype=CELL)
+        self.cells["value"], self.cells["bound"] = value, bound
+        self.value: NDArray[np.int8] = self.cells["value"]
+        self.bound: NDArray[np.uint8] = self.cells["bound"]
 
     def grid(self) -> NDArray[np.int8]:
         return self.value.reshape(self.shape)[1:-1, 1:-1]
@@ -369,6 +381,18 @@ def _bound(value: NDArray[np.int8]) -> NDArray[np.uint8]:
         edge[b] |= diff
     dist = distance_transform_cdt(~edge, metric="chessboard")
     return np.minimum(dist, MAX_BOUND).astype(np.uint8)
+
+
+def _first_nearest(group: IntArray, dist: FloatArray) -> IntArray:
+    """For each position, the position of the least ``dist`` of its run of equal ``group``
+    values (``group`` sorted; the first of equals, as a stable sort would put it).
+    One pass, not a sort."""
+    starts = np.r_[True, group[1:] != group[:-1]]
+    run = np.cumsum(starts) - 1
+    least = np.minimum.reduceat(dist, np.flatnonzero(starts))
+    at = np.flatnonzero(dist == least[run])
+    first = at[np.r_[True, run[at][1:] != run[at][:-1]]]
+    return first[run]
 
 
 def _latlon(xy: FloatArray) -> tuple[FloatArray, FloatArray]:
