@@ -290,6 +290,9 @@ def test_a_tracker_batch_is_assessed_with_its_codes_and_ids():
     assert not out.cooperative[first].any()
     assert out.cooperative[out.track_id == "PL-43"].all()
     assert np.isnan(out.vel_e).sum() == 0
+    # the tracker's status reaches the warning stage (a coasting row raises no alert)
+    assert set(out.status[first].tolist()) == {"confirmed"}
+    assert set(out.status[out.track_id == "PL-43"].tolist()) == {"coasting"}
 
 
 def test_coming_into_the_data_from_outside_is_no_entry():

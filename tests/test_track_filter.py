@@ -185,3 +185,38 @@ def test_turn_prediction_blocks_match_the_full_transition():
     _, Q = predict_ncv(np.zeros_like(x), np.zeros_like(P), dt, qa)
     np.testing.assert_allclose(xn, np.einsum("nij,nj->ni", F, x), rtol=1e-12, atol=1e-6)
     np.testing.assert_allclose(Pn, F @ P @ np.swapaxes(F, 1, 2) + Q, rtol=1e-10, atol=1e-8)
+
+
+def test_posterior_ground_speed_is_the_updated_horizontal_velocity():
+    """Hand-checked: P = [[a I, b I], [b I, c I]], a position plot with noise v I, so
+    S = (a + v) I and K_v = b / (a + v) I; the updated velocity is b / (a + v) r. At
+    lat 0, lon 0 the local up is ECEF x: a residual along x moves no ground speed."""
+    a, b, c, v = 400.0**2, 2000.0, 30.0**2, 300.0**2
+    P = np.zeros((2, 6, 6))
+    P[:, :3, :3] = a * np.eye(3)
+    P[:, :3, 3:] = P[:, 3:, :3] = b * np.eye(3)
+    P[:, 3:, 3:] = c * np.eye(3)
+    x = np.zeros((2, 6))
+    x[:, 0] = 6378137.0
+    r = np.array([[0.0, 3000.0, 4000.0], [3000.0, 0.0, 0.0]])
+    H = np.zeros((2, 3, 6))
+    H[:, :, :3] = np.eye(3)
+
+    def residual(xm):
+        return r, H, np.full((2, 3), v)
+
+    inn = kf.innovate(x, P, np.zeros(2), 30.0, 3.0, np.ones(2), residual)
+    speed = kf.posterior_ground_speed(inn)
+    assert speed[0] == pytest.approx(b / (a + v) * 5000.0, rel=1e-9)
+    assert speed[1] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_noise_scale_cap_follows_the_plot_precision():
+    """cap = clip(scale_max (precise_reach / reach)^2, noisy_max, scale_max): plots known
+    to 500 m or better leave the boost alone; at 1 km a quarter of it; a radar plot at
+    200 km with 0.5 deg in azimuth (1.7 km across) about 8; a bearing (its reach is the
+    sensor's cover) the floor."""
+    reach = np.array([250.0, 500.0, 1000.0, 1745.0])
+    cap = kf.noise_scale_cap(reach, 100.0, 500.0, 4.0)
+    assert cap.tolist() == pytest.approx([100.0, 100.0, 25.0, 8.21], abs=0.01)
+    assert kf.noise_scale_cap(np.array([1e6]), 100.0, 500.0, 4.0)[0] == 4.0

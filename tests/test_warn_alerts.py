@@ -116,6 +116,27 @@ def test_missing_rows_count_as_level_zero_and_gone_tracks_end_at_once():
     assert [a.track for a in state.alerts.values()] == ["T2"]
 
 
+def test_a_coasting_track_raises_no_new_alert_but_keeps_and_escalates_its_own():
+    """A coasting track's row is a prediction since its last plot: it raises nothing,
+    whatever its level; once a plot confirms it again, it raises. An alert raised while
+    the track was confirmed lives on, and escalates, while it coasts."""
+    state = AlertState(BOOK, AlertConfig(hold_s=30, clear_s=60))
+    events = []
+    for k in range(5):
+        events += step(state, cycle({"T1": 3}, T0 + k, status="coasting"), T0 + k)
+    assert events == [] and not state.alerts
+    events = step(state, cycle({"T1": 3}, T0 + 5, status="confirmed"), T0 + 5)
+    assert kinds(events) == [("raised", 3)]
+    state = AlertState(BOOK, AlertConfig(hold_s=30, clear_s=60))
+    events = step(state, cycle({"T2": 1}, T0, status="confirmed"), T0)
+    events += step(state, cycle({"T2": 4}, T0 + 1, status="coasting"), T0 + 1)
+    events += step(state, cycle({"T2": 4}, T0 + 2, status="coasting"), T0 + 2)
+    assert kinds(events) == [("raised", 1), ("escalated", 4)]
+    # a row without a status (a producer that does not give it) raises as before
+    state = AlertState(BOOK)
+    assert kinds(step(state, cycle({"T3": 2}, T0), T0)) == [("raised", 2)]
+
+
 def test_one_alert_per_track_and_target_with_fresh_id_after_it_ends():
     state = AlertState(BOOK, AlertConfig(hold_s=0, clear_s=0))
     rows = Assessment.from_rows(

@@ -283,6 +283,12 @@ def test_assessment_check_names_bad_column_and_row():
     with pytest.raises(RecordError, match="column lat: shape"):
         a.check()
     assert len(Assessment.empty().check()) == 0
+    # status is optional: '' when not given, else a track status
+    with pytest.raises(RecordError, match="column status, row 0: 'lost'"):
+        Assessment.from_rows([_row(status="lost")]).check()
+    both = Assessment.from_rows([_row(status="coasting"), _row()]).check()
+    assert both.status.tolist() == ["coasting", ""]
+    assert both.take(np.array([0])).status.tolist() == ["coasting"]
 
 
 def test_shipped_rules_directory_holds_only_valid_files():

@@ -47,7 +47,7 @@ from ..airspace.zones import Zone
 from ..airspace.zoneset import ZoneSet
 from ..records import TARGET_CLASSES
 from ..track.classify import IDENTITIES
-from ..track.output import TrackBatch
+from ..track.output import STATUS_OUT, TrackBatch
 from ..warn.input import Assessment
 from .distance import MAX_SCALE, BorderDistance, haversine
 from .encounter import ZoneParts, zone_entries
@@ -125,6 +125,7 @@ class _Tracks:
     identity: IntArray
     cooperative: NDArray[np.bool_]
     sigma_vel: FloatArray
+    status: NDArray[np.str_]  # the tracker's status; '' when the input does not say
 
 
 class Assessor:
@@ -407,6 +408,7 @@ class Assessor:
             sv = tracks.sigma_vel
             sigma_vel = (np.full(sel.size, np.nan) if sv is None
                          else np.asarray(sv, dtype=np.float64).reshape(n)[sel])
+            st = np.array(STATUS_OUT)[np.asarray(tracks.status).astype(np.intp)[sel]]
         else:
             ids = np.asarray(tracks.track_id).astype(str)[sel]
             cls = _codes(np.asarray(tracks.cls)[sel], _CLASS_CODE, "unknown")
@@ -415,10 +417,11 @@ class Assessor:
             sv = tracks.sigma_vel
             sigma_vel = (np.full(sel.size, np.nan) if sv is None
                          else np.asarray(sv, dtype=np.float64).reshape(n)[sel])
+            st = np.full(sel.size, "", dtype=str)
         cls = np.where((cls >= 0) & (cls < len(TARGET_CLASSES)), cls, _CLASS_CODE["unknown"])
         ident = np.where((ident >= 0) & (ident < len(IDENTITIES)), ident, _IDENT_CODE["unknown"])
         lo = _wrap_lon(lon[sel])
-        return _Tracks(ids, time[sel], lat[sel], lo, alt, vel, cls, ident, coop, sigma_vel)
+        return _Tracks(ids, time[sel], lat[sel], lo, alt, vel, cls, ident, coop, sigma_vel, st)
 
     def _ids(self, prefix: str, serial: NDArray[np.int64]) -> NDArray[np.str_]:
         """Track ids of serials, reusing last cycle's strings (tracks persist)."""
@@ -458,6 +461,7 @@ class Assessor:
             cls=classes[tr.cls[track]],
             identity=identities[tr.identity[track]],
             cooperative=tr.cooperative[track],
+            status=tr.status[track],
             target_kind=np.where(is_zone, "zone", "nation"),
             target_id=self._target_id[target],
             target_owner=self._target_owner[target],

@@ -47,6 +47,29 @@ ENVELOPES: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "bird": ((12.0, 6.0), (0.0, 1000.0)),
 }
 _BASELINE_UNKNOWN = 0.15
+# The fastest ground speed (m/s) a track of a slow class is believed to fly: centre +
+# SPEED_LIMIT_SPREADS spreads of its envelope, never less than SPEED_LIMIT_FLOOR (drone
+# 117, helicopter 155, balloon and bird 100 m/s), the bound the assessment also puts on
+# predictions (assess/predict.py). Aircraft, missiles and unknown tracks have none here.
+SPEED_LIMIT_SPREADS = 4.0
+SPEED_LIMIT_FLOOR = 100.0
+SLOW_CLASSES = ("helicopter", "drone", "balloon", "bird")
+CLASS_SPEED_LIMIT = np.array([
+    max(ENVELOPES[c][0][0] + SPEED_LIMIT_SPREADS * ENVELOPES[c][0][1], SPEED_LIMIT_FLOOR)
+    if c in SLOW_CLASSES else np.inf
+    for c in TARGET_CLASSES
+])
+
+
+def speed_limit(
+    cls: np.ndarray, cls_conf: np.ndarray, hits: np.ndarray, min_conf: float, min_hits: int
+) -> np.ndarray:
+    """Fastest credible ground speed (m/s) per track: its class's limit when the class is
+    settled (at least ``min_hits`` hits and confidence ``min_conf``), else inf."""
+    settled = (hits >= min_hits) & (cls_conf >= min_conf) & (cls >= 0)
+    limit = np.full(cls.shape[0], np.inf)
+    limit[settled] = CLASS_SPEED_LIMIT[cls[settled]]
+    return limit
 
 
 def speed_and_altitude(

@@ -150,6 +150,23 @@ def innovate(
     return Innovation(xm, Pm, r, H, S, Sinv, det, d2)
 
 
+def posterior_ground_speed(inn: Innovation) -> np.ndarray:
+    """Ground speed (m/s) each pair's track would have after its update:
+
+        v+ = v- + K_v r,     K_v = P-[v, :] H^T S^-1
+
+    horizontal part only (the component along the local up removed). For the kinematic
+    gate: a plot that would make a drone's track fly at 300 m/s is another target's.
+    """
+    if not inn.r.shape[0]:
+        return np.zeros(0)
+    Kv = inn.Pm[:, 3:, :] @ np.swapaxes(inn.H, 1, 2) @ inn.Sinv
+    v = inn.xm[:, 3:] + np.einsum("nij,nj->ni", Kv, inn.r)
+    up = local_up(inn.xm[:, :3])
+    v_h = v - np.einsum("ni,ni->n", v, up)[:, None] * up
+    return np.linalg.norm(v_h, axis=1)
+
+
 def update(
     x: np.ndarray,
     P: np.ndarray,
@@ -215,6 +232,21 @@ def adapt_process_noise(
     grown = np.minimum(scale * boost, scale_max)
     relaxed = np.maximum(scale * decay, 1.0)
     return np.where(avg > threshold, grown, relaxed), avg
+
+
+def noise_scale_cap(
+    reach: np.ndarray, scale_max: float, precise_reach: float, noisy_max: float
+) -> np.ndarray:
+    """Bound on the process-noise scale from the precision of a plot:
+
+        cap = clip(scale_max (precise_reach / reach)^2, noisy_max, scale_max)
+
+    with ``reach`` the plot's horizontal 1-sigma (m). A manoeuvre displaces a target by
+    a T^2 / 2 in a revisit T; a plot that is uncertain by more cannot show it, and
+    boosting the noise then only turns measurement noise (or a neighbour's plot) into
+    velocity."""
+    ratio = precise_reach / np.maximum(reach, 1e-9)
+    return np.clip(scale_max * ratio * ratio, min(noisy_max, scale_max), scale_max)
 
 
 def track_score_increment(

@@ -344,7 +344,9 @@ def expire(table: TrackTable, now: float, cfg: TrackerConfig) -> Expiry:
     # A missed update of a confirmed track is most often a manoeuvre that left the gate:
     # open the gate for the next plot (adaptive process noise, see filter.py).
     grown = act[coast]
-    table.q_scale[grown] = np.maximum(table.q_scale[grown], cfg.q_miss_scale)
+    table.q_scale[grown] = np.maximum(
+        table.q_scale[grown], np.minimum(cfg.q_miss_scale, table.q_cap[grown])
+    )
     return Expiry(coasting=act[coast], deleted=act[delete], dropped=act[drop])
 
 

@@ -139,6 +139,8 @@ class TrackerStats:
     tracks_confirmed: int = 0
     tracks_merged: int = 0
     spoof_flags: int = 0
+    # (track, plot) pairs inside the gate dropped by the kinematic gate (config.py)
+    speed_gated: int = 0
 
     @property
     def used(self) -> int:

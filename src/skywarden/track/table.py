@@ -43,6 +43,7 @@ class TrackTable:
         "t_radar",
         "t_coop",
         "q_scale",
+        "q_cap",
         "nis_avg",
         "revisit",
         "cls_conf",
@@ -86,6 +87,7 @@ class TrackTable:
     t_radar: np.ndarray
     t_coop: np.ndarray
     q_scale: np.ndarray
+    q_cap: np.ndarray  # bound on q_scale from the precision of the track's last plot
     nis_avg: np.ndarray
     revisit: np.ndarray
     cls_conf: np.ndarray
@@ -151,6 +153,7 @@ class TrackTable:
             ):
                 getattr(self, name)[slots] = 0
             self.q_scale[slots] = 1.0
+            self.q_cap[slots] = np.inf
             self.t_radar[slots] = -np.inf
             self.t_coop[slots] = -np.inf
             self.t_report[slots] = -np.inf

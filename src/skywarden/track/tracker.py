@@ -38,7 +38,7 @@ from . import cooperative, lifecycle
 from . import filter as kf
 from .associate import assign, candidate_pairs, project
 from .bearing import BearingBuffer, triangulate_pairs
-from .classify import CLASS_CODE, IdentityRules, speed_and_altitude, update_class
+from .classify import CLASS_CODE, IdentityRules, speed_and_altitude, speed_limit, update_class
 from .config import TrackerConfig
 from .measure import (
     BEARING,
@@ -167,7 +167,7 @@ class Tracker:
         if not rows.size or not cand.size:
             return np.zeros(0, dtype=np.int64)
         old = tab.q_scale[cand].copy()
-        tab.q_scale[cand] = np.maximum(old, self.config.q_miss_scale)
+        tab.q_scale[cand] = np.maximum(old, np.minimum(self.config.q_miss_scale, tab.q_cap[cand]))
         updated = self._associate_update(m, rows, cand, claimed)
         untouched = ~np.isin(cand, updated)
         tab.q_scale[cand[untouched]] = old[untouched]
@@ -281,6 +281,15 @@ class Tracker:
             return s, j, inn
         gated = np.flatnonzero(inn.d2 <= kf.chi2_gate(cfg.gate_probability, m.dof[j]))
         s, j, key, inn = s[gated], j[gated], key[gated], inn.take(gated)
+        # Kinematic gate: a plot that would make the track faster than its class flies.
+        limit = speed_limit(tab.cls[s], tab.cls_conf[s], tab.hits[s],
+                            cfg.speed_gate_confidence, cfg.speed_gate_hits)
+        if np.isfinite(limit).any():
+            fast = kf.posterior_ground_speed(inn) > limit
+            if fast.any():
+                self.stats.speed_gated += int(fast.sum())
+                keep = np.flatnonzero(~fast)
+                s, j, key, inn = s[keep], j[keep], key[keep], inn.take(keep)
         penalty = np.where(tab.status[s] == TENTATIVE, cfg.tentative_penalty, 0.0)
         miss = kf.chi2_gate(cfg.gate_probability, 3) + penalty
         chosen = np.flatnonzero(assign(key, j, inn.d2 + penalty, miss))
@@ -349,6 +358,10 @@ class Tracker:
                 decay=cfg.q_decay,
                 scale_max=cfg.q_scale_max,
             )
+            tab.q_cap[rs] = kf.noise_scale_cap(
+                m.reach[rj], cfg.q_scale_max, cfg.q_precise_reach, cfg.q_noisy_scale_max
+            )
+            tab.q_scale[rs] = np.minimum(tab.q_scale[rs], tab.q_cap[rs])
             tab.llr[rs] += kf.track_score_increment(
                 nis, logdet, m.dof[rj], m.ln_pd[rj], m.ln_clutter[rj]
             )

@@ -28,6 +28,10 @@ probability     float64    probability of entry within the horizon, 0-1 (1 when 
 distance_m      float64    distance to the target's boundary, metres (0 when inside)
 vel_e, vel_n    float64    optional: velocity east / north, m/s (NaN when not given);
                            used to draw the affected area of public warnings
+status          str        optional: the track's status, ``tentative``, ``confirmed``,
+                           ``coasting``, or '' when not given. A coasting track (one
+                           that missed its last looks: its row is a prediction, not an
+                           observation) keeps its alerts but raises no new one
 ==============  =========  =============================================================
 
 String columns are held as numpy unicode arrays (object arrays of str are converted), so
@@ -55,6 +59,8 @@ IDENTITIES: tuple[str, ...] = (
     "hostile",
 )
 TARGET_KINDS: tuple[str, ...] = ("nation", "zone")
+# Track statuses of the optional ``status`` column ('' = not given).
+TRACK_STATUSES: tuple[str, ...] = ("", "tentative", "confirmed", "coasting")
 # The zone vocabulary of airspace/kinds.py (stages do not import each other).
 ZONE_TYPES: tuple[str, ...] = (
     "prohibited",
@@ -70,10 +76,15 @@ _STR = ("track_id", "cls", "identity", "target_kind", "target_id", "target_owner
 _FLOAT = ("time", "lat", "lon", "alt", "eta_s", "probability", "distance_m", "vel_e", "vel_n")
 _BOOL = ("cooperative", "inside")
 _OPTIONAL = ("vel_e", "vel_n")
+_OPTIONAL_STR = ("status",)
 
 
 def _empty_float() -> np.ndarray:
     return np.zeros(0, dtype=np.float64)
+
+
+def _empty_str() -> np.ndarray:
+    return np.zeros(0, dtype=str)
 
 
 @dataclass(slots=True)
@@ -102,11 +113,17 @@ class Assessment:
     distance_m: np.ndarray
     vel_e: np.ndarray = field(default_factory=_empty_float)
     vel_n: np.ndarray = field(default_factory=_empty_float)
+    status: np.ndarray = field(default_factory=_empty_str)
 
     def __post_init__(self) -> None:
         n = len(np.asarray(self.track_id))
         for name in _STR:
             setattr(self, name, np.asarray(getattr(self, name)).astype(str))
+        for name in _OPTIONAL_STR:
+            col = np.asarray(getattr(self, name)).astype(str)
+            if col.shape == (0,) and n:
+                col = np.full(n, "", dtype=str)
+            setattr(self, name, col)
         for name in _FLOAT:
             col = np.asarray(getattr(self, name), dtype=np.float64)
             if name in _OPTIONAL and col.shape == (0,) and n:
@@ -129,6 +146,7 @@ class Assessment:
         _in(self.identity, IDENTITIES, "identity")
         _in(self.target_kind, TARGET_KINDS, "target_kind")
         _in(self.zone_type, ("", *ZONE_TYPES), "zone_type")
+        _in(self.status, TRACK_STATUSES, "status")
         for name in ("time", "lat", "lon"):
             _finite(getattr(self, name), name)
         bad = np.flatnonzero(
@@ -156,9 +174,9 @@ class Assessment:
         """Columns from row mappings, for tests and small producers.
 
         Keys are the column names (``class`` is accepted for ``cls``). Defaults: alt,
-        eta_s, vel_e, vel_n NaN; cooperative and inside False; zone_type ''; target_kind
-        'nation'; target_owner the target_id; probability 1 when inside, else 0;
-        distance_m 0; identity 'unknown'; cls 'unknown'.
+        eta_s, vel_e, vel_n NaN; cooperative and inside False; zone_type '' and status
+        ''; target_kind 'nation'; target_owner the target_id; probability 1 when inside,
+        else 0; distance_m 0; identity 'unknown'; cls 'unknown'.
         """
         rows = [dict(r) for r in rows]
         for r in rows:
@@ -184,6 +202,8 @@ class Assessment:
             )
         for name in _BOOL:
             cols[name] = np.array([r[name] for r in rows], dtype=bool)
+        for name in _OPTIONAL_STR:
+            cols[name] = np.array([r.get(name, "") for r in rows], dtype=str)
         return cls(**cols)
 
     def take(self, index: np.ndarray) -> Assessment:
