@@ -206,22 +206,31 @@ class Assessor:
         """Build everything that is built once (raster, zone parts), now."""
         _ = self.raster
         if self.zones is not None and self._parts is None:
-            self._parts = ZoneParts(self.zones, self.raster.plane)
-            for kind in (0, 1):
-                self._parts.index(kind, self._extent())
+            self._parts = self.parts_for(self.zones)
         if self._distance is None:
             # built here, not lazily: the threads of a cycle share it read-only
             distance = BorderDistance(self.raster)
             distance.build()
             self._distance = distance
 
-    def set_zones(self, zones: ZoneSet | Sequence[Zone] | None) -> None:
-        """Assess against other zones from the next cycle on (restrictions made or ended);
-        the zone parts and their index are rebuilt (about a second per 1,000 zones)."""
+    def parts_for(self, zones: ZoneSet) -> ZoneParts:
+        """The zone parts and their index for ``zones`` (about a second per 1,000 zones).
+        Reads the assessor only, so a caller may build them on its own thread while
+        cycles run, then hand them to :meth:`set_zones`."""
+        parts = ZoneParts(zones, self.raster.plane)
+        for kind in (0, 1):
+            parts.index(kind, self._extent())
+        return parts
+
+    def set_zones(self, zones: ZoneSet | Sequence[Zone] | None,
+                  parts: ZoneParts | None = None) -> None:
+        """Assess against other zones from the next cycle on (restrictions made or ended).
+        ``parts``: built beforehand by :meth:`parts_for` for these zones; without them the
+        next cycle (or :meth:`prepare`) builds them."""
         if zones is not None and not isinstance(zones, ZoneSet):
             zones = ZoneSet(list(zones))
         self.zones = zones if zones is not None and len(zones) else None
-        self._parts = None
+        self._parts = parts if self.zones is not None else None
         z = self.zones.zones if self.zones is not None else ()
         codes = list(self.borders.codes)
         self._target_id = np.array(codes + [x.id for x in z], dtype=str)

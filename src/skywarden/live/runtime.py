@@ -419,10 +419,18 @@ class Runtime:
                 log.warning("cannot read the restrictions' version: %s", exc)
                 version = None  # the next poll sets the zones again
             zones = self._zoneset()  # built outside the assess lock: it can take a while
+            # So are the zones' parts for the assessment (a second per 1,000 zones), here
+            # on the caller's thread rather than in the next warning cycle, which would
+            # hold up every alert meanwhile.
+            parts_for = getattr(self.assessor, "parts_for", None)
+            parts = parts_for(zones) if parts_for is not None and zones is not None else None
             with self.warner.assess_lock:
                 set_zones = getattr(self.assessor, "set_zones", None)
                 if set_zones is not None:
-                    set_zones(zones)
+                    if parts is not None:
+                        set_zones(zones, parts)
+                    else:
+                        set_zones(zones)
             self._zones_version = version
 
     def _restrictions_version(self) -> tuple[int, int, float, float]:
