@@ -16,7 +16,7 @@ from pathlib import Path
 
 import rs1090
 
-from skywarden.ingest.beast import split_frames
+from skywarden.ingest.beast import encode_frame, split_frames
 from skywarden.ingest.counts import FeedCounts
 from skywarden.ingest.modes import ModeSDecoder, Site
 from timing import best_cpu
@@ -39,11 +39,7 @@ def _load(repeat: int) -> tuple[list[float], list[bytes]]:
 
 
 def _beast(frames: list[bytes]) -> bytes:
-    out = bytearray()
-    for i, f in enumerate(frames):
-        body = bytes([0x33 if len(f) == 14 else 0x32]) + (i * 1200).to_bytes(6, "big")
-        out += b"\x1a" + (body + b"\x80" + f).replace(b"\x1a", b"\x1a\x1a")
-    return bytes(out)
+    return b"".join(encode_frame(i * 1200, 0x80, f) for i, f in enumerate(frames))
 
 
 def run(quick: bool = False) -> str:

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skywarden.ingest.avr import parse_line
-from skywarden.ingest.beast import split_frames
+from skywarden.ingest.beast import encode_frame, split_frames
 from skywarden.ingest.counts import FeedCounts
 from skywarden.ingest.es_positions import decode_positions
 from skywarden.ingest.modes import ModeSDecoder
@@ -24,9 +24,7 @@ SETTINGS = settings(max_examples=200, deadline=None,
 
 
 def beast(payload: bytes, ticks: int = 0x1A0000001A1A, signal: int = 0x1A) -> bytes:
-    body = bytes([0x33 if len(payload) == 14 else 0x32]) + ticks.to_bytes(6, "big")
-    body += bytes([signal]) + payload
-    return b"\x1a" + body.replace(b"\x1a", b"\x1a\x1a")
+    return encode_frame(ticks, signal, payload)  # 0x1a in the counter and signal: escaped
 
 
 def frames_of(stream: bytes, chunk: int) -> tuple[list[bytes], FeedCounts]:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .ingest.avr import parse_line as parse_avr
-from .ingest.beast import MLAT_HZ, read_beast
+from .ingest.beast import MLAT_HZ, encode_frame, read_beast
 from .ingest.counts import FeedCounts
 from .ingest.sbs import sbs_time
 
@@ -71,9 +71,7 @@ def _remoteid(lines: Iterable[bytes]) -> Iterator[Unit]:
 def _beast(path: Path) -> Iterator[Unit]:
     for frames in read_beast(path, FeedCounts()):
         for f in frames:
-            kind = 0x33 if len(f.payload) == 14 else 0x32
-            body = bytes([kind]) + f.ticks.to_bytes(6, "big") + bytes([f.signal]) + f.payload
-            yield f.ticks / MLAT_HZ, b"\x1a" + body.replace(b"\x1a", b"\x1a\x1a")
+            yield f.ticks / MLAT_HZ, encode_frame(f.ticks, f.signal, f.payload)
 
 
 def units(fmt: str, path: str | Path) -> Iterator[Unit]:

@@ -13,8 +13,24 @@ frame)`` or a reason string.
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable, Iterator
+
+from .counts import FeedCounts
 
 _HEX = frozenset(string.hexdigits.encode())
+
+
+def parse_lines(lines: Iterable[bytes], counts: FeedCounts
+                ) -> Iterator[tuple[float | None, int | None, bytes]]:
+    """The frames of ``lines``: blank lines skipped, bad ones counted in ``counts``."""
+    for line in lines:
+        if not line.strip():
+            continue
+        got = parse_line(line)
+        if isinstance(got, str):
+            counts.add(got)
+        else:
+            yield got
 
 
 def parse_line(line: bytes) -> tuple[float | None, int | None, bytes] | str:

@@ -36,6 +36,14 @@ class BeastFrame:
     payload: bytes
 
 
+def encode_frame(ticks: int, signal: int, payload: bytes) -> bytes:
+    """One Mode S frame (7 or 14 bytes) as Beast sends it, 0x1a escaped: the inverse of
+    :func:`split_frames`, for players and tests."""
+    body = bytes([0x33 if len(payload) == 14 else 0x32]) + ticks.to_bytes(6, "big")
+    body += bytes([signal]) + payload
+    return b"\x1a" + body.replace(b"\x1a", b"\x1a\x1a")
+
+
 def last_frame_start(buf: bytes) -> int:
     """Index of the last 0x1a in ``buf`` that starts a frame, or -1."""
     end = len(buf)

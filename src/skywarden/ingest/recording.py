@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..records import Detection
 from ..sensors import SensorRegistry
-from .avr import parse_line
+from .avr import parse_lines
 from .beast import MLAT_HZ, read_beast
 from .counts import FeedCounts
 from .jsonl import JsonlWriter
@@ -71,14 +71,7 @@ def decode_avr_lines(lines: Iterable[bytes], decoder: ModeSDecoder,
     clock = TickClock(start)
     times: list[float] = []
     frames: list[bytes] = []
-    for line in lines:
-        if not line.strip():
-            continue
-        got = parse_line(line)
-        if isinstance(got, str):
-            decoder.counts.add(got)
-            continue
-        epoch, ticks, frame = got
+    for epoch, ticks, frame in parse_lines(lines, decoder.counts):
         times.append(epoch if epoch is not None else clock.time(ticks))
         frames.append(frame)
         if len(frames) >= BATCH:

@@ -33,32 +33,30 @@ FORGET_S = 600.0  # a track not updated for this long (clock s) is forgotten
 class EntryWatch:
     """What each live track is inside (nation, zones), and whether a tick brought an entry.
 
-    ``borders``: an object with ``nation_at(lat, lon)``; ``zones``: returns the zone set in
-    force (or None), read at each tick so restrictions made at run time count at once.
+    ``zones``: returns the zone set in force (or None), read at each tick so restrictions
+    made at run time count at once.
     """
 
-    def __init__(self, borders: Any, zones: Callable[[], Any]) -> None:
-        self.borders = borders
+    def __init__(self, zones: Callable[[], Any]) -> None:
         self.zones = zones
         # track serial -> (time of its row, the nation and zone ids it is inside)
         self._inside: dict[int, tuple[float, frozenset[str]]] = {}
         self._swept = -np.inf
 
-    def entered(self, rows: TrackBatch, ended: np.ndarray) -> bool:
+    def entered(self, rows: TrackBatch, nation: np.ndarray, ended: np.ndarray) -> bool:
         """Note the rows' positions; True when a row is inside something it was not in at
-        its track's previous row. ``ended``: the rows that end their track (deleted)."""
+        its track's previous row. ``nation``: the nation below each row ('' for none, the
+        worker looks it up once a tick); ``ended``: the rows that end their track."""
         n = len(rows)
         if not n:
             return False
-        nation = (self.borders.nation_at(rows.lat, rows.lon) if self.borders is not None
-                  else np.full(n, "", dtype="<U3"))
         inside: list[set[str]] = [{c} if c else set() for c in nation.tolist()]
         zs = self.zones()
         if zs is not None and len(zs):
             coop = np.fromiter((bool(i) for i in rows.ids), dtype=bool, count=n)
             hits = zs.contains(rows.lat, rows.lon, rows.alt, rows.time,
                                np.asarray(rows.cls, dtype=np.int64), coop)
-            ids = [z.id for z in zs.zones]
+            ids = zs.ids
             for p, z in zip(hits.point.tolist(), hits.zone.tolist(), strict=True):
                 inside[p].add("zone:" + ids[z])
         entry = False

@@ -34,7 +34,7 @@ import msgspec
 
 from ..backoff import Backoff
 from ..errors import RecordError
-from ..ingest.avr import parse_line
+from ..ingest.avr import parse_lines
 from ..ingest.beast import split_frames
 from ..ingest.counts import FeedCounts
 from ..ingest.modes import ModeSDecoder, Site
@@ -106,14 +106,7 @@ class AvrFramer:
     def push(self, data: bytes, received: float) -> list[Detection]:
         times: list[float] = []
         frames: list[bytes] = []
-        for line in self.framer.lines(data):
-            if not line.strip():
-                continue
-            got = parse_line(line)
-            if isinstance(got, str):
-                self.decoder.counts.add(got)
-                continue
-            epoch, _ticks, frame = got
+        for epoch, _ticks, frame in parse_lines(self.framer.lines(data), self.decoder.counts):
             times.append(epoch if epoch is not None and self.use_message_time else received)
             frames.append(frame)
         return self.decoder.feed(times, frames) if frames else []
@@ -255,14 +248,14 @@ class Feed:
         with self._lock:
             outcomes = dict(self.counts.outcomes)
             units = self.counts.units
+            detections, rejected = self.counts.positions, self.counts.rejected
         return {
             "name": self.name, "type": self.settings.type, "sensor": self.settings.sensor,
             "address": self.settings.connect or self.settings.listen,
             "mode": "tcp-client" if self.settings.connect else "udp",
             "connected": s.connected, "connects": s.connects, "failures": s.failures,
             "bytes": s.bytes, "last_data": s.last_data, "last_error": s.last_error,
-            "units": units, "detections": outcomes.get("position", 0),
-            "rejected": sum(n for k, n in outcomes.items() if k.startswith("rejected")),
+            "units": units, "detections": detections, "rejected": rejected,
             "refused": self.refused, "outcomes": outcomes,
         }
 

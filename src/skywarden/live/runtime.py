@@ -173,8 +173,7 @@ class Runtime:
         self.worker.entries_of = lambda: self.warner.entries
         # An incursion or a restriction violation is warned as soon as it is tracked,
         # not at the next assessment period (see .entries).
-        self.worker.entries = EntryWatch(getattr(assessor, "borders", None),
-                                         lambda: getattr(assessor, "zones", None))
+        self.worker.entries = EntryWatch(lambda: getattr(assessor, "zones", None))
         self.writer = StoreWriter(
             self.bus, self.store, self.data_dir / "cap", self.metrics,
             track_queue=settings.track_queue, alert_queue=settings.alert_queue,

@@ -114,15 +114,16 @@ class PipelineWorker:
             out = self.pipeline.step(batch, now)
             self._released = max(self._released, now - self.lag)
             rows = newest_rows(out.tracks)
+            below = self._nation_below(rows)
             if (self.entries is not None and len(rows)
-                    and self.entries.entered(rows, rows.status == DELETED)
+                    and self.entries.entered(rows, below, rows.status == DELETED)
                     and self.pipeline.assess_now(out.tracks) is not None):
                 self.metrics.early_cycles.inc()
             updates = marked_updates(rows, self.release.of_serials(rows.serial),
                                      self.entries_of())
             done_until = self._released
             self._update_picture(rows, updates, now)
-        self._publish_tracks(rows, updates)
+        self._publish_tracks(updates, below)
         finished = time.monotonic()
         if self._pending:
             keep = []
@@ -225,15 +226,18 @@ class PipelineWorker:
                 self.release.forget(rows.serial[ended])
         self.picture = (now, list(self._live.values()))
 
-    def _publish_tracks(self, rows: TrackBatch, updates: list[TrackUpdate]) -> None:
+    def _nation_below(self, rows: TrackBatch) -> np.ndarray:
+        """The nation below each row ('' at sea or without borders), looked up once a
+        tick for both its users: the entry watch and the subjects rows are published on."""
+        if self.borders is None:
+            return np.full(len(rows), "", dtype="<U3")
+        return self.borders.nation_at(rows.lat, rows.lon)
+
+    def _publish_tracks(self, updates: list[TrackUpdate], below: np.ndarray) -> None:
         if not updates:
             return
-        if self.borders is not None:
-            below = self.borders.nation_at(rows.lat, rows.lon).tolist()
-        else:
-            below = [""] * len(updates)
         groups: dict[str, list[TrackUpdate]] = defaultdict(list)
-        for u, nation in zip(updates, below, strict=True):
+        for u, nation in zip(updates, below.tolist(), strict=True):
             groups[nation or NO_NATION].append(u)
         for nation, group in groups.items():
             self.bus.publish(subjects.tracks(nation), group)
