@@ -227,8 +227,11 @@ def measure(speed: float, targets: int, duration: int) -> str:
     player.start()
     ready.wait(30)
     clock = SimClock(t0 - (go_at - time.time()) * speed, speed=speed)
-    rt = Runtime(registry, RuntimeSettings(data_dir=data, reorder_lag=0.2 * speed,
-                                           max_late_s=1.0 * speed, tick_s=0.2),
+    # the service's own defaults, the lag and the late limit scaled as serve --speed does
+    dflt = RuntimeSettings()
+    rt = Runtime(registry, RuntimeSettings(data_dir=data, reorder_lag=dflt.reorder_lag * speed,
+                                           max_late_s=dflt.max_late_s * speed,
+                                           tick_s=dflt.tick_s),
                  clock=clock)
     running = []
     try:

@@ -407,3 +407,33 @@ def test_drone_stream_at_long_range_keeps_drone_speeds():
     assert share_too_fast(None) < 0.10
     unbounded = TrackerConfig(q_precise_reach=1e9, speed_gate_hits=10**9)
     assert share_too_fast(unbounded) > 0.30
+
+
+def test_a_live_step_never_runs_ahead_of_its_horizon():
+    """Live ticks cut the 1 s processing windows: the tracker's processed time, and the
+    time of every row it emits, stay at the tick's horizon (now - reorder lag), never the
+    end of the window the horizon falls in (the entry watch compares against it)."""
+    from skywarden.track import TrackerConfig
+
+    rng = np.random.default_rng(5)
+    reg = registry(ADSB)
+    scene = Scene(LAT0, LON0, [
+        Mover("a", (0.0, 0.0, 9000.0), (200.0, 0.0, 0.0), icao="icao:4CA2D1"),
+        Mover("b", (20000.0, 0.0, 9000.0), (0.0, 200.0, 0.0), icao="icao:4CA2D2"),
+    ])
+    dets = sorted(adsb_reports(scene, reg["a1"], 0, 60, rng, period=0.5),
+                  key=lambda d: d.time)
+    tr = Tracker(reg, TrackerConfig(reorder_lag=0.05))
+    t, tick, k = dets[0].time, 0.05, 0
+    while t < 60.0:
+        t += tick
+        part = []
+        while k < len(dets) and dets[k].time <= t:
+            part.append(dets[k])
+            k += 1
+        out = tr.step(DetectionBatch.from_records(part, reg.ids) if part else None, t)
+        horizon = t - 0.05
+        assert tr.processed_until <= horizon + 1e-9
+        assert all(r.time <= horizon + 1e-9 for r in out.updates())
+    assert tr.processed_until > 59.0
+    assert len(by_track(tr.flush().updates())) <= 2

@@ -116,6 +116,33 @@ def test_missing_rows_count_as_level_zero_and_gone_tracks_end_at_once():
     assert [a.track for a in state.alerts.values()] == ["T2"]
 
 
+def test_a_partial_cycle_moves_only_its_own_tracks_alerts():
+    """The live service assesses a track that just entered on its own (only_tracks):
+    its alert is raised at once; other tracks' alerts, absent from those rows, are not
+    lowered or ended, and the sensor watch waits for the next full cycle."""
+    state = AlertState(BOOK, AlertConfig(hold_s=30, clear_s=60, silence_factor=3.0))
+    state.watch_sensor("pl-radar-1", 10.0, "POL", T0)
+    assert kinds(step(state, cycle({"T1": 3}, T0), T0, sensors_seen={"pl-radar-1": T0})) \
+        == [("raised", 3)]
+    events = []
+    for k in range(1, 120):  # two minutes of partial cycles about T2 alone
+        t = T0 + k
+        events += step(state, cycle({"T2": 2}, t), t, only_tracks={"T2"})
+    assert kinds(events) == [("raised", 2)] and events[0].track == "T2"
+    assert state.alerts["T1:POL:1"].level == 3  # untouched: not assessed in those cycles
+    # the radar silent for 119 s (> 3 periods): only a full cycle may call it down
+    assert "pl-radar-1" not in {e.sensor for e in events}
+    # a partial cycle about T1 with no row for it observes T1 at level 0, like a full one
+    t = T0 + 120
+    events = step(state, Assessment.empty(), t, only_tracks={"T1"})
+    events += step(state, Assessment.empty(), t + 31, only_tracks={"T1"})
+    assert kinds(events) == [("deescalated", 1)] and events[0].track == "T1"
+    assert state.alerts["T2:POL:1"].level == 2
+    full = step(state, Assessment.empty(), t + 32)
+    assert ("raised", 2) in kinds(full)  # sensor down, now that a full cycle ran
+    assert any(e.kind == "sensor_down" for e in full)
+
+
 def test_a_coasting_track_raises_no_new_alert_but_keeps_and_escalates_its_own():
     """A coasting track's row is a prediction since its last plot: it raises nothing,
     whatever its level; once a plot confirms it again, it raises. An alert raised while

@@ -311,7 +311,7 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
                    "owner and releasability (needed without --demo; docs/FORMATS.md)")
     p.add_argument("--lag", type=float, default=None, metavar="S",
                    help="how long the tracker waits for out-of-order detections, in "
-                   "seconds of real time (default 0.2). Longer: more stragglers taken in "
+                   "seconds of real time (default 0.05). Longer: more stragglers taken in "
                    "order, every update that much later. Detections later than this are "
                    "counted as late (see --max-late)")
     p.add_argument("--max-late", type=float, default=None, metavar="S",
@@ -320,7 +320,7 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
                    "(default 1; citizen reports are never dropped)")
     p.add_argument("--tick", type=float, default=None, metavar="S",
                    help="how often the picture is updated and published, in seconds of "
-                   "real time (default 0.2)")
+                   "real time (default 0.05)")
     p.add_argument("--assess-period", type=float, default=None, metavar="S",
                    help="how often every live track is assessed against borders and zones "
                    "(predicted entries) and the alerts are updated, in seconds of clock time "

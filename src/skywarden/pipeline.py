@@ -108,15 +108,40 @@ class Pipeline:
         self.times.track += time.perf_counter() - began
         return self._maybe_assess(tracks, force=False)
 
-    def assess_now(self, tracks: TrackBatch) -> StepOutput | None:
+    def assess_now(self, tracks: TrackBatch, only: Collection[int] | None = None
+                   ) -> StepOutput | None:
         """Assess and warn at once, not waiting for the period: the live service calls it
         when a track has just entered a nation or zone (:mod:`skywarden.live.entries`).
         ``tracks``: the last step's rows, returned again. None when this moment was just
-        assessed. The next period counts from now."""
+        assessed.
+
+        ``only``: the serials of the tracks to assess (those that entered). That cycle
+        raises, escalates or lowers their alerts only; every other alert, the sensor
+        watch and the period stay as they are, and the next full cycle comes on time.
+        A whole picture costs a hundred milliseconds or more to assess, a few tracks
+        almost nothing, so the entry's alert goes out on the tick that saw it.
+        Without ``only``, a full cycle, and the next period counts from now."""
         at = self.tracker.processed_until
         if not math.isfinite(at) or at <= self._last_assess:
             return None
-        return self._maybe_assess(tracks, force=True)
+        if only is None or not self._watching:
+            return self._maybe_assess(tracks, force=True)
+        began = time.perf_counter()
+        snap = self.picture.snapshot()
+        serials = np.fromiter(only, dtype=np.int64)
+        snap = take_rows(snap, np.flatnonzero(np.isin(snap.serial, serials)
+                                              & (snap.sigma_h <= self.max_sigma_h)))
+        assessment = self.assessor.assess(snap, at)
+        if self.not_warned.size and len(assessment):
+            assessment = assessment.take(~np.isin(assessment.target_owner, self.not_warned))
+        mid = time.perf_counter()
+        prefix = self.tracker.config.id_prefix
+        out = self.engine.step(assessment, at,
+                               only_tracks={f"{prefix}{s}" for s in serials.tolist()})
+        self.times.assess += mid - began
+        self.times.warn += time.perf_counter() - mid
+        return StepOutput(tracks=tracks, events=out.events, cap=out.cap,
+                          assessed=len(assessment))
 
     def flush(self) -> StepOutput:
         """Process every buffered detection, then assess and warn once more."""

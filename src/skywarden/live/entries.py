@@ -8,8 +8,9 @@ for it: operators need it as soon as the plot that shows it is tracked. What cha
 cheap to see on every tick, for the rows the tracker just updated: the nation below each
 (the borders' raster) and the zones that contain it (the zone set's grid). When a track
 is in a nation or zone it was not in at its previous update, the worker asks the
-pipeline for a cycle at once (:meth:`skywarden.pipeline.Pipeline.assess_now`); the
-warning thread merges cycles that queue up, so a burst of entries costs one cycle.
+pipeline for a cycle at once (:meth:`skywarden.pipeline.Pipeline.assess_now`) of those
+tracks only: the alerts they raise or escalate do not wait for a full assessment of the
+whole picture, which the next period still makes.
 
 A new track is not an entry into the nation below it (every track is over some nation),
 but a new track inside a zone is: a drone first seen over an airport is news. Replays
@@ -43,13 +44,14 @@ class EntryWatch:
         self._inside: dict[int, tuple[float, frozenset[str]]] = {}
         self._swept = -np.inf
 
-    def entered(self, rows: TrackBatch, nation: np.ndarray, ended: np.ndarray) -> bool:
-        """Note the rows' positions; True when a row is inside something it was not in at
-        its track's previous row. ``nation``: the nation below each row ('' for none, the
-        worker looks it up once a tick); ``ended``: the rows that end their track."""
+    def entered(self, rows: TrackBatch, nation: np.ndarray, ended: np.ndarray) -> list[int]:
+        """Note the rows' positions; return the serials of the tracks whose row is inside
+        something their previous row was not in (empty: no entry). ``nation``: the nation
+        below each row ('' for none, the worker looks it up once a tick); ``ended``: the
+        rows that end their track."""
         n = len(rows)
         if not n:
-            return False
+            return []
         inside: list[set[str]] = [{c} if c else set() for c in nation.tolist()]
         zs = self.zones()
         if zs is not None and len(zs):
@@ -59,7 +61,7 @@ class EntryWatch:
             ids = zs.ids
             for p, z in zip(hits.point.tolist(), hits.zone.tolist(), strict=True):
                 inside[p].add("zone:" + ids[z])
-        entry = False
+        entry: list[int] = []
         memory = self._inside
         times = rows.time.tolist()
         for serial, t, now_in, gone in zip(rows.serial.tolist(), times, inside,
@@ -71,9 +73,10 @@ class EntryWatch:
             fresh = frozenset(now_in)
             if before is None:
                 # new track: only a zone is news (it is over some nation anyway)
-                entry = entry or any(x.startswith("zone:") for x in fresh)
+                if any(x.startswith("zone:") for x in fresh):
+                    entry.append(serial)
             elif not fresh <= before[1]:
-                entry = True
+                entry.append(serial)
             memory[serial] = (t, fresh)
         newest = max(times)
         if newest - self._swept > FORGET_S:

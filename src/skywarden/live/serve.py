@@ -48,8 +48,8 @@ def _say(text: str) -> None:
 # The options [service] may set, with the defaults used when neither the command line
 # nor the site file gives one.
 DEFAULTS: dict[str, Any] = {
-    "host": "127.0.0.1", "port": 8080, "data": Path("skywarden-data"), "lag": 0.2,
-    "max_late": 1.0, "tick": 0.2, "assess_period": 2.0, "keep_history": 7.0,
+    "host": "127.0.0.1", "port": 8080, "data": Path("skywarden-data"), "lag": 0.05,
+    "max_late": 1.0, "tick": 0.05, "assess_period": 2.0, "keep_history": 7.0,
     "keep_alerts": 365.0, "cap_status": None, "ws_deflate": False,
 }
 

@@ -28,7 +28,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,8 @@ class WarningJob:
     at: float
     sensors_seen: dict[str, float]
     gone: list[str] = field(default_factory=list)
+    # a partial cycle of these tracks only (Pipeline.assess_now); None: the whole picture
+    only: frozenset[str] | None = None
 
 
 class DeferredAssessor:
@@ -95,10 +97,12 @@ class DeferredEngine:
 
     def step(self, assessment: Assessment, now: float, *,
              sensors_seen: Mapping[str, float] | None = None,
-             gone_tracks: Iterable[str] = ()) -> WarningOutput:
+             gone_tracks: Iterable[str] = (),
+             only_tracks: Collection[str] | None = None) -> WarningOutput:
         snapshot, self.assessor.pending = self.assessor.pending, None
         self.submit(WarningJob(snapshot, float(now), dict(sensors_seen or {}),
-                               list(gone_tracks)))
+                               list(gone_tracks),
+                               None if only_tracks is None else frozenset(only_tracks)))
         return WarningOutput()
 
 
@@ -138,11 +142,15 @@ class WarningWorker:
         return self._run(jobs)
 
     def _run(self, jobs: list[WarningJob]) -> int:
-        if len(jobs) > 1:
-            # Behind: assess only the newest picture, but end every track that ended.
-            gone = [g for j in jobs for g in j.gone]
-            newest = jobs[-1]
-            jobs = [WarningJob(newest.snapshot, newest.at, newest.sensors_seen, gone)]
+        full = [k for k, j in enumerate(jobs) if j.only is None]
+        if len(full) > 1 or (full and full[-1] > 0):
+            # Behind: assess only the newest whole picture, but end every track that
+            # ended; partial cycles queued before it are covered by it, those after run.
+            last = full[-1]
+            gone = [g for j in jobs[:last + 1] for g in j.gone]
+            newest = jobs[last]
+            jobs = [WarningJob(newest.snapshot, newest.at, newest.sensors_seen, gone),
+                    *jobs[last + 1:]]
         for job in jobs:
             self.cycle(job)
         return len(jobs)
@@ -154,13 +162,18 @@ class WarningWorker:
                 a = self.assessor.assess(job.snapshot, job.at)
             else:
                 a = Assessment.empty()
-        self.last = a
-        self.entries = next_entries(a)
+        if job.only is None:
+            self.last = a
+            self.entries = next_entries(a)
+        else:
+            # a partial cycle refreshes its own tracks' next entries, no other
+            kept = {k: v for k, v in self.entries.items() if k not in job.only}
+            self.entries = {**kept, **next_entries(a)}
         if self.not_warned.size and len(a):
             a = a.take(~np.isin(a.target_owner, self.not_warned))
         with self.engine_lock:
             out = self.engine.step(a, job.at, sensors_seen=job.sensors_seen,
-                                   gone_tracks=job.gone)
+                                   gone_tracks=job.gone, only_tracks=job.only)
             levels = [x.level for x in self.engine.state.alerts.values()]
             if self.engine.cap is not None:
                 # The issuer keeps every message it made; the runtime stores them (the

@@ -115,9 +115,9 @@ class PipelineWorker:
             self._released = max(self._released, now - self.lag)
             rows = newest_rows(out.tracks)
             below = self._nation_below(rows)
-            if (self.entries is not None and len(rows)
-                    and self.entries.entered(rows, below, rows.status == DELETED)
-                    and self.pipeline.assess_now(out.tracks) is not None):
+            entered = (self.entries.entered(rows, below, rows.status == DELETED)
+                       if self.entries is not None and len(rows) else [])
+            if entered and self.pipeline.assess_now(out.tracks, only=entered) is not None:
                 self.metrics.early_cycles.inc()
             updates = marked_updates(rows, self.release.of_serials(rows.serial),
                                      self.entries_of())

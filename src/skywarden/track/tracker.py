@@ -135,7 +135,10 @@ class Tracker:
             m, merged = merge_broadcasts(m)
             self.stats.associated += merged  # copies of a broadcast its first copy used
             for w, t_end in self._window.split(m):
-                self._process_window(w, t_end)
+                # A window cut by the horizon (a live tick, the reorder lag) is processed up
+                # to the horizon only: its lifecycle, coasting rows and processed_until
+                # must not run ahead of the data into the rest of the window.
+                self._process_window(w, min(t_end, horizon))
         if np.isfinite(horizon) and horizon > self._processed:
             self._lifecycle(horizon)
 

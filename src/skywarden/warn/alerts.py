@@ -33,7 +33,7 @@ only for raise, escalate, de-escalate, acknowledge and end. The core is pure: ti
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,12 +170,19 @@ class AlertState:
         *,
         sensors_seen: Mapping[str, float] | None = None,
         gone_tracks: Iterable[str] = (),
+        only_tracks: Collection[str] | None = None,
     ) -> list[AlertEvent]:
         """Events of one cycle: ``assessment`` rows at time ``now`` (epoch s).
 
         ``sensors_seen`` maps a sensor id to the time of its latest report (only sensors
         that reported need appear); ``gone_tracks`` are tracks the tracker has deleted:
         their alerts end at once.
+
+        ``only_tracks``: a partial cycle that assessed these tracks only (the live
+        service's entries between periods). Their alerts move as in a full cycle (an
+        alert of theirs with no row is observed at level 0); alerts of other tracks, and
+        the sensor watch, are left for the next full cycle (their absence from the rows
+        means nothing).
         """
         events: list[AlertEvent] = []
         gone = set(gone_tracks)
@@ -228,9 +235,11 @@ class AlertState:
             alert.observe_row(assessment, i)
             events.extend(self._observe(alert, level, now))
         for key, alert_id in list(self._by_key.items()):
-            if key[1] != "sensor" and key not in rows:
+            if (key[1] != "sensor" and key not in rows
+                    and (only_tracks is None or key[0] in only_tracks)):
                 events.extend(self._observe(self.alerts[alert_id], 0, now))
-        events.extend(self._step_sensors(sensors_seen or {}, now))
+        if only_tracks is None:
+            events.extend(self._step_sensors(sensors_seen or {}, now))
         return events
 
     def _observe(self, alert: Alert, level: int, now: float) -> list[AlertEvent]:
@@ -437,6 +446,8 @@ def step(
     *,
     sensors_seen: Mapping[str, float] | None = None,
     gone_tracks: Iterable[str] = (),
+    only_tracks: Collection[str] | None = None,
 ) -> list[AlertEvent]:
     """One cycle of ``state`` (see :meth:`AlertState.step`)."""
-    return state.step(assessment, now, sensors_seen=sensors_seen, gone_tracks=gone_tracks)
+    return state.step(assessment, now, sensors_seen=sensors_seen, gone_tracks=gone_tracks,
+                      only_tracks=only_tracks)

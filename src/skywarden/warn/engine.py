@@ -7,7 +7,7 @@ every CAP message is written to the audit log first, when there is one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..records import AlertEvent
@@ -56,9 +56,11 @@ class WarningEngine:
         *,
         sensors_seen: Mapping[str, float] | None = None,
         gone_tracks: Iterable[str] = (),
+        only_tracks: Collection[str] | None = None,
     ) -> WarningOutput:
         events = self.state.step(
-            assessment, now, sensors_seen=sensors_seen, gone_tracks=gone_tracks
+            assessment, now, sensors_seen=sensors_seen, gone_tracks=gone_tracks,
+            only_tracks=only_tracks,
         )
         return self._handle(events)
 
