@@ -199,7 +199,10 @@ def measure(n_tracks: int, seconds: float, rate: float, warmup: float = 6.0) -> 
             page.add_init_script(f"localStorage.setItem('skywarden.token', {json.dumps(TOKEN)})")
             page.goto(f"http://127.0.0.1:{port}/")
             page.wait_for_function("window.skywarden && window.skywarden.ready", timeout=30_000)
-            page.evaluate("window.skywarden.map.jumpTo({center: [24, 52], zoom: 5})")
+            # Every call wrapped to return nothing: panBy, easeTo and jumpTo return the map
+            # itself, which Playwright would serialize whole (typed arrays as base64) on
+            # the page's main thread, a multi-second frame of the harness, not the map.
+            page.evaluate("() => { window.skywarden.map.jumpTo({center: [24, 52], zoom: 5}); }")
             period = 1.0 / rate
             t = T0
             sent = 0
@@ -240,10 +243,10 @@ def measure(n_tracks: int, seconds: float, rate: float, warmup: float = 6.0) -> 
                 k = 0
                 while phase == "moving" and MOVE_EVERY_S * (k + 1) < seconds:
                     dx, dy = [(200, 0), (0, 150), (-200, 0), (0, -150)][k % 4]
-                    js = (f"window.skywarden.map.panBy([{dx}, {dy}], {{duration: 1200}})"
+                    js = (f"() => {{ window.skywarden.map.panBy([{dx}, {dy}], {{duration: 1200}}); }}"
                           if k % 3 else
-                          f"window.skywarden.map.easeTo({{zoom: {6 if k % 2 == 0 else 5}, "
-                          "duration: 1200})")
+                          f"() => {{ window.skywarden.map.easeTo({{zoom: {6 if k % 2 == 0 else 5}, "
+                          "duration: 1200}); }")
                     moves.append((began + MOVE_EVERY_S * (k + 1), js))
                     k += 1
                 feed_until(began + seconds, moves)

@@ -118,7 +118,8 @@ class Metrics:
                                     "Store writes that failed, by what", ["what"], registry=r)
         self.early_cycles = Counter(
             "skywarden_early_warning_cycles",
-            "Assessment cycles run at once because a track entered a nation or zone",
+            "Partial assessment cycles run at once, of the tracks that had just entered "
+            "a nation or zone",
             registry=r)
         self.alert_stalls = Counter("skywarden_alert_publish_stalls",
                                     "Times an alert waited for room on a full queue",
