@@ -437,3 +437,58 @@ def test_a_live_step_never_runs_ahead_of_its_horizon():
         assert all(r.time <= horizon + 1e-9 for r in out.updates())
     assert tr.processed_until > 59.0
     assert len(by_track(tr.flush().updates())) <= 2
+
+
+def test_elevation_at_altitude_recovers_the_true_elevation():
+    from skywarden.geo import enu_rotation, enu_to_aer, geodetic_to_ecef, geodetic_to_enu
+    from skywarden.track.measure import elevation_at_altitude
+
+    site = (52.0, 21.0, 120.0)
+    lat = np.array([52.1, 53.3, 50.4, 52.0])
+    lon = np.array([21.2, 23.9, 18.1, 26.5])
+    alt = np.array([300.0, 11000.0, 6000.0, 9000.0])  # 15 to 345 km away
+    az, el, rng_m = enu_to_aer(geodetic_to_enu(lat, lon, alt, *site))
+    origin = np.repeat(geodetic_to_ecef(*site)[None], 4, axis=0)
+    rot = np.repeat(enu_rotation(site[0], site[1])[None], 4, axis=0)
+    got, ok = elevation_at_altitude(origin, rot, np.radians(az), rng_m, alt)
+    assert ok.all()
+    # a height error of 1 m at 345 km is 3e-6 rad
+    assert np.abs(got - np.radians(el)).max() < 1e-5
+    _, ok = elevation_at_altitude(origin[:1], rot[:1], np.radians(az[:1]), np.array([500.0]),
+                                  np.array([9000.0]))
+    assert not ok.any()  # 500 m of range cannot climb 9 km
+
+
+def test_mode_c_altitude_places_a_2d_radar_plot_at_its_height():
+    """A 2-D radar's plots of an airliner at 10 km, 120-180 km away: with the Mode C
+    altitude on each plot (CAT048 I090) the track flies at that height and its ground
+    position is right; without it the track's height is unknown (not reported) and the
+    slant range, laid out at the assumed low altitude, puts it hundreds of metres off."""
+    import msgspec
+
+    reg = registry(radar(sigma_elevation=None, max_range=300000))
+    scene = Scene(LAT0, LON0, [Mover("a", (60000.0, 100000.0, 10000.0), (150.0, 50.0, 0.0))])
+    plots = radar_plots(scene, reg["r1"], 0, 300, np.random.default_rng(8), elevation=False)
+    errors = {}
+    for mode_c in (False, True):
+        dets = plots
+        if mode_c:
+            dets = [msgspec.structs.replace(d, alt=float(scene.geodetic(scene.movers[0],
+                                                        np.array([d.time]))[2][0]))
+                    for d in plots]
+        _, rows = run(reg, dets)
+        late = [r for r in rows if r.time > 150 and r.status == "confirmed"]
+        assert late
+        true_lat, true_lon, true_alt, _ = scene.geodetic(scene.movers[0],
+                                                         np.array([r.time for r in late]))
+        enu = geodetic_to_enu(np.array([r.lat for r in late]), np.array([r.lon for r in late]),
+                              np.zeros(len(late)), true_lat, true_lon, 0.0)
+        horiz = np.hypot(enu[..., 0], enu[..., 1])
+        heights = np.array([np.nan if r.alt is None else r.alt for r in late])
+        known = np.isfinite(heights)
+        height_err = float(np.median(np.abs(heights[known] - true_alt[known]))) \
+            if known.any() else None
+        errors[mode_c] = (float(np.median(horiz)), height_err)
+    assert errors[True][1] is not None and errors[True][1] < 300.0, errors  # from Mode C
+    assert errors[False][1] is None, errors  # unknown: too uncertain to report
+    assert errors[True][0] < 0.5 * errors[False][0], errors

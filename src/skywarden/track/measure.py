@@ -11,6 +11,12 @@ For a ``position`` report the origin is the reported point itself; for ``polar``
     position:  h = d                             z = 0        (metres, E N U)
     polar:     h = (|d|, atan2(e, n), atan2(u, sqrt(e^2 + n^2)))
                z = (range, azimuth, elevation)   (metres, radians, radians)
+
+A 2-D radar measures no elevation, but its plot of a transponder-equipped aircraft may
+carry the Mode C altitude (``alt``; CAT048 I090). The elevation at which the ray of that
+range and azimuth reaches that altitude is then the plot's elevation, with the altitude's
+uncertainty (``PRESSURE_ALT_SIGMA``) as its spread: the slant range becomes a ground range
+at the right height, not at the assumed one.
     bearing:   h = atan2(e, n)                   z = azimuth
 
 with Jacobian H = dh/dd . M . [I 0] (analytic; the full 3-D rotation of each site, so
@@ -30,12 +36,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..geo import aer_to_enu, enu_rotation, geodetic_to_ecef
+from ..geo import aer_to_enu, ecef_to_geodetic, enu_rotation, geodetic_to_ecef
 from ..records import DetectionBatch
 from ..sensors import SENSOR_TYPES, SensorRegistry
 from .config import DEFAULT_SCAN_PERIOD, DEFAULT_SIGMA_H, DEFAULT_SIGMA_V, TrackerConfig
 
 POSITION, POLAR, BEARING = 0, 1, 2
+# 1-sigma error (m) of a Mode C (pressure) altitude as a height: the barometric altitude
+# departs from the true one with the day's temperature and pressure (a few hundred metres
+# at cruise levels in cold air), beyond its 25 ft steps.
+PRESSURE_ALT_SIGMA = 200.0
 TYPE_CODE = {t: i for i, t in enumerate(SENSOR_TYPES)}
 RADAR_TYPE = TYPE_CODE["radar"]
 COOPERATIVE_TYPE_CODES = (TYPE_CODE["adsb"], TYPE_CODE["remote_id"])
@@ -267,11 +277,19 @@ def _build(
         r = idx[pol]
         rng = b.range[r]
         az = np.radians(b.azimuth[r])
-        el_deg = b.elevation[r]
-        has_el = np.isfinite(el_deg)
+        el_deg = b.elevation[r].copy()
         s_r = _or(b.sigma_range[r], st.sigma_range[s[pol]])
         s_az = np.radians(_or(b.sigma_azimuth[r], st.sigma_azimuth[s[pol]]))
         s_el = np.radians(_or(b.sigma_elevation[r], st.sigma_elevation[s[pol]]))
+        # A 2-D plot with a Mode C altitude: the elevation that altitude implies.
+        mode_c = np.flatnonzero(~np.isfinite(el_deg) & np.isfinite(b.alt[r]))
+        if mode_c.size:
+            el_c, ok_c = elevation_at_altitude(origin[pol[mode_c]], rot[pol[mode_c]],
+                                               az[mode_c], rng[mode_c], b.alt[r[mode_c]])
+            mode_c, el_c = mode_c[ok_c], el_c[ok_c]
+            el_deg[mode_c] = np.degrees(el_c)
+            s_el[mode_c] = PRESSURE_ALT_SIGMA / (rng[mode_c] * np.cos(el_c))
+        has_el = np.isfinite(el_deg)
         # Without elevation, assume the target at the configured altitude; its spread
         # becomes an elevation spread for initiation (capped: the geometry is nonlinear).
         dh = cfg.assumed_alt - st.alt[s[pol]]
@@ -423,6 +441,30 @@ def velocity_innovation(
     H[:, :, 3:] = np.where(has[:, :, None], rot, 0.0)
     var = np.where(has, m.vel_var[j], 1.0)
     return res, H, var
+
+
+def elevation_at_altitude(
+    origin: np.ndarray, rot: np.ndarray, az: np.ndarray, rng: np.ndarray, alt: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Elevation (rad) at which the ray from each site (ECEF ``origin``, ENU rows ``rot``)
+    at azimuth ``az`` (rad) reaches height ``alt`` (m) at slant range ``rng`` (m); and
+    whether it can (a range shorter than the climb cannot).
+
+    First on a sphere (the law of cosines in the triangle centre-site-target), then two
+    Newton steps on the ellipsoid (d height / d elevation = range cos(elevation)), which
+    leave well under a metre of height error out to 400 km.
+    """
+    radius = 6371008.8
+    site_h = ecef_to_geodetic(origin)[2]
+    a, b = radius + site_h, radius + alt
+    sin_el = (b * b - a * a - rng * rng) / (2.0 * a * rng)
+    ok = np.abs(sin_el) < 0.99
+    el = np.arcsin(np.clip(sin_el, -0.99, 0.99))
+    for _ in range(2):
+        enu = aer_to_enu(np.degrees(az), np.degrees(el), rng)
+        h = ecef_to_geodetic(origin + np.einsum("nji,nj->ni", rot, enu))[2]
+        el = np.clip(el + (alt - h) / (rng * np.cos(el)), -1.4, 1.4)
+    return el, ok
 
 
 def _wrap(a: np.ndarray) -> np.ndarray:

@@ -15,8 +15,8 @@ Items read (edition 1.27-1.32; all others are skipped by their length)::
 I200 (the radar's own track velocity) is not used: the detection is a plot, and the
 tracker estimates velocity itself. Flight level becomes ``alt`` as FL x 100 ft in metres,
 a pressure altitude that differs from height above sea level by the weather (up to a few
-hundred metres); the tracker reads polar detections by range, azimuth and elevation and
-does not use ``alt`` of a polar report today.
+hundred metres); the tracker reads it, on a plot without elevation (a 2-D radar), as the
+elevation that altitude implies (track/measure.py).
 """
 
 from __future__ import annotations
