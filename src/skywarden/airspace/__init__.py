@@ -23,16 +23,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .borders import Borders, load_borders
     from .kinds import APPLIES, ZONE_TYPES
-    from .load import ZoneLoad, load_shipped_zones, load_text, load_zones
+    from .load import load_shipped_zones, load_text, load_zones
     from .restrictions import RESTRICTING_TYPES
     from .schedule import DailyWindow, parse_time, parse_window
+    from .zoneload import ZoneLoad
     from .zones import Limit, Zone, parse_limit
     from .zoneset import Hits, ZoneSet
 
 _WHERE = {
     "APPLIES": "kinds", "ZONE_TYPES": "kinds",
     "Borders": "borders", "load_borders": "borders",
-    "ZoneLoad": "load", "load_shipped_zones": "load", "load_text": "load", "load_zones": "load",
+    "ZoneLoad": "zoneload", "load_shipped_zones": "load", "load_text": "load", "load_zones": "load",
     "RESTRICTING_TYPES": "restrictions",
     "DailyWindow": "schedule", "parse_time": "schedule", "parse_window": "schedule",
     "Limit": "zones", "Zone": "zones", "parse_limit": "zones",

@@ -33,8 +33,8 @@ from typing import Any
 from shapely.geometry import MultiPolygon, Polygon
 
 from . import geometry
-from .load import ZoneLoad
 from .schedule import ALL_DAYS, DAY_S, DailyWindow, parse_days, parse_time
+from .zoneload import ZoneLoad
 from .zones import SFC, UNL, Limit, Zone
 
 RESTRICTION_TYPE = {

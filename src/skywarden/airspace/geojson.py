@@ -27,8 +27,8 @@ import shapely
 from shapely.geometry import MultiPolygon
 
 from . import geometry
-from .load import ZoneLoad
 from .schedule import DailyWindow, format_time, parse_time, parse_window
+from .zoneload import ZoneLoad
 from .zones import SFC, UNL, Limit, Zone, parse_limit
 
 OPENAIR_CLASS_TYPE = {

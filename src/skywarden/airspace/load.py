@@ -8,7 +8,7 @@
 Strict reading (the default) raises :class:`~skywarden.errors.ZoneError` at the first bad
 feature or line, naming the file, the feature (index and id or name) or the line, and the
 reason. Lenient reading (``strict=False``) skips bad features, keeps the good ones and
-counts the bad ones by reason in :class:`ZoneLoad`.
+counts the bad ones by reason in :class:`~.zoneload.ZoneLoad`.
 """
 
 from __future__ import annotations
@@ -16,55 +16,18 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from ..errors import ZoneError
+from .ed269 import read_ed269
+from .geojson import read_geojson
+from .openair import read_openair
+from .zoneload import ZoneLoad
 from .zones import Zone
 
 SHIPPED_DIR = ("data", "zones")
-
-
-@dataclass
-class ZoneLoad:
-    """What reading one file gave: the good zones and the rejected features."""
-
-    path: str
-    strict: bool = True
-    zones: list[Zone] = field(default_factory=list)
-    errors: list[ZoneError] = field(default_factory=list)
-    reasons: Counter[str] = field(default_factory=Counter)
-    report: Callable[[str], None] | None = None
-
-    def reject(self, where: str, reason: str) -> None:
-        """Record a bad feature or line; raise it at once when strict."""
-        err = ZoneError(self.path, where, reason)
-        if self.strict:
-            raise err
-        self.errors.append(err)
-        self.reasons[reason_key(reason)] += 1
-        if self.report is not None:
-            self.report(str(err))
-
-    @property
-    def bad(self) -> int:
-        return len(self.errors)
-
-    def summary(self) -> str:
-        text = f"{self.path}: {len(self.zones)} zones"
-        if self.errors:
-            text += f", {self.bad} bad features skipped: " + "; ".join(
-                f"{n} x {r}" for r, n in self.reasons.most_common())
-        return text
-
-
-def reason_key(reason: str) -> str:
-    """Group reasons for counting: quoted values and numbers replaced by '...'."""
-    key = re.sub(r"'[^']*'|\"[^\"]*\"", "'...'", reason)
-    return re.sub(r"[-+]?\d[\d.:]*", "...", key)
 
 
 def detect_format(text: str) -> str:
@@ -135,16 +98,10 @@ def load_text(
         raise ZoneError(name, "", str(exc)) from None
     result = ZoneLoad(name, strict=strict, report=report)
     if kind == "geojson":
-        from .geojson import read_geojson
-
         read_geojson(text, result, owner=owner)
     elif kind == "ed269":
-        from .ed269 import read_ed269
-
         read_ed269(text, result, owner=owner)
     elif kind == "openair":
-        from .openair import read_openair
-
         read_openair(text, result, owner=owner)
     else:
         raise ValueError(f"unknown zone format {kind!r}")

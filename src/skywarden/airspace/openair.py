@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from .. import geo
 from . import geometry
 from .geojson import class_to_type, slug
-from .load import ZoneLoad
+from .zoneload import ZoneLoad
 from .zones import SFC, UNL, Limit, Zone, parse_limit
 
 _COORD_RE = re.compile(
