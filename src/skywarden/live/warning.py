@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..records import AlertEvent, NextEntry
-from ..track.output import TrackBatch
+from ..track.output import TrackBatch, concat, take_rows
 from ..warn.cap import CapMessage
 from ..warn.engine import WarningEngine, WarningOutput
 from ..warn.input import Assessment
@@ -106,6 +106,26 @@ class DeferredEngine:
         return WarningOutput()
 
 
+def _merge_partial(jobs: list[WarningJob]) -> list[WarningJob]:
+    """Partial cycles queued one after another become one: the newest row of each of
+    their tracks, at the newest time (a burst of entries costs one cycle, as a burst of
+    whole-picture cycles does)."""
+    out: list[WarningJob] = []
+    for job in jobs:
+        prev = out[-1] if out else None
+        if (job.only is None or prev is None or prev.only is None
+                or job.snapshot is None or prev.snapshot is None):
+            out.append(job)
+            continue
+        both = concat([prev.snapshot, job.snapshot])
+        # newest row per track: the last occurrence of each serial
+        _, last = np.unique(both.serial[::-1], return_index=True)
+        rows = np.sort(len(both) - 1 - last)
+        out[-1] = WarningJob(take_rows(both, rows), job.at, job.sensors_seen,
+                             prev.gone + job.gone, prev.only | job.only)
+    return out
+
+
 class WarningWorker:
     """Runs warning jobs: assess, warn, publish (module docstring).
 
@@ -151,6 +171,7 @@ class WarningWorker:
             newest = jobs[last]
             jobs = [WarningJob(newest.snapshot, newest.at, newest.sensors_seen, gone),
                     *jobs[last + 1:]]
+        jobs = _merge_partial(jobs)
         for job in jobs:
             self.cycle(job)
         return len(jobs)
