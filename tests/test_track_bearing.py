@@ -124,3 +124,95 @@ def test_bearings_alone_start_and_hold_a_track():
     assert rms < 600.0
     # Single-bearing updates were used: most bearings updated a track.
     assert tr.stats.associated > 0.6 * len(dets)
+
+
+def _exact(sensor: str, site: tuple[float, float], target: tuple[float, float], t: float,
+           hint: str | None = None) -> Detection:
+    az = np.degrees(np.arctan2(target[0] - site[0], target[1] - site[1])) % 360.0
+    return Detection(time=t, sensor=sensor, kind="bearing", azimuth=float(az),
+                     sigma_azimuth=4.0, class_hint=hint)
+
+
+def _buffer(reg, dets):
+    cfg = TrackerConfig()
+    m, _ = prepare(DetectionBatch.from_records(dets, reg.ids), SensorTable.from_registry(reg, cfg),
+                   cfg)
+    buf = BearingBuffer()
+    buf.add(m, np.arange(len(m)))
+    return buf, cfg
+
+
+def _east_north(point: np.ndarray) -> np.ndarray:
+    return ecef_to_enu(point, LAT0, LON0)[:2]
+
+
+SITES = {"ac1": (0.0, 0.0), "ac2": (3000.0, 0.0)}
+X, Y = (500.0, 2000.0), (2500.0, 2000.0)
+
+
+def test_two_targets_heard_by_two_sensors_start_no_ghost():
+    """Two sensors, two targets each heard by both: the ray from ac1 to Y crosses the ray
+    from ac2 to X at (1500, 1200), where nothing flies, at a wider angle than either true
+    crossing. Pairing widest crossing first started a track there (a ghost, and the true
+    pairs were then lost); two sensors alone cannot tell which crossings are real, so the
+    bearings wait."""
+    reg = registry(acoustic(1, 0.0, 0.0), acoustic(2, 3000.0, 0.0))
+    dets = [_exact(s, SITES[s], p, 100.0) for s in SITES for p in (X, Y)]
+    buf, cfg = _buffer(reg, dets)
+    fix = triangulate_pairs(buf, 100.0, cfg)
+    assert fix.time.size == 0
+    assert len(buf) == 4  # all wait for a track to claim some, or to age out
+
+
+def test_repeated_looks_at_one_target_give_one_fix_and_are_all_used():
+    """One target heard on two scans by each sensor: four bearings, four crossings at the
+    same place (within the fix's spread and the flight between the looks): one track,
+    and none of the bearings is left to start a second one beside it."""
+    reg = registry(acoustic(1, 0.0, 0.0), acoustic(2, 3000.0, 0.0))
+    dets = [_exact(s, SITES[s], X, t) for t in (100.0, 102.0) for s in SITES]
+    buf, cfg = _buffer(reg, dets)
+    fix = triangulate_pairs(buf, 102.0, cfg)
+    assert fix.time.size == 1 and len(buf) == 0
+    assert np.hypot(*(_east_north(fix.point[0]) - np.array(X))) < 50.0
+
+
+def test_bearings_naming_different_classes_are_different_targets():
+    """With the two targets of the ghost test told apart by the sensors' class hints
+    (a drone, a helicopter), only same-class bearings are paired: both targets are
+    placed, and no ghost."""
+    reg = registry(acoustic(1, 0.0, 0.0), acoustic(2, 3000.0, 0.0))
+    dets = [_exact(s, SITES[s], p, 100.0, hint)
+            for s in SITES for p, hint in ((X, "drone"), (Y, "helicopter"))]
+    buf, cfg = _buffer(reg, dets)
+    fix = triangulate_pairs(buf, 100.0, cfg)
+    assert fix.time.size == 2 and len(buf) == 0
+    got = sorted(tuple(np.round(_east_north(p))) for p in fix.point)
+    assert np.allclose(got, sorted([X, Y]), atol=50.0)
+    assert sorted(fix.hint.tolist()) == ["drone", "helicopter"]
+
+
+def test_a_bearing_does_not_hold_a_track_beyond_its_sensors_reach():
+    """A microphone that hears 3 km reports a bearing due west; a track lies on that ray
+    9.5 km away, known to 800 m (a bearing-only track that has been sliding along the
+    rays). The azimuth fits exactly, and the coarse pre-gate (reach plus the track's
+    spread, summed generously) lets the pair through, but the sensor cannot have heard
+    that track: the bearing is not its (it waits to start a track of its own)."""
+    from skywarden.geo import enu_to_ecef
+    from skywarden.track import lifecycle
+    from skywarden.track.table import CONFIRMED
+
+    site = dict(id="ac3", type="acoustic", owner="POL", lat=LAT0, lon=LON0, alt=0.0,
+                max_range=3000.0, scan_period=2.0, sigma_azimuth=4.0)
+    reg = registry(site)
+    tr = Tracker(reg)
+    slot = tr.table.allocate(1)
+    point = np.asarray(enu_to_ecef(np.array([-9500.0, 0.0, 300.0]), LAT0, LON0)).reshape(1, 3)
+    cov = np.diag([800.0**2, 800.0**2, 500.0**2])[None]
+    lifecycle.place(tr.table, slot, point, cov, np.array([98.0]), tr.config)
+    tr.table.status[slot] = CONFIRMED
+    tr.table.hits[slot] = 5
+    tr.table.revisit[slot] = 2.0
+    det = Detection(time=100.0, sensor="ac3", kind="bearing", azimuth=270.0, sigma_azimuth=4.0)
+    tr.step(DetectionBatch.from_records([det], reg.ids), 100.0 + tr.config.reorder_lag + 1.0)
+    assert tr.stats.associated == 0
+    assert tr.stats.bearings_waiting == 1

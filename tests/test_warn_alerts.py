@@ -145,14 +145,16 @@ def test_a_partial_cycle_moves_only_its_own_tracks_alerts():
 
 def test_a_coasting_track_raises_no_new_alert_but_keeps_and_escalates_its_own():
     """A coasting track's row is a prediction since its last plot: it raises nothing,
-    whatever its level; once a plot confirms it again, it raises. An alert raised while
-    the track was confirmed lives on, and escalates, while it coasts."""
+    whatever its level; once plots confirm it again (two fresh estimates), it raises. An
+    alert raised while the track was confirmed lives on, and escalates, while it coasts."""
     state = AlertState(BOOK, AlertConfig(hold_s=30, clear_s=60))
     events = []
     for k in range(5):
         events += step(state, cycle({"T1": 3}, T0 + k, status="coasting"), T0 + k)
     assert events == [] and not state.alerts
     events = step(state, cycle({"T1": 3}, T0 + 5, status="confirmed"), T0 + 5)
+    assert events == []
+    events = step(state, cycle({"T1": 3}, T0 + 6, status="confirmed"), T0 + 6)
     assert kinds(events) == [("raised", 3)]
     state = AlertState(BOOK, AlertConfig(hold_s=30, clear_s=60))
     events = step(state, cycle({"T2": 1}, T0, status="confirmed"), T0)
@@ -288,3 +290,71 @@ def test_many_tracks_one_cycle():
     assert len(events) == n - n // 5
     assert step(state, cycle(rows, T0 + 1), T0 + 1) == []
     assert all(math.isfinite(e.lat) for e in events)
+
+
+def test_a_track_revived_from_a_long_coast_raises_only_once_a_second_estimate_holds():
+    """The plot that ends a long coast is taken in a gate grown by the coast (with the
+    cube of the time), where another target's plot or clutter fits too: a missile's
+    track, after the impact, took a drone's plot 50 s later and flew on at 470 m/s,
+    warning five nations. The first estimate after a coast of more than revived_gap_s
+    raises no new alert; the next one (a later estimate time, not a repeat of the same
+    row) does. Cycles that repeat the first estimate do not count."""
+    state = AlertState(BOOK, AlertConfig(hold_s=30, clear_s=60))
+    assert step(state, cycle({"T1": 0}, T0, status="confirmed"), T0) == []
+    assert step(state, cycle({"T1": 0}, T0 + 16, status="coasting"), T0 + 16) == []
+    revived = cycle({"T1": 3}, T0 + 50, status="confirmed")
+    assert step(state, revived, T0 + 50) == []
+    assert step(state, revived, T0 + 52) == []  # the same estimate, assessed again
+    events = step(state, cycle({"T1": 3}, T0 + 60, status="confirmed"), T0 + 60)
+    assert kinds(events) == [("raised", 3)]
+    # A track that never coasted raises at once; so does every track with
+    # revived_gap_s=inf (the rule off).
+    assert kinds(step(state, cycle({"T2": 2}, T0 + 60, status="confirmed"), T0 + 60)) == [
+        ("raised", 2)]
+    state = AlertState(BOOK, AlertConfig(revived_gap_s=math.inf))
+    step(state, cycle({"T1": 0}, T0, status="confirmed"), T0)
+    step(state, cycle({"T1": 0}, T0 + 16, status="coasting"), T0 + 16)
+    assert kinds(step(state, revived, T0 + 50)) == [("raised", 3)]
+    with pytest.raises(ValueError):
+        AlertConfig(revived_gap_s=-1.0)
+
+
+def test_a_second_long_coast_starts_over():
+    """A missile's track after the impact took a plot 50 s after its last, coasted again
+    and took another 60 s later, flying at 440-470 m/s where nothing flew: each
+    estimate came after a long coast, so neither raised."""
+    state = AlertState(BOOK, AlertConfig(hold_s=30, clear_s=60))
+    step(state, cycle({"T1": 0}, T0, status="confirmed"), T0)
+    events = step(state, cycle({"T1": 0}, T0 + 16, status="coasting"), T0 + 16)
+    events += step(state, cycle({"T1": 3}, T0 + 50, status="confirmed"), T0 + 50)
+    events += step(state, cycle({"T1": 3}, T0 + 66, status="coasting"), T0 + 66)
+    events += step(state, cycle({"T1": 3}, T0 + 110, status="confirmed"), T0 + 110)
+    assert events == [] and "T1" in state._held
+
+
+def test_a_short_coast_does_not_hold_a_track_back():
+    """A target at the edge of cover is seen on one scan in two: its track coasts after
+    each miss and its next plot comes one scan later, in a gate hardly grown. Such a
+    track raises on that plot (holding it back lost the warning of drones seen by one
+    radar for a minute or two before the border)."""
+    state = AlertState(BOOK, AlertConfig(hold_s=30, clear_s=60, revived_gap_s=25.0))
+    step(state, cycle({"T1": 0}, T0, status="confirmed"), T0)
+    step(state, cycle({"T1": 0}, T0 + 16, status="coasting"), T0 + 16)
+    events = step(state, cycle({"T1": 2}, T0 + 20, status="confirmed"), T0 + 20)
+    assert kinds(events) == [("raised", 2)]
+
+
+def test_a_revived_track_keeps_and_escalates_its_alerts_and_is_forgotten_when_gone():
+    """The rule holds back new alerts only: an alert raised before the coast escalates on
+    the first estimate after it. A deleted track's coast is forgotten (its id is never
+    reused, but the memory must not grow without end)."""
+    state = AlertState(BOOK, AlertConfig(hold_s=30, clear_s=60))
+    step(state, cycle({"T1": 1}, T0, status="confirmed"), T0)
+    step(state, cycle({"T1": 1}, T0 + 16, status="coasting"), T0 + 16)
+    events = step(state, cycle({"T1": 4}, T0 + 50, status="confirmed"), T0 + 50)
+    assert kinds(events) == [("escalated", 4)]
+    step(state, cycle({"T9": 0}, T0 + 50, status="confirmed"), T0 + 50)
+    step(state, cycle({"T9": 0}, T0 + 66, status="coasting"), T0 + 66)
+    assert "T9" in state._held and "T9" in state._fresh
+    step(state, Assessment.empty(), T0 + 70, gone_tracks=["T9"])
+    assert "T9" not in state._held and "T9" not in state._fresh

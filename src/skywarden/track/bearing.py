@@ -15,8 +15,23 @@ the two azimuths (the geometry's bound):
 
 so a wide crossing is tight and a shallow one is long along the rays. The height is the
 sensor's altitude plus ``bearing_assumed_height`` (acoustic sensors hear low targets),
-with a broad vertical spread. Bearings are used once: pairs are taken greedily, widest
-crossing first.
+with a broad vertical spread.
+
+Ghosts. Two bearings of two different targets cross too, and two sensors alone cannot
+tell that crossing from a target's: with k targets heard by both there are up to k^2
+crossings, k of them real. Pairs used to be taken greedily, widest crossing first, and a
+ghost crossing is often wider than the true ones (it lies nearer the sensors). So bearings
+are grouped: two bearings whose rays cross (as above, with class hints that do not
+differ) are linked, and a connected group is one target only when every crossing in it
+lies where its tightest crossing lies (chi-square gate on the two crossings'
+covariances, widened by what a target flies between their times). Such a group gives one
+fix, at its tightest crossing, and all its bearings are used (they are repeated looks at
+that target: left in the buffer they could pair into a second fix of it). A group
+whose crossings lie in two places or more is ambiguous: its bearings wait, for a track to
+claim some of them or for the group to thin out, and are dropped after ``bearing_span``.
+On mass-attack's acoustic bearings alone (drone streams over the picket lines near
+Izmail, three or four drones heard by each sensor at once) fixes more than 1 km from any
+target went from 38 of 1,116 to 28 of 1,001, more than 0.5 km from 242 to 211.
 """
 
 from __future__ import annotations
@@ -24,10 +39,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .associate import project
 from .config import TrackerConfig
+from .filter import chi2_gate
 from .measure import Measurements
 
 # Spread added per second of time between the two bearings (m/s): targets heard by
@@ -90,26 +108,26 @@ def triangulate_pairs(buf: BearingBuffer, now: float, cfg: TrackerConfig) -> Fix
         return empty
     a, b = pairs[:, 0], pairs[:, 1]
     ok = (buf.sensor[a] != buf.sensor[b]) & (np.abs(buf.time[a] - buf.time[b]) <= cfg.bearing_span)
+    # Bearings whose sensors name different classes (a rotor, a two-stroke engine) are of
+    # different targets.
+    ha, hb = buf.hint[a], buf.hint[b]
+    ok &= (ha == "") | (hb == "") | (ha == hb)
     a, b = a[ok], b[ok]
     if a.size == 0:
         return empty
     e_a, cov2, sin_cross, valid = _intersect(buf, a, b)
     valid &= sin_cross >= np.sin(np.radians(cfg.bearing_min_crossing))
-    a, b, e_a, cov2, sin_cross = a[valid], b[valid], e_a[valid], cov2[valid], sin_cross[valid]
-    used = np.zeros(n, dtype=bool)
-    chosen: list[int] = []
-    for p in np.argsort(-sin_cross).tolist():
-        if used[a[p]] or used[b[p]]:
-            continue
-        used[a[p]] = used[b[p]] = True
-        chosen.append(p)
-    if not chosen:
+    a, b, e_a, cov2 = a[valid], b[valid], e_a[valid], cov2[valid]
+    if a.size == 0:
         return empty
-    c = np.array(chosen, dtype=np.int64)
-    a, b = a[c], b[c]
     dt = np.abs(buf.time[a] - buf.time[b])
+    cov2 = cov2 + ((BEARING_TARGET_SPEED * dt) ** 2)[:, None, None] * np.eye(2)
+    c, used = _unambiguous(buf, a, b, e_a, cov2, cfg)
+    if not c.size:
+        return empty
+    a, b = a[c], b[c]
     cov_enu = np.zeros((c.size, 3, 3))
-    cov_enu[:, :2, :2] = cov2[c] + ((BEARING_TARGET_SPEED * dt) ** 2)[:, None, None] * np.eye(2)
+    cov_enu[:, :2, :2] = cov2[c]
     cov_enu[:, 2, 2] = VERTICAL_SIGMA**2
     enu = np.zeros((c.size, 3))
     enu[:, :2] = e_a[c]
@@ -121,6 +139,53 @@ def triangulate_pairs(buf: BearingBuffer, now: float, cfg: TrackerConfig) -> Fix
     hint = np.where(buf.hint[a] != "", buf.hint[a], buf.hint[b])
     buf.keep(np.flatnonzero(~used))
     return Fix(point, cov, time, hint)
+
+
+def _unambiguous(
+    buf: BearingBuffer,
+    a: np.ndarray,
+    b: np.ndarray,
+    e_a: np.ndarray,
+    cov2: np.ndarray,
+    cfg: TrackerConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The crossings to start tracks from, one per unambiguous group (module docstring),
+    as indices into the pairs (a, b), and the bearings those groups use (a mask over the
+    buffer). ``e_a`` is each crossing in the east-north plane of its bearing a's site,
+    ``cov2`` its 2x2 covariance (motion between the two times included)."""
+    n = len(buf)
+    _, label = connected_components(
+        coo_matrix((np.ones(a.size), (a, b)), shape=(n, n)), directed=False
+    )
+    # Crossings in one frame (ECEF, at the sites' height: the plane is a few km wide).
+    enu = np.zeros((a.size, 3))
+    enu[:, :2] = e_a
+    point = buf.site[a] + np.einsum("nji,nj->ni", buf.rot[a], enu)
+    group = label[a]
+    tight = np.trace(cov2, axis1=1, axis2=2)
+    # The tightest crossing of each group is its candidate fix.
+    order = np.lexsort((tight, group))
+    first = np.r_[True, np.diff(group[order]) != 0]
+    best = np.full(int(label.max()) + 1, -1, dtype=np.int64)
+    best[group[order[first]]] = order[first]
+    ref = best[group]
+    # Every crossing of the group must lie at the candidate: the east-north separation
+    # (in the candidate's plane) within the chi-square gate of the two crossings'
+    # covariances, widened by what a target flies between their times.
+    sep = np.einsum("nij,nj->ni", buf.rot[a[ref]], point - point[ref])[:, :2]
+    t_pair = np.maximum(buf.time[a], buf.time[b])
+    flight = BEARING_TARGET_SPEED * np.abs(t_pair - t_pair[ref])
+    S = cov2 + cov2[ref] + (flight**2)[:, None, None] * np.eye(2)
+    d2 = np.einsum("ni,ni->n", sep, np.linalg.solve(S, sep[:, :, None])[:, :, 0])
+    inside = d2 <= chi2_gate(cfg.gate_probability, 2)
+    ambiguous = np.zeros(best.size, dtype=bool)
+    ambiguous[group[~inside]] = True
+    chosen = np.flatnonzero((best >= 0) & ~ambiguous)
+    used = np.zeros(n, dtype=bool)
+    linked = np.zeros(n, dtype=bool)
+    linked[a] = linked[b] = True
+    used[linked & np.isin(label, chosen)] = True
+    return best[chosen], used
 
 
 def _intersect(

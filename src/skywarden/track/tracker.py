@@ -8,7 +8,9 @@ late arrive in time order), then processes what is old enough in windows of
 
 1. **predict + gate**: every track is predicted to each candidate detection's own time;
    candidates come from a KD-tree pre-gate (associate.candidate_pairs), then the
-   chi-square gate on d^2 = r^T S^-1 r (filter.innovate).
+   chi-square gate on d^2 = r^T S^-1 r (filter.innovate). A bearing, which has no
+   range, is also refused by a track predicted beyond its sensor's reach (plus the
+   track's spread): the sensor cannot have heard it.
    Detections carrying a cooperative id (icao:, rid:) already held by a track go to that
    track directly; the spoof check tests them against the gate instead.
    Copies of one ADS-B / Remote ID broadcast heard by several receivers are merged
@@ -52,7 +54,7 @@ from .measure import (
     prepare,
     velocity_innovation,
 )
-from .motion import estimate_turn_rate
+from .motion import estimate_turn_rate, local_up
 from .output import DELETED, Emitter, TrackBatch, TrackerStats, sensor_csr
 from .table import COASTING, CONFIRMED, FREE, TENTATIVE, TrackTable, coop_bit
 from .window import ReorderBuffer, Window
@@ -284,6 +286,22 @@ class Tracker:
             return s, j, inn
         gated = np.flatnonzero(inn.d2 <= kf.chi2_gate(cfg.gate_probability, m.dof[j]))
         s, j, key, inn = s[gated], j[gated], key[gated], inn.take(gated)
+        # Coverage gate: a bearing gives no range, but its sensor hears only within its
+        # reach. A track predicted farther from the site than that (beyond its own
+        # horizontal spread) is not what the sensor heard; without this, bearings of
+        # other targets held tracks that slid along the rays out of the sensors' cover
+        # (mass-attack: acoustic tracks 10 km north of the Danube line warned Moldova).
+        brg = np.flatnonzero(m.kind[j] == BEARING)
+        if brg.size:
+            up = local_up(inn.xm[brg, :3])
+            rel = inn.xm[brg, :3] - m.point[j[brg]]
+            ground = np.linalg.norm(rel - np.einsum("ni,ni->n", rel, up)[:, None] * up, axis=1)
+            P3 = inn.Pm[brg, :3, :3]
+            var_h = np.trace(P3, axis1=1, axis2=2) - np.einsum("ni,nij,nj->n", up, P3, up)
+            beyond = ground > m.reach[j[brg]] + k * np.sqrt(np.maximum(var_h, 0.0))
+            if beyond.any():
+                keep = np.setdiff1d(np.arange(s.size), brg[beyond])
+                s, j, key, inn = s[keep], j[keep], key[keep], inn.take(keep)
         # Kinematic gate: a plot that would make the track faster than its class flies.
         limit = speed_limit(tab.cls[s], tab.cls_conf[s], tab.hits[s],
                             cfg.speed_gate_confidence, cfg.speed_gate_hits)
