@@ -138,3 +138,60 @@ def test_bad_alert_lines_are_counted_not_fatal(case):
     rep = score_warnings(folder / "truth.jsonl", path, folder / "dets.jsonl")
     assert rep.bad_lines == 1
     assert any(e.nation == "POL" and e.lead_s == pytest.approx(600.0) for e in rep.entries)
+
+
+def _there_and_back(target, lat, lon0, legs, speed=50.0):
+    """1 s truth flying along ``lat``: ``legs`` = [(seconds, -1 west or +1 east), ...]."""
+    deg_per_s = float(speed / (111_320.0 * np.cos(np.radians(lat))))
+    out, lon, k = [], lon0, 0
+    for seconds, sign in legs:
+        for _ in range(seconds):
+            out.append(Truth(time=T0 + k, target=target, lat=lat, lon=lon, alt=800.0,
+                             vel_e=sign * speed, vel_n=0.0, vel_u=0.0, cls="drone",
+                             observable=True, hostile=True))
+            lon += sign * deg_per_s
+            k += 1
+    return out
+
+
+@pytest.mark.parametrize("ended", [False, True])
+def test_a_reentry_is_warned_by_an_alert_open_across_the_exit(tmp_path, ended):
+    """A drone enters Poland, turns back into Belarus for a minute and comes again. The
+    alert raised before the first entry and still open warned the second: its lead
+    counts from the exit, as does its possible lead. Ended after the exit, it did not."""
+    borders = load_borders()
+    out = _westbound("drone-1", 52.05, 24.6, 2400)
+    k_entry = int(np.flatnonzero(borders.nation_at(
+        np.array([t.lat for t in out]), np.array([t.lon for t in out])) == "POL")[0])
+    truth = _there_and_back("drone-1", 52.05, 24.6,
+                            [(k_entry + 60, -1), (180, +1), (400, -1)])
+    nation = borders.nation_at(np.array([t.lat for t in truth]),
+                               np.array([t.lon for t in truth]))
+    changes = [(k, str(nation[k])) for k in range(1, len(truth)) if nation[k] != nation[k - 1]]
+    assert [c[1] for c in changes] == ["POL", "BLR", "POL"]
+    t_exit, t_back = truth[changes[1][0]].time, truth[changes[2][0]].time
+
+    def event(k, **kw):
+        tr = truth[k]
+        return AlertEvent(time=tr.time, lat=tr.lat, lon=tr.lon, track="T1", alert="A1",
+                          nation="POL", **kw)
+
+    alerts = [event(k_entry - 600, event="raised", level=2, kind="predicted_entry")]
+    if ended:
+        alerts.append(event(changes[1][0] + 5, event="ended", level=0,
+                            kind="predicted_entry"))
+    _write(tmp_path / "truth.jsonl", truth)
+    _write(tmp_path / "alerts.jsonl", alerts)
+    _write(tmp_path / "dets.jsonl", [Detection(time=T0, sensor="r1", kind="position",
+                                               lat=52.0, lon=24.6, target="drone-1")])
+    rep = score_warnings(tmp_path / "truth.jsonl", tmp_path / "alerts.jsonl",
+                         tmp_path / "dets.jsonl")
+    first, again = [e for e in rep.entries if e.nation == "POL"]
+    assert first.lead_s == pytest.approx(600.0)
+    assert again.time == t_back
+    assert again.possible_lead_s == pytest.approx(t_back - t_exit)  # not from T0
+    if ended:
+        assert again.missed
+    else:
+        assert again.lead_s == pytest.approx(t_back - t_exit)
+        assert not again.missed

@@ -15,6 +15,11 @@ From the truth (targets marked ``hostile``) and the alert events of a run:
   threat, among events after the threat's previous exit from the nation. An alert event
   is about the truth target nearest to the event's reported position at its time, within
   ``gate_m``; events with no position (sensor alerts) are not about a threat.
+- **re-entries**: a threat that left a nation and comes back. Its possible lead counts
+  from the exit (or the first detection, if later): nothing could warn of coming back
+  before leaving. An alert about that threat for that nation that was open at the exit
+  and still open at the re-entry warned it, with a lead from the exit (the nation was
+  never without a warning of that threat in between).
 - **missed**: an entry with positive possible lead and no alert before it.
 - **incursion delay**: seconds from the entry to the first ``incursion`` alert for that
   nation about that threat.
@@ -220,6 +225,7 @@ def score_warnings(
             events[(target, a.nation)].append(a)
     for v in events.values():
         v.sort(key=lambda a: a.time)
+    ended_at = {a.alert: a.time for a in alerts if a.event == "ended"}
 
     report = WarningReport(hours=max(t_max - t_min, 0.0) / 3600.0, bad_lines=stats.bad)
     for target, times in threat_t.items():
@@ -240,17 +246,26 @@ def score_warnings(
                 continue
             t_entry = float(t[i])
             since = last_exit.get(now, -math.inf)
-            evs = [a for a in events.get((target, now), []) if a.time > since]
+            about_pair = events.get((target, now), [])
+            evs = [a for a in about_pair if a.time > since]
             before = [a for a in evs if a.time <= t_entry]
             incursion = [a for a in evs if a.time >= t_entry and a.kind == "incursion"]
+            lead = t_entry - before[0].time if before else None
+            if math.isfinite(since) and any(
+                a.time <= since and ended_at.get(a.alert, math.inf) > t_entry
+                for a in about_pair
+            ):
+                lead = t_entry - since  # open across the exit and the re-entry
             seen = first_seen.get(target)
+            if seen is not None:
+                seen = max(seen, since)
             report.entries.append(
                 Entry(
                     target=target,
                     nation=now,
                     time=t_entry,
                     possible_lead_s=None if seen is None else t_entry - seen,
-                    lead_s=t_entry - before[0].time if before else None,
+                    lead_s=lead,
                     incursion_delay_s=incursion[0].time - t_entry if incursion else None,
                 )
             )
