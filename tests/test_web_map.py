@@ -306,8 +306,16 @@ def test_alert_acknowledged_from_the_panel_shows_in_the_api(map_page, service):
             """(sel) => { const li = document.querySelector(sel);
                 return !li || li.classList.contains('acked') || /Failed/.test(li.textContent); }""",
             arg=item, timeout=15_000)
-        stored = service.get("/api/v1/alerts?open=false", token)
-        alert = next((a for a in stored if a["alert"] == alert_id), None)
+        # The store writer takes alert events and acknowledgements from the bus a moment
+        # after they happen: wait for this alert's to be stored (or for the panel to drop it).
+        deadline = time.monotonic() + 5.0
+        while True:
+            stored = service.get("/api/v1/alerts?open=false", token)
+            alert = next((a for a in stored if a["alert"] == alert_id), None)
+            settled = alert is not None and (alert["acks"] or alert["ended"] is not None)
+            if settled or time.monotonic() > deadline or not page.locator(item).count():
+                break
+            time.sleep(0.2)
         if alert is None:
             # No longer releasable to POL (a later event of it is not): answered 404 as an
             # unknown one, and the panel drops it.
