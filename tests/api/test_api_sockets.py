@@ -134,3 +134,27 @@ def test_ingest_over_a_socket_answers_each_batch(service: Service) -> None:
         assert json.loads(ws.recv(timeout=5)) == {"accepted": 1}
     published = service.runtime.bus.counters().published
     assert sum(n for s, n in published.items() if s.startswith("det.")) == 2
+
+
+def test_a_stream_knows_the_open_alerts_its_nation_was_listed(service: Service) -> None:
+    """A client lists the open alerts over REST and then opens the stream: the stream
+    counts those it may see as shown, so that if one narrows later (its track takes in
+    data this nation may not see) the client is told to drop it (alert_withdrawn)."""
+    sensor_alerts(service, start=20)
+    visible = {"lva-mod": set(), "pol-view": set()}
+    for who in visible:
+        with service.client(who) as http:
+            visible[who] = {a["alert"] for a in http.get("/api/v1/alerts").json()}
+    assert visible["lva-mod"] and visible["pol-view"] > visible["lva-mod"]
+    hub = service.app.state.service.hub
+    for who in visible:
+        with connect(service.ws_url("/api/v1/stream", who), open_timeout=10) as ws:
+            hello = json.loads(ws.recv(timeout=5))
+            deadline = time.monotonic() + 5
+            box = None
+            while box is None and time.monotonic() < deadline:
+                box = next((b for b in list(hub.clients) if b.nation == hello["nation"]),
+                           None)
+                time.sleep(0.02)
+            assert box is not None
+            assert box.alerts_shown == visible[who]

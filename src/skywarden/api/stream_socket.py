@@ -13,6 +13,7 @@ import contextlib
 import msgspec
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from .auth import may_see
 from .errors import ApiError
 from .query import parse_bbox
 from .schemas import BBoxMessage
@@ -65,6 +66,12 @@ async def stream_socket(svc: Service, ws: WebSocket) -> None:
              "nation": who.nation, "roles": list(who.roles)}
     await ws.send_text(msgspec.json.encode(hello).decode())
     box.refile(list(svc.runtime.picture()), svc.now())
+    # The open alerts this nation may see now, which the client lists over REST: if one
+    # narrows later (its track takes in data of a sensor this nation may not see), the
+    # client must be told to drop it, as for the alerts it is sent here.
+    opened = await svc.blocking(svc.store.open_alerts, None)
+    box.alerts_shown.update(a.alert for a in opened
+                            if may_see(a.last.releasability, who.nation))
     hub.clients.add(box)
     gauge = svc.metrics.ws_clients.labels("stream")
     gauge.inc()
