@@ -126,22 +126,10 @@ class Pipeline:
             return None
         if only is None or not self._watching:
             return self._maybe_assess(tracks, force=True)
-        began = time.perf_counter()
-        snap = self.picture.snapshot()
         serials = np.fromiter(only, dtype=np.int64)
-        snap = take_rows(snap, np.flatnonzero(np.isin(snap.serial, serials)
-                                              & (snap.sigma_h <= self.max_sigma_h)))
-        assessment = self.assessor.assess(snap, at)
-        if self.not_warned.size and len(assessment):
-            assessment = assessment.take(~np.isin(assessment.target_owner, self.not_warned))
-        mid = time.perf_counter()
         prefix = self.tracker.config.id_prefix
-        out = self.engine.step(assessment, at,
-                               only_tracks={f"{prefix}{s}" for s in serials.tolist()})
-        self.times.assess += mid - began
-        self.times.warn += time.perf_counter() - mid
-        return StepOutput(tracks=tracks, events=out.events, cap=out.cap,
-                          assessed=len(assessment))
+        return self._cycle(tracks, at, serials,
+                           only_tracks={f"{prefix}{s}" for s in serials.tolist()})
 
     def flush(self) -> StepOutput:
         """Process every buffered detection, then assess and warn once more."""
@@ -180,25 +168,32 @@ class Pipeline:
                 [s for s in self.registry if s.type in WATCHED_TYPES], at
             )
             self._watching = True
+        # A sensor heard after ``at`` was alive at ``at``: report it as seen then.
+        seen = {k: min(v, at) for k, v in self._seen.items()}
+        gone, self._gone = self._gone, []
+        self.times.cycles += 1
+        return self._cycle(tracks, at, None, sensors_seen=seen, gone_tracks=gone)
+
+    def _cycle(self, tracks: TrackBatch, at: float, serials: np.ndarray | None,
+               **engine_args: object) -> StepOutput:
+        """Assess the picture (the tracks ``serials``, or all) at ``at`` and warn."""
         began = time.perf_counter()
         snap = self.picture.snapshot()
         if len(snap):
             # A track known only to within several km (long coasting, a diverging
             # estimate) is no basis for a warning: it is assessed again once re-detected.
-            sure = np.flatnonzero(snap.sigma_h <= self.max_sigma_h)
-            if sure.size < len(snap):
-                snap = take_rows(snap, sure)
+            keep = snap.sigma_h <= self.max_sigma_h
+            if serials is not None:
+                keep &= np.isin(snap.serial, serials)
+            if not keep.all():
+                snap = take_rows(snap, np.flatnonzero(keep))
         assessment = self.assessor.assess(snap, at)
         if self.not_warned.size and len(assessment):
             assessment = assessment.take(~np.isin(assessment.target_owner, self.not_warned))
         mid = time.perf_counter()
-        # A sensor heard after ``at`` was alive at ``at``: report it as seen then.
-        seen = {k: min(v, at) for k, v in self._seen.items()}
-        out = self.engine.step(assessment, at, sensors_seen=seen, gone_tracks=self._gone)
-        self._gone = []
+        out = self.engine.step(assessment, at, **engine_args)  # type: ignore[arg-type]
         self.times.assess += mid - began
         self.times.warn += time.perf_counter() - mid
-        self.times.cycles += 1
         return StepOutput(tracks=tracks, events=out.events, cap=out.cap,
                           assessed=len(assessment))
 

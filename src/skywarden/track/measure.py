@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..geo import aer_to_enu, ecef_to_geodetic, enu_rotation, geodetic_to_ecef
+from ..geo import EARTH_RADIUS, aer_to_enu, ecef_to_geodetic, enu_rotation, geodetic_to_ecef
 from ..records import DetectionBatch
 from ..sensors import SENSOR_TYPES, SensorRegistry
 from .config import DEFAULT_SCAN_PERIOD, DEFAULT_SIGMA_H, DEFAULT_SIGMA_V, TrackerConfig
@@ -454,9 +454,8 @@ def elevation_at_altitude(
     Newton steps on the ellipsoid (d height / d elevation = range cos(elevation)), which
     leave well under a metre of height error out to 400 km.
     """
-    radius = 6371008.8
     site_h = ecef_to_geodetic(origin)[2]
-    a, b = radius + site_h, radius + alt
+    a, b = EARTH_RADIUS + site_h, EARTH_RADIUS + alt
     sin_el = (b * b - a * a - rng * rng) / (2.0 * a * rng)
     ok = np.abs(sin_el) < 0.99
     el = np.arcsin(np.clip(sin_el, -0.99, 0.99))
