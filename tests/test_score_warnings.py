@@ -83,6 +83,7 @@ def test_lead_time_incursion_delay_and_false_alerts(case):
     assert e.lead_s == pytest.approx(600.0)
     assert e.possible_lead_s == pytest.approx(900.0)
     assert e.incursion_delay_s == pytest.approx(5.0)
+    assert e.detections_before == 1  # the one labelled detection, 900 s before
     assert not e.missed
     assert rep.median_lead_fraction() == pytest.approx(600.0 / 900.0)
     assert rep.false_alerts == {"LTU": 1}
@@ -121,6 +122,10 @@ def test_an_entry_without_an_earlier_alert_is_missed(case, tmp_path):
     e = next(e for e in rep.entries if e.nation == "POL")
     assert e.missed and e.lead_s is None
     assert rep.missed >= 1
+    by = rep.missed_by_detections()
+    assert by["1"] >= 1 and sum(by.values()) == rep.missed
+    assert json.loads(rep.to_json())["missed_by_detections_before"] == by
+    assert "by detections before" in rep.table()
     assert rep.median_lead_fraction() == 0.0
 
 
@@ -129,6 +134,7 @@ def test_without_labels_the_first_observable_sample_bounds_the_lead(case):
     rep = score_warnings(folder / "truth.jsonl", folder / "alerts.jsonl")
     e = next(e for e in rep.entries if e.nation == "POL")
     assert e.possible_lead_s == pytest.approx(t_entry - T0)
+    assert e.detections_before is None  # nothing labelled to count
 
 
 def test_bad_alert_lines_are_counted_not_fatal(case):

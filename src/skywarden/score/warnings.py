@@ -20,7 +20,11 @@ From the truth (targets marked ``hostile``) and the alert events of a run:
   before leaving. An alert about that threat for that nation that was open at the exit
   and still open at the re-entry warned it, with a lead from the exit (the nation was
   never without a warning of that threat in between).
-- **missed**: an entry with positive possible lead and no alert before it.
+- **missed**: an entry with positive possible lead and no alert before it. With labelled
+  detections each entry also says how many detections of the threat came before it
+  (since its previous exit): a threat seen once before the border gives a tracker nothing
+  to predict from (no track is confirmed on one plot), so the report counts the missed
+  entries by that number (:meth:`WarningReport.missed_by_detections`).
 - **incursion delay**: seconds from the entry to the first ``incursion`` alert for that
   nation about that threat.
 - **false alerts**: alerts (distinct alert ids, sensor alerts excluded) whose first event
@@ -58,6 +62,9 @@ class Entry:
     possible_lead_s: float | None  # None: never detected before the entry
     lead_s: float | None  # None: no alert before the entry
     incursion_delay_s: float | None  # None: no incursion alert after the entry
+    # Labelled detections of the threat between its previous exit (or the start) and the
+    # entry; None without labelled detections.
+    detections_before: int | None = None
 
     @property
     def seen_before(self) -> bool:
@@ -86,6 +93,18 @@ class WarningReport:
     def missed(self) -> int:
         return sum(e.missed for e in self.entries)
 
+    def missed_by_detections(self) -> dict[str, int]:
+        """Missed entries by the threat's detections before the entry: '1', '2', '3',
+        '4+' ('?' where the detections were not labelled)."""
+        out = {"1": 0, "2": 0, "3": 0, "4+": 0}
+        for e in self.entries:
+            if not e.missed:
+                continue
+            n = e.detections_before
+            key = "?" if n is None else ("4+" if n >= 4 else str(max(n, 1)))
+            out[key] = out.get(key, 0) + 1
+        return out
+
     def median_lead(self) -> float | None:
         leads = [e.lead_s if e.lead_s is not None else 0.0 for e in self.scored]
         return float(np.median(leads)) if leads else None
@@ -113,6 +132,7 @@ class WarningReport:
             "entries_total": len(self.entries),
             "entries_seen_before": len(self.scored),
             "missed": self.missed,
+            "missed_by_detections_before": self.missed_by_detections(),
             "median_lead_s": self.median_lead(),
             "median_possible_lead_s": self.median_possible(),
             "median_lead_fraction": self.median_lead_fraction(),
@@ -149,6 +169,8 @@ class WarningReport:
             f"  seen before the border     {len(self.scored):>8}",
             f"  warned before entry        {len(self.scored) - self.missed:>8}",
             f"  missed                     {self.missed:>8}",
+            "    by detections before     "
+            + " ".join(f"{k}: {v}" for k, v in self.missed_by_detections().items()),
             f"median lead time             {fmt(self.median_lead()):>8}",
             f"median possible lead time    {fmt(self.median_possible()):>8}",
             "median lead / possible       "
@@ -210,11 +232,14 @@ def score_warnings(
     about = [t if d <= gate_m else None for t, d in zip(best_t, best_d, strict=True)]
 
     first_seen: dict[str, float] = {}
+    seen_at: dict[str, np.ndarray] = {}  # each threat's detection times, sorted
     if detections_path is not None:
+        times_of: dict[str, list[float]] = defaultdict(list)
         for det in read_detections(detections_path, strict=strict, stats=stats):
             if det.target is not None and det.target in threat_t:
-                prev = first_seen.get(det.target)
-                first_seen[det.target] = det.time if prev is None else min(prev, det.time)
+                times_of[det.target].append(det.time)
+        seen_at = {k: np.sort(np.asarray(v)) for k, v in times_of.items()}
+        first_seen = {k: float(v[0]) for k, v in seen_at.items()}
     else:
         first_seen = first_observable
 
@@ -259,6 +284,11 @@ def score_warnings(
             seen = first_seen.get(target)
             if seen is not None:
                 seen = max(seen, since)
+            n_before = None
+            if detections_path is not None:
+                at = seen_at.get(target, np.zeros(0))
+                n_before = int(np.searchsorted(at, t_entry, side="left")
+                               - np.searchsorted(at, since, side="left"))
             report.entries.append(
                 Entry(
                     target=target,
@@ -267,6 +297,7 @@ def score_warnings(
                     possible_lead_s=None if seen is None else t_entry - seen,
                     lead_s=lead,
                     incursion_delay_s=incursion[0].time - t_entry if incursion else None,
+                    detections_before=n_before,
                 )
             )
     report.entries.sort(key=lambda e: e.time)
