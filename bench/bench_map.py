@@ -45,7 +45,7 @@ MOVE_EVERY_S = 2.5
 # Frame timing inside the page: rAF deltas and long animation frames, from `start()`.
 MEASURE_JS = """
 () => {
-  const m = { deltas: [], loaf: [], longtasks: [], last: null, on: true };
+  const m = { deltas: [], loaf: [], loafDetail: [], longtasks: [], last: null, on: true };
   window.__frames = m;
   const tick = (t) => {
     if (m.last !== null) m.deltas.push(t - m.last);
@@ -55,7 +55,18 @@ MEASURE_JS = """
   requestAnimationFrame(tick);
   try {
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) m.loaf.push(e.duration);
+      for (const e of list.getEntries()) {
+        m.loaf.push(e.duration);
+        // Attribution of the longer frames (printed with --detail): where the time went.
+        if (e.duration > 50) m.loafDetail.push({
+          at: e.startTime, duration: e.duration, blocking: e.blockingDuration,
+          render: e.renderStart ? e.startTime + e.duration - e.renderStart : 0,
+          styleLayout: e.styleAndLayoutStart ? e.startTime + e.duration - e.styleAndLayoutStart : 0,
+          scripts: e.scripts.map((s) => ({ invoker: s.invoker, type: s.invokerType,
+            duration: s.duration, forcedLayout: s.forcedStyleAndLayoutDuration,
+            source: (s.sourceFunctionName || "") + "@" + (s.sourceURL || "").split("/").pop() })),
+        });
+      }
     }).observe({ type: "long-animation-frame", buffered: false });
   } catch (err) { m.loafUnsupported = String(err); }
   try {
@@ -151,9 +162,11 @@ def _percentile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def measure(n_tracks: int, seconds: float, rate: float, warmup: float = 6.0) -> list[dict]:
+def measure(n_tracks: int, seconds: float, rate: float, warmup: float = 6.0,
+            trace: str | None = None) -> list[dict]:
     """Frame statistics for n_tracks, first with the map still (live updates only), then
-    with the map panned and zoomed every MOVE_EVERY_S seconds, each for `seconds`."""
+    with the map panned and zoomed every MOVE_EVERY_S seconds, each for `seconds`. With
+    `trace`, a Chrome trace of both phases is written there (it slows the page down)."""
     from playwright.sync_api import Route, WebSocketRoute, sync_playwright
 
     port = _free_port()
@@ -236,6 +249,10 @@ def measure(n_tracks: int, seconds: float, rate: float, warmup: float = 6.0) -> 
             page.wait_for_function(
                 f"window.skywarden.live.rows.size === {n_tracks}", timeout=30_000)
             phases = {}
+            if trace:
+                browser.start_tracing(page=page, path=trace, categories=[
+                    "devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute",
+                    "blink", "cc", "gpu", "toplevel", "disabled-by-default-devtools.timeline.frame"])
             for phase in ("still", "moving"):
                 page.evaluate(MEASURE_JS)
                 began = time.monotonic()
@@ -252,7 +269,9 @@ def measure(n_tracks: int, seconds: float, rate: float, warmup: float = 6.0) -> 
                 feed_until(began + seconds, moves)
                 phases[phase] = page.evaluate("""() => { const m = window.__frames; m.on = false;
                     return {deltas: m.deltas, loaf: m.loaf, longtasks: m.longtasks,
-                            loafUnsupported: m.loafUnsupported || null}; }""")
+                            loafDetail: m.loafDetail, loafUnsupported: m.loafUnsupported || null}; }""")
+            if trace:
+                browser.stop_tracing()
             shown = page.evaluate(
                 "window.skywarden.map.getSource('tracks').getData()"
                 ".then(d => d.features.length)")
@@ -286,6 +305,8 @@ def measure(n_tracks: int, seconds: float, rate: float, warmup: float = 6.0) -> 
             "flushes": flushes,
             "errors": errors,
             "browser": version,
+            "loaf_all": frames["loaf"],
+            "loaf_detail": frames["loafDetail"],
         })
     return out
 
@@ -330,6 +351,23 @@ def report(results: list[dict], command: str) -> str:
     return "\n".join(lines)
 
 
+def detail(results: list[dict]) -> str:
+    """Long animation frames over 50 ms, one line each: total, the part from the start of
+    rendering (rAF callbacks, style, layout, paint, commit), from style and layout on, and
+    the scripts that ran in them."""
+    lines = []
+    for r in results:
+        loaf = sorted(r["loaf_all"])
+        lines.append(f"{r['tracks']} tracks, {r['phase']}: {len(loaf)} long animation frames, "
+                     f"p50 {_percentile(loaf, 0.5):.0f} ms, p90 {_percentile(loaf, 0.9):.0f} ms")
+        for e in r["loaf_detail"]:
+            scripts = ", ".join(f"{s['type']}:{s['invoker'][:40]} {s['duration']:.0f}"
+                                for s in e["scripts"] if s["duration"] >= 5)
+            lines.append(f"  t={e['at'] / 1000:7.2f} s {e['duration']:4.0f} ms: render "
+                         f"{e['render']:4.0f}, style+layout..end {e['styleLayout']:4.0f}; {scripts}")
+    return "\n".join(lines)
+
+
 def run(quick: bool = False) -> str:
     seconds = 10.0 if quick else 20.0
     results = measure(5000, seconds, 1.0) + measure(10, seconds, 1.0)
@@ -345,15 +383,21 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=1.0, help="stream messages per second")
     ap.add_argument("--no-baseline", action="store_true",
                     help="skip the 10-track run that shows the cost of rendering alone")
+    ap.add_argument("--trace", metavar="PATH", default=None,
+                    help="write a Chrome trace of the 5,000-track phases to PATH (slows the page)")
+    ap.add_argument("--detail", action="store_true",
+                    help="also list each long animation frame over 50 ms and what ran in it")
     args = ap.parse_args()
     seconds = args.seconds or (10.0 if args.quick else 20.0)
-    results = measure(args.tracks, seconds, args.rate)
+    results = measure(args.tracks, seconds, args.rate, trace=args.trace)
     if not args.no_baseline:
         results += measure(10, seconds, args.rate)
     command = "python bench/bench_map.py" + (" --quick" if args.quick else "")
     if args.tracks != 5000:
         command += f" --tracks {args.tracks}"
     print(report(results, command))
+    if args.detail:
+        print(detail(results))
     return 0 if all(r["loaf_over_floor"] == 0 for r in results if r["tracks"] == args.tracks) else 1
 
 

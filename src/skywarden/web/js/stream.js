@@ -15,6 +15,7 @@ export class LiveStream {
     this.retry = 1000;
     this.messages = 0;
     this.bbox = null;       // [w, s, e, n] asked for, or null for everything
+    this.queue = [];        // message texts received, not decoded yet
   }
 
   // A new box; sent at once when the socket is open, else with the next connection.
@@ -41,11 +42,7 @@ export class LiveStream {
       this.handlers.onState("up");
       this.sendBBox();  // the box changed while connecting
     };
-    socket.onmessage = (event) => {
-      let message;
-      try { message = JSON.parse(event.data); } catch { return; }
-      this.handle(message);
-    };
+    socket.onmessage = (event) => this.receive(event.data);
     socket.onclose = () => {
       if (this.socket !== socket) return;
       this.socket = null;
@@ -55,6 +52,33 @@ export class LiveStream {
         this.retry = Math.min(this.retry * 2, 10000);
       }
     };
+  }
+
+  // Messages are decoded and handled in a task of their own once the frame under way has
+  // been drawn (or after 100 ms where no frame comes, e.g. in a hidden tab): a picture of
+  // thousands of tracks is megabytes of JSON, and receiving it is a long task already.
+  receive(text) {
+    this.queue.push(text);
+    if (this.queue.length > 1) return;
+    let done = false;
+    const drain = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      setTimeout(() => this.drain(), 0);
+    };
+    const timer = setTimeout(drain, 100);
+    requestAnimationFrame(drain);
+  }
+
+  drain() {
+    const texts = this.queue;
+    this.queue = [];
+    for (const text of texts) {
+      let message;
+      try { message = JSON.parse(text); } catch { continue; }
+      this.handle(message);
+    }
   }
 
   // One decoded message from the server (also the entry point the map benchmark feeds).

@@ -82,6 +82,20 @@ export class TrackStore {
   }
 }
 
+// Run fn in a task of its own once the frame under way has been drawn (or after 100 ms
+// where no frame comes, e.g. in a hidden tab).
+function afterFrame(fn) {
+  let done = false;
+  const run = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    setTimeout(fn, 0);
+  };
+  const timer = setTimeout(run, 100);
+  requestAnimationFrame(run);
+}
+
 // Destination point from (lon, lat) going east/north by (de, dn) metres (flat-earth step,
 // accurate to well under a pixel for the tens of kilometres drawn here).
 function offset(lon, lat, de, dn) {
@@ -193,13 +207,14 @@ export class TrackLayers {
     this.schedule(true);
   }
 
-  // Coalesce updates: at most one rebuild per animation frame and per minInterval.
+  // Coalesce updates: at most one rebuild per minInterval, run in a task of its own just
+  // after a frame has been drawn, its three sources handed over in three such tasks.
   schedule(force = false) {
     if (force) this.renderedVersion = -1;
     if (this.pending) return;
     this.pending = true;
     const wait = Math.max(0, this.minInterval - (performance.now() - this.lastFlush));
-    setTimeout(() => requestAnimationFrame(() => {
+    setTimeout(() => afterFrame(() => {
       this.pending = false;
       this.flush();
     }), wait);
@@ -231,15 +246,22 @@ export class TrackLayers {
       });
       if (row.next_entry) entries.push(row);
     }
-    const predicted = this.predicted(entries, store.rows.get(this.selected));
     const map = this.map;
-    // All sources in one go, so their new tiles land together and cost one repaint: with
-    // software rendering a repaint, not the data, is the dear part.
+    // Each source's data is copied to MapLibre's worker on the main thread: one source a
+    // task keeps each of those tasks short.
     map.getSource("tracks").setData({ type: "FeatureCollection", features: tracks });
-    map.getSource("predicted").setData({ type: "FeatureCollection", features: predicted });
-    if (rebuilt || this.flushes % TRAIL_EVERY === 0) map.getSource("trails").setData(this.trails(store));
-    this.updateEtaLabels(entries, store.time);
-    if (this.selected) this.onSelect(store.rows.get(this.selected) || null);
+    const trails = rebuilt || this.flushes % TRAIL_EVERY === 0;
+    afterFrame(() => {
+      if (this.store !== store) return;
+      map.getSource("predicted").setData({
+        type: "FeatureCollection", features: this.predicted(entries, store.rows.get(this.selected)),
+      });
+      this.updateEtaLabels(entries, store.time);
+      if (this.selected) this.onSelect(store.rows.get(this.selected) || null);
+      if (trails) afterFrame(() => {
+        if (this.store === store) map.getSource("trails").setData(this.trails(store));
+      });
+    });
   }
 
   trails(store) {
