@@ -384,7 +384,7 @@ def _args(quick: bool, argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv if argv is not None else [])
     if quick or args.quick:
         args.rate, args.seconds, args.clients, args.targets = 1000.0, 10.0, 5, 200
-    from skywarden.live.serve import DEFAULTS
+    from skywarden.serve import DEFAULTS
 
     args.lag = DEFAULTS["lag"] if args.lag is None else args.lag
     args.tick = DEFAULTS["tick"] if args.tick is None else args.tick

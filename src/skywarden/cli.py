@@ -254,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="recording seconds per real second (default 1)")
     p.add_argument("--loop", action="store_true", help="start again at the end, until Ctrl-C")
 
-    from .airspace.commands import add_parser as add_zones_parser
+    from .zones import add_parser as add_zones_parser
 
     add_zones_parser(sub)
     _add_service_parsers(sub)
@@ -704,13 +704,13 @@ def _replay_recording(args: argparse.Namespace, sensors: Path) -> int:
 
 
 def cmd_zones(args: argparse.Namespace) -> int:
-    from .airspace.commands import run
+    from .zones import run
 
     return run(args)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .live.serve import serve
+    from .serve import serve
 
     return serve(args)
 

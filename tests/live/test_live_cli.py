@@ -119,7 +119,7 @@ def test_retention_flags_become_the_runtime_settings():
     import pytest
 
     from skywarden.errors import ConfigError
-    from skywarden.live.serve import _retention
+    from skywarden.serve import _retention
     from skywarden.store import DAY
 
     r = _retention(argparse.Namespace(keep_history=2.0, keep_alerts=0.0))

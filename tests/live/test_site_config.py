@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from skywarden.errors import ConfigError
-from skywarden.live.serve import DEFAULTS, resolve
 from skywarden.live.site import load_site
+from skywarden.serve import DEFAULTS, resolve
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "site.toml"
 
@@ -137,3 +137,20 @@ def test_a_bad_sensor_is_named_with_its_line(tmp_path: Path) -> None:
 def test_a_missing_file_is_said_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_site(tmp_path / "nope.toml")
+
+
+def test_serve_help_states_the_defaults_in_force() -> None:
+    """``skywarden --help`` must not import the runtime, so the serve options' help texts
+    spell their defaults out; they must say what resolve() really uses."""
+    import re
+
+    from skywarden.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    helps = {a.dest: a.help for a in sub.choices["serve"]._actions}
+    stated = {"lag": "default {:g})", "max_late": "(default {:g};", "tick": "(default {:g})",
+              "assess_period": "(default {:g};", "keep_history": "(default {:g} days",
+              "keep_alerts": "(default {:g} days", "port": "{}"}
+    for key, form in stated.items():
+        text = helps[key] if key != "port" else str(sub.choices["serve"].format_help())
+        assert form.format(DEFAULTS[key]) in re.sub(r"\s+", " ", text), key

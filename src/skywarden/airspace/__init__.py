@@ -8,7 +8,8 @@
   distance to an outline;
 - :mod:`.load` with :mod:`.geojson`, :mod:`.openair`, :mod:`.ed269`: zone files;
 - :mod:`.restrictions`: the zone types a temporary restriction may have (restrictions
-  themselves are kept in the data directory's store: :mod:`skywarden.live.restrictions`);
+  themselves are kept in the data directory's store: :mod:`skywarden.live.restrictions`,
+  made with ``skywarden zones``, :mod:`skywarden.zones`);
 - :mod:`.schedule`: validity and daily windows (clock times, sunrise and sunset).
 
 The names below are imported on first use (shapely, pyproj and scipy take most of a

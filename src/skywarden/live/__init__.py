@@ -10,7 +10,8 @@
 - :mod:`.metrics`: the Prometheus registry; :mod:`.settings`: the settings;
 - :mod:`.demo`: the demo feed; :mod:`.organisations`: demo organisations and tokens.
 
-docs/SERVICE.md says how to operate it; docs/API.md is the contract with the API.
+:mod:`skywarden.serve` starts it with the API app; docs/SERVICE.md says how to operate
+it; docs/API.md is the contract with the API.
 """
 
 from .errors import AlertEndedError, RestrictionError, UnknownRestrictionError

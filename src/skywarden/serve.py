@@ -18,14 +18,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..clock import Clock, SimClock, WallClock
-from ..errors import ConfigError
-from ..sensors import SensorRegistry
-from ..store import DAY
-from .feeds import start_feeds
-from .runtime import Runtime
-from .settings import Retention, RuntimeSettings
-from .site import SiteConfig, load_site
+from .clock import Clock, SimClock, WallClock
+from .errors import ConfigError
+from .live.feeds import start_feeds
+from .live.runtime import Runtime
+from .live.settings import Retention, RuntimeSettings
+from .live.site import SiteConfig, load_site
+from .sensors import SensorRegistry
+from .store import DAY
 
 __all__ = ["serve"]
 
@@ -97,7 +97,7 @@ def serve(args: argparse.Namespace) -> int:
     feed = None
     clock: Clock
     if args.demo:
-        from .demo import DemoFeed, first_detection_time, prepare_demo
+        from .live.demo import DemoFeed, first_detection_time, prepare_demo
 
         _say(f"demo {args.demo}: preparing the simulated night in {args.data}/demo/ "
              "(simulated once, about 20 s; reused after)")
@@ -120,11 +120,11 @@ def serve(args: argparse.Namespace) -> int:
     publisher = None
     try:
         try:
-            from ..api.app import create_app
+            from .api.app import create_app
         except ImportError as exc:
             raise ConfigError(f"the API package cannot be loaded: {exc}") from exc
         if args.demo:
-            from .organisations import demo_tokens
+            from .live.organisations import demo_tokens
 
             path, tokens, made = demo_tokens(runtime.store, args.data)
             operator = next((t for t in tokens if t.role == "operator"), None)
@@ -139,7 +139,7 @@ def serve(args: argparse.Namespace) -> int:
         app = create_app(runtime)
         runtime.start()
         if site is not None and site.outputs:
-            from ..publish.publisher import start_outputs
+            from .publish.publisher import start_outputs
 
             publisher = start_outputs(runtime.bus, [o.settings for o in site.outputs])
             runtime.attach_outputs(publisher)

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ..store import SqliteStore, StoredRestriction
-    from .zones import Zone
+    from .airspace.zones import Zone
+    from .store import SqliteStore, StoredRestriction
 
 TIME_HELP = ("UTC time: ISO 8601 (2025-09-10T20:00Z, or with an offset +02:00), epoch "
              "seconds, 'now', or now plus a duration (+90m, +6h, +3d)")
@@ -47,8 +47,8 @@ DB = "skywarden.db"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from .kinds import APPLIES  # no shapely: the parser is built every run
-    from .restrictions import RESTRICTING_TYPES
+    from .airspace.kinds import APPLIES  # no shapely: the parser is built every run
+    from .airspace.restrictions import RESTRICTING_TYPES
 
     p = sub.add_parser(
         "zones", help="list, check, add and end airspace zones and temporary restrictions",
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
 
 def cli_time(text: str, now: float | None = None) -> float:
     """A time from the command line: :func:`.schedule.parse_time`, 'now' or '+6h'."""
-    from .schedule import parse_time
+    from .airspace.schedule import parse_time
 
     now = time.time() if now is None else now
     text = text.strip()
@@ -147,8 +147,8 @@ def cli_time(text: str, now: float | None = None) -> float:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from .load import load_shipped_zones, load_zones
-    from .zoneset import ZoneSet
+    from .airspace.load import load_shipped_zones, load_zones
+    from .airspace.zoneset import ZoneSet
 
     zones: list[Zone] = []
     if not args.files or args.shipped:
@@ -192,8 +192,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _stored_zones(stored: Iterable[StoredRestriction]) -> list[Zone]:
-    from ..errors import ZoneError
-    from .geojson import feature_to_zone
+    from .airspace.geojson import feature_to_zone
+    from .errors import ZoneError
 
     zones = []
     for r in stored:
@@ -219,7 +219,7 @@ def _row(z: Zone, on: bool | None, r: StoredRestriction | None) -> list[str]:
 
 
 def _fmt(t: float | None) -> str:
-    from .schedule import format_time
+    from .airspace.schedule import format_time
 
     return format_time(t)
 
@@ -235,7 +235,7 @@ def _table(head: list[str], rows: list[list[str]]) -> None:
 def _check(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from .load import load_zones
+    from .airspace.load import load_zones
 
     bad = 0
     for path in args.files:
@@ -257,7 +257,7 @@ _OPTIONS = {"properties.floor": "--floor", "properties.ceiling": "--ceiling",
 
 
 def _refused(option: str, reason: str) -> Exception:
-    from ..errors import ZoneError
+    from .errors import ZoneError
 
     name = option.lstrip("-")
     if reason.startswith(f"{name}: "):  # the loader's 'ceiling: ...' once is enough
@@ -266,9 +266,9 @@ def _refused(option: str, reason: str) -> Exception:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from ..live.errors import RestrictionError
-    from ..live.restrictions import make_restriction
-    from .load import load_shipped_zones
+    from .airspace.load import load_shipped_zones
+    from .live.errors import RestrictionError
+    from .live.restrictions import make_restriction
 
     now = time.time()
     shape = "--circle" if args.circle else "--polygon"
@@ -324,7 +324,7 @@ def _add(args: argparse.Namespace) -> int:
         raise _refused(option, exc.reason) from None
     finally:
         store.close()
-    from .geojson import feature_to_zone
+    from .airspace.geojson import feature_to_zone
 
     zone = feature_to_zone(made.body)
     print(f"made {zone.id}: {zone.name}, {zone.type} for {zone.applies}, "
@@ -336,11 +336,11 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _end(args: argparse.Namespace) -> int:
-    from ..live.restrictions import end_restriction
+    from .live.restrictions import end_restriction
 
     _warn_legacy(args.data)
     if not (args.data / DB).is_file():
-        from ..errors import ConfigError
+        from .errors import ConfigError
 
         raise ConfigError(f"{args.data / DB} does not exist: no restrictions to end")
     store = _store(args.data)
@@ -354,7 +354,7 @@ def _end(args: argparse.Namespace) -> int:
 
 
 def _store(data: Path) -> SqliteStore:
-    from ..store import SqliteStore
+    from .store import SqliteStore
 
     return SqliteStore(data / DB)
 
@@ -371,7 +371,7 @@ def _actor() -> str:
 
 
 def _warn_legacy(data: Path) -> None:
-    from .restrictions import LEGACY_FILE
+    from .airspace.restrictions import LEGACY_FILE
 
     old = data / LEGACY_FILE
     if old.is_file():
