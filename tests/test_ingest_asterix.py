@@ -35,6 +35,9 @@ from skywarden.ingest.asterix import (
 from skywarden.ingest.asterix.fields import callsign
 from skywarden.ingest.asterix.uap import (
     CAT021,
+    CAT021_V023,
+    CAT021_V024,
+    CAT021_V026,
     CAT048,
     CAT062,
     COMPOUND,
@@ -128,6 +131,9 @@ EDITIONS = [
               gen.Cat_062_1_20, gen.Cat_062_1_21]),
     (CAT021, [gen.Cat_021_2_2, gen.Cat_021_2_3, gen.Cat_021_2_4, gen.Cat_021_2_5,
               gen.Cat_021_2_6, gen.Cat_021_2_7]),
+    (CAT021_V023, [gen.Cat_021_0_23]),
+    (CAT021_V024, [gen.Cat_021_0_24, gen.Cat_021_0_25]),
+    (CAT021_V026, [gen.Cat_021_0_26]),
 ]
 
 
@@ -199,7 +205,8 @@ def _parts(spec: type, name: str) -> int:
 
 @pytest.mark.parametrize(("uap", "spec"), [
     (CAT048, gen.Cat_048_1_32), (CAT062, gen.Cat_062_1_21), (CAT021, gen.Cat_021_2_6),
-], ids=["CAT048", "CAT062", "CAT021"])
+    (CAT021_V023, gen.Cat_021_0_23), (CAT021_V026, gen.Cat_021_0_26),
+], ids=["CAT048", "CAT062", "CAT021", "CAT021-0.23", "CAT021-0.26"])
 def test_walk_finds_the_same_items_as_libasterix(uap: Uap, spec: type) -> None:
     # Random records of random items (the skipped ones included) must split where
     # libasterix splits them, item by item.
@@ -535,6 +542,105 @@ def test_cat021_without_time_rejected_and_velocity_out_of_range_left_out() -> No
     dets, counts = one(blocks(C21, [untimed, over]))
     assert counts.outcomes["rejected: CAT021 record without time of position (I071/I073)"] == 1
     assert len(dets) == 1 and dets[0].vel_e is None
+
+
+# ------------------------------------------------------- encoded records: CAT021 0.2x
+
+REPORT_V02 = {
+    "010": (("SAC", 1), ("SIC", 2)),
+    "040": 0,
+    "030": (43200.25, "s"),
+    "130": (("LAT", (52.123456, "°")), ("LON", (21.5, "°"))),
+    "080": 0x48AB01,
+    "140": (1000.0, "ft"),
+    "090": (("AC", 0), ("MN", 0), ("DC", 0), 0, ("PA", 9)),
+    "160": (("GS", (0.1, "NM/s")), ("TA", (90.0, "°"))),
+    "155": (-625.0, "ft/min"),
+    "170": "LOT3AB",
+    "020": 13,
+}
+
+
+def v02_decoder(edition: str, counts: FeedCounts | None = None) -> AsterixDecoder:
+    return AsterixDecoder(SOURCES, counts if counts is not None else FeedCounts(),
+                          {(1, 2): edition})
+
+
+@pytest.mark.parametrize(("edition", "spec", "abs_deg"), [
+    ("0.23", gen.Cat_021_0_23, 180 / 2**23), ("0.24", gen.Cat_021_0_24, 180 / 2**25),
+    ("0.25", gen.Cat_021_0_25, 180 / 2**25), ("0.26", gen.Cat_021_0_26, 180 / 2**25),
+])
+def test_cat021_old_editions_decode_where_the_registry_names_them(
+        edition: str, spec: type, abs_deg: float) -> None:
+    rec = dict(REPORT_V02)
+    if edition == "0.26":
+        rec["070"] = (0, 0, 0, 0, ("MODE3A", "7000"))
+    counts = FeedCounts()
+    (det,) = [valid(d) for d in v02_decoder(edition, counts).datagram(
+        block(spec, rec), MIDNIGHT + 43210.0)]
+    assert counts.positions == 1 and counts.units == 1
+    assert det.sensor == "test"
+    assert (det.lat, det.lon) == (pytest.approx(52.123456, abs=abs_deg),
+                                  pytest.approx(21.5, abs=abs_deg))
+    assert det.time == MIDNIGHT + 43200.25
+    assert det.alt == pytest.approx(304.8)
+    assert det.vel_e == pytest.approx(0.1 * 1852.0, abs=0.12)
+    assert det.vel_n == pytest.approx(0.0, abs=1e-6)
+    assert det.vel_u == pytest.approx(-625 * 0.3048 / 60)
+    assert (det.id, det.callsign, det.class_hint) == ("icao:48AB01", "LOT3AB", "drone")
+    assert det.sigma_h == pytest.approx(30.0 / 2.45)
+    assert det.squawk == ("7000" if edition == "0.26" else None)
+
+
+def test_cat021_edition_is_per_station_and_wrong_one_never_passes_as_right() -> None:
+    # Station 1/2 sends 0.26, station 25/100 sends 2.6: one datagram holds both.
+    v26 = block(gen.Cat_021_0_26, REPORT_V02)
+    v2 = block(C21, {**REPORT, "010": (("SAC", 25), ("SIC", 100))})
+    counts = FeedCounts()
+    dets = v02_decoder("0.26", counts).datagram(v26 + v2, MIDNIGHT + 43210.0)
+    assert [d.sensor for d in dets] == ["test", "tracker"]
+    assert all(d.lat == pytest.approx(52.123456, abs=1e-5) for d in dets)
+    # The same 0.26 record read as 2.x (no edition named) is no position at 52N 21.5E.
+    counts = FeedCounts()
+    wrong = decoder(counts).datagram(v26, MIDNIGHT + 43210.0)
+    assert not any(d.lat == pytest.approx(52.123456, abs=0.01) for d in wrong)
+    assert counts.units == sum(counts.outcomes.values())
+
+
+def test_cat021_old_edition_flags_and_missing_time() -> None:
+    sim = {**REPORT_V02, "040": (("DCR", 0), ("GBS", 0), ("SIM", 1), ("TST", 0), ("RAB", 0),
+                                 ("SAA", 0), ("SPI", 0), 0, ("ATP", 0), ("ARC", 0), 0)}
+    monitor = {**REPORT_V02, "040": (("DCR", 0), ("GBS", 0), ("SIM", 0), ("TST", 0),
+                                     ("RAB", 1), ("SAA", 0), ("SPI", 0), 0, ("ATP", 0),
+                                     ("ARC", 0), 0)}
+    untimed = {k: v for k, v in REPORT_V02.items() if k != "030"}
+    backwards = {**REPORT_V02, "160": (("GS", (-0.01, "NM/s")), ("TA", (0.0, "°")))}
+    counts = FeedCounts()
+    dets = v02_decoder("0.24", counts).datagram(
+        blocks(gen.Cat_021_0_24, [sim, monitor, untimed, backwards]), MIDNIGHT + 43210.0)
+    assert counts.outcomes["ignored: simulated/test target"] == 1
+    assert counts.outcomes["ignored: field monitor (fixed transponder)"] == 1
+    assert counts.outcomes["rejected: CAT021 record without time of day (I030)"] == 1
+    assert len(dets) == 1 and dets[0].vel_e is None and dets[0].vel_n is None
+
+
+def test_cat021_edition_in_the_registry_is_checked(tmp_path: Path) -> None:
+    from skywarden.errors import RegistryError
+
+    head = '[[sensor]]\nid = "gs"\ntype = "adsb"\nowner = "POL"\nlat = 52.0\nlon = 21.0\n'
+    path = tmp_path / "sensors.toml"
+    path.write_text(head + 'sac = 1\nsic = 2\ncat021_edition = "0.26"\n')
+    reg = SensorRegistry.load(path)
+    counts = FeedCounts()
+    (det,) = AsterixDecoder.from_registry(reg, counts).datagram(
+        block(gen.Cat_021_0_26, REPORT_V02), MIDNIGHT + 43210.0)
+    assert det.sensor == "gs" and det.lat == pytest.approx(52.123456, abs=1e-5)
+    path.write_text(head + 'sac = 1\nsic = 2\ncat021_edition = "1.0"\n')
+    with pytest.raises(RegistryError, match="cat021_edition '1.0' is not one of 0.23"):
+        SensorRegistry.load(path)
+    path.write_text(head + 'cat021_edition = "0.26"\n')
+    with pytest.raises(RegistryError, match="needs the station's sac and sic"):
+        SensorRegistry.load(path)
 
 
 # --------------------------------------------------------------- framing and bad bytes

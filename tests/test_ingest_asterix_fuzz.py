@@ -32,7 +32,7 @@ SETTINGS = settings(max_examples=200, deadline=None,
                                            HealthCheck.function_scoped_fixture])
 T0 = 1_700_000_000.0
 SOURCES = {(1, 2): "radar", (1, 3): "tracker", (1, 4): "adsb", (25, 201): "croatia",
-           (25, 100): "croatia-sdps"}
+           (25, 100): "croatia-sdps", (1, 5): "adsb-026", (1, 6): "adsb-023"}
 
 
 def _block(spec: type, records: list[dict]) -> bytes:
@@ -67,9 +67,13 @@ if (SAMPLES / "cat048.raw").exists():
 DATAGRAM = b"".join(GOOD)
 
 
+# Two stations send CAT021 in old editions.
+OLD_EDITIONS = {(1, 5): "0.26", (1, 6): "0.23"}
+
+
 def decode(data: bytes, received: float = T0) -> tuple[list[Detection], FeedCounts]:
     counts = FeedCounts()
-    dets = AsterixDecoder(SOURCES, counts).datagram(data, received)
+    dets = AsterixDecoder(SOURCES, counts, OLD_EDITIONS).datagram(data, received)
     assert counts.units == sum(counts.outcomes.values())
     assert counts.positions == len(dets)
     for d in dets:
@@ -96,6 +100,15 @@ def test_random_bytes_never_raise(data: bytes, received: float) -> None:
 @given(st.sampled_from([21, 48, 62]), st.binary(max_size=300))
 def test_random_records_of_decoded_categories_never_raise(cat: int, body: bytes) -> None:
     decode(bytes([cat]) + (len(body) + 3).to_bytes(2, "big") + body)
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(OLD_EDITIONS)), st.integers(0, 0x3F), st.binary(max_size=300))
+def test_random_records_of_old_cat021_editions_never_raise(station: tuple[int, int],
+                                                           items: int, body: bytes) -> None:
+    # An FSPEC naming I010 (the station whose edition is 0.2x) and random items 2-7.
+    rec = bytes([0x80 | (items << 1), *station]) + body
+    decode(bytes([21]) + (len(rec) + 3).to_bytes(2, "big") + rec)
 
 
 @SETTINGS

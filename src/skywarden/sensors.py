@@ -19,6 +19,9 @@ import tomli_w
 
 from .errors import RegistryError
 
+# CAT021 editions a ground station may send (ingest.asterix.uap.CAT021_EDITIONS, kept
+# here as names so that loading a registry imports no decoder).
+CAT021_EDITIONS = ("0.23", "0.24", "0.25", "0.26", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7")
 SENSOR_TYPES = ("radar", "adsb", "remote_id", "acoustic", "visual_report", "track_feed")
 # Types whose measurements are relative to a site (polar, bearing) or whose coverage is.
 SITED_TYPES = ("radar", "acoustic", "adsb", "remote_id")
@@ -50,6 +53,9 @@ class Sensor(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fie
     # CAT048/062/021 records name the radar or tracker that sent them.
     sac: int | None = None
     sic: int | None = None
+    # The CAT021 edition an ADS-B ground station sends ("0.23" to "0.26", or "2.2" to
+    # "2.7"; default 2.x): records do not say, and 0.2x lays its items out otherwise.
+    cat021_edition: str | None = None
 
     @property
     def sited(self) -> bool:
@@ -133,6 +139,12 @@ def _check(sensor: Sensor, where: str) -> None:
             raise RegistryError(f"{where}: {key} = {value} is outside [0, 255]")
     if (sensor.sac is None) != (sensor.sic is None):
         raise RegistryError(f"{where}: sac and sic come together")
+    if sensor.cat021_edition is not None:
+        if sensor.cat021_edition not in CAT021_EDITIONS:
+            raise RegistryError(f"{where}: cat021_edition {sensor.cat021_edition!r} is not "
+                                f"one of {', '.join(CAT021_EDITIONS)}")
+        if sensor.sac is None:
+            raise RegistryError(f"{where}: cat021_edition needs the station's sac and sic")
     if (sensor.lat is None) != (sensor.lon is None):
         raise RegistryError(f"{where}: lat and lon come together")
     rel = sensor.releasability

@@ -1,4 +1,4 @@
-"""CAT021 ADS-B target reports (edition 2.2-2.7) -> ``position`` Detections.
+"""CAT021 ADS-B target reports (editions 2.2-2.7, and 0.23-0.26) -> ``position`` Detections.
 
 Items read (all others are skipped by their length)::
 
@@ -24,6 +24,13 @@ circular normal error the 95 % radius is about 2.45 sigma, so ``sigma_h = EPU / 
 Geometric height is above the WGS84 ellipsoid, not sea level (about 30-55 m apart in
 Europe, left uncorrected); a flight level is a pressure altitude. Both are carried as ``alt``.
 A value with its RE bit set ("exceeds the range") is left out.
+
+Editions 0.23 to 0.26 (:func:`decode_v02`) carry the same quantities in another layout:
+I030 time of day (the time of the report, 1/128 s), I130 position (24-bit halves at
+180/2^23 deg in 0.23, 32-bit halves at 180/2^25 deg from 0.24 on), I040 in two octets
+(DCR GBS SIM TST RAB SAA SPI), I090's PA (position accuracy, read on the NACp scale: a
+DO-260 NUCp of the same value bounds the error more tightly, so sigma is conservative),
+I160 with a signed ground speed and no RE bit, vertical rates without one; I070 only in 0.26.
 """
 
 from __future__ import annotations
@@ -132,6 +139,95 @@ def decode(data: bytes, w: list[int], sources: dict[int, str], received: float) 
             epu = EPU_M[nacp]
             sigma = epu * SIGMA_PER_95 if epu else None
     o = w[I020]
+    if o:
+        hint = CLASS_BY_ECAT.get(data[o])
+    return Detection(
+        time=t, sensor=sensor, lat=lat, lon=lon, alt=alt, sigma_h=sigma, vel_e=ve, vel_n=vn,
+        vel_u=vu, squawk=sq, id=ident, callsign=cs, class_hint=hint,
+    )
+
+
+# Edition 0.23-0.26 FRNs (uap.CAT021_V023, _V024, _V026).
+V02_I010, V02_I040, V02_I030, V02_I130, V02_I080, V02_I140, V02_I090 = 1, 2, 3, 4, 5, 6, 7
+V02_I145, V02_I155, V02_I157, V02_I160, V02_I170, V02_I020, V02_I070 = 10, 14, 15, 16, 18, 22, 27
+LAT25 = 180.0 / (1 << 25)
+
+
+def decode_v023(data: bytes, w: list[int], sources: dict[int, str], received: float) -> (
+        Detection | str):
+    """:func:`decode_v02` for edition 0.23 (I130 in 24-bit halves)."""
+    return decode_v02(data, w, sources, received, wide=False)
+
+
+def decode_v024(data: bytes, w: list[int], sources: dict[int, str], received: float) -> (
+        Detection | str):
+    """:func:`decode_v02` for editions 0.24 to 0.26 (I130 in 32-bit halves)."""
+    return decode_v02(data, w, sources, received, wide=True)
+
+
+def decode_v02(data: bytes, w: list[int], sources: dict[int, str], received: float,
+               wide: bool) -> Detection | str:
+    """The Detection of one edition 0.2x record (module docstring), or the outcome to
+    count when it gives none."""
+    sensor, why = source(data, w[V02_I010], sources, 21)
+    if sensor is None:
+        return why
+    o = w[V02_I040]
+    if o:
+        b = data[o]
+        if b & 0x30:
+            return "ignored: simulated/test target"
+        if b & 0x08:
+            return "ignored: field monitor (fixed transponder)"
+    o = w[V02_I130]
+    if not o:
+        return "ignored: CAT021 record without position (I130)"
+    if wide:
+        lat = int.from_bytes(data[o:o + 4], "big", signed=True) * LAT25
+        lon = int.from_bytes(data[o + 4:o + 8], "big", signed=True) * LAT25
+    else:
+        lat = int.from_bytes(data[o:o + 3], "big", signed=True) * LAT24
+        lon = int.from_bytes(data[o + 3:o + 6], "big", signed=True) * LAT24
+    if not -90.0 <= lat <= 90.0:
+        return "rejected: lat out of range"
+    if not -180.0 <= lon <= 180.0:
+        return "rejected: lon out of range"
+    o = w[V02_I030]
+    if not o:
+        return "rejected: CAT021 record without time of day (I030)"
+    t = dated(data, o, received)
+    if isinstance(t, str):
+        return t
+    alt = altitude(data, w[V02_I140], w[V02_I145])
+    if isinstance(alt, str):
+        return alt
+    ve = vn = vu = sq = ident = cs = sigma = hint = None
+    o = w[V02_I160]
+    if o:
+        gs = int.from_bytes(data[o:o + 2], "big", signed=True) * GS_MPS
+        if gs >= 0.0:  # a negative ground speed is no speed at all
+            ta = ((data[o + 2] << 8) | data[o + 3]) * TA_RAD
+            ve = gs * math.sin(ta)
+            vn = gs * math.cos(ta)
+    o = w[V02_I157] or w[V02_I155]
+    if o:
+        vu = int.from_bytes(data[o:o + 2], "big", signed=True) * 6.25 * FT_PER_MIN
+    o = w[V02_I070]
+    if o:
+        sq = squawk((data[o] << 8) | data[o + 1])
+    o = w[V02_I080]
+    if o:
+        ident = icao((data[o] << 16) | (data[o + 1] << 8) | data[o + 2])
+    o = w[V02_I170]
+    if o:
+        cs = callsign(data, o)
+    o = w[V02_I090]
+    if o:
+        pa = data[o + 1] & 0x0F
+        if 0 < pa < len(EPU_M):
+            epu = EPU_M[pa]
+            sigma = epu * SIGMA_PER_95 if epu else None
+    o = w[V02_I020]
     if o:
         hint = CLASS_BY_ECAT.get(data[o])
     return Detection(

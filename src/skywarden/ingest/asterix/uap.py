@@ -21,8 +21,11 @@ item of every supported edition against these tables.
 Editions: the sizes below are the same in CAT048 1.27 to 1.32, CAT062 1.16 to 1.21 and
 CAT021 2.2 to 2.7; later editions only add extension octets to extended items (I048/020,
 I062/080, I021/040, I021/090), and an extended item here may have any number of them.
-CAT021 2.1 differs (its I271 second octet has no FX bit) and 0.2x editions are another
-UAP altogether: neither is decoded.
+CAT021 0.23 to 0.26 (still sent by many ADS-B ground stations) is another UAP altogether,
+with three layouts (:data:`CAT021_V023`, :data:`CAT021_V024`, :data:`CAT021_V026`); a
+record does not say its edition, so the sensor registry does, per ground station
+(``cat021_edition``, :data:`CAT021_EDITIONS`). CAT021 2.1 differs from 2.2 in one item
+(its I271 second octet has no FX bit) and is not decoded.
 """
 
 from __future__ import annotations
@@ -113,4 +116,31 @@ CAT021 = Uap(21, 7, [
     ("RE", EXPLICIT), ("SP", EXPLICIT),
 ])
 
+
+def _cat021_v02(position: int, since_026: bool) -> Uap:
+    """The CAT021 0.2x UAP: I130 of ``position`` octets (6 in 0.23, 8 from 0.24 on);
+    0.26 adds I070 and I131 (signal amplitude) at FRN 27 and 28."""
+    table: list[tuple[str, Spec]] = [
+        ("010", 2), ("040", 2), ("030", 3), ("130", position), ("080", 3), ("140", 2),
+        ("090", 2), ("210", 1), ("230", 2), ("145", 2), ("150", 2), ("151", 2), ("152", 2),
+        ("155", 2), ("157", 2), ("160", 4), ("165", EXTENDED), ("170", 6), ("095", 1),
+        ("032", 1), ("200", 1), ("020", 1),
+        ("220", (COMPOUND, 1, (2, 2, 2, 1))),
+        ("146", 2), ("148", 2),
+        ("110", (COMPOUND, 1, (EXTENDED, (REPETITIVE, 15)))),
+    ]
+    table += [("070", 2), ("131", 1)] if since_026 else [("spare", None)] * 2
+    table += [("spare", None)] * 5 + [("RE", EXPLICIT), ("SP", EXPLICIT)]
+    return Uap(21, 5, table)
+
+
+CAT021_V023 = _cat021_v02(6, since_026=False)
+CAT021_V024 = _cat021_v02(8, since_026=False)  # 0.24 and 0.25
+CAT021_V026 = _cat021_v02(8, since_026=True)
+
 UAPS = {48: CAT048, 62: CAT062, 21: CAT021}
+# CAT021 editions a sensor may name (registry ``cat021_edition``), and their UAPs.
+CAT021_EDITIONS: dict[str, Uap] = {
+    "0.23": CAT021_V023, "0.24": CAT021_V024, "0.25": CAT021_V024, "0.26": CAT021_V026,
+    **{f"2.{k}": CAT021 for k in range(2, 8)},
+}
