@@ -25,7 +25,7 @@ Geometric height is above the WGS84 ellipsoid, not sea level (about 30-55 m apar
 Europe, left uncorrected); a flight level is a pressure altitude. Both are carried as ``alt``.
 A value with its RE bit set ("exceeds the range") is left out.
 
-Editions 0.23 to 0.26 (:func:`decode_v02`) carry the same quantities in another layout:
+Editions 0.23 to 0.26 (:data:`V023`, :data:`V024`) carry the same quantities in another layout:
 I030 time of day (the time of the report, 1/128 s), I130 position (24-bit halves at
 180/2^23 deg in 0.23, 32-bit halves at 180/2^25 deg from 0.24 on), I040 in two octets
 (DCR GBS SIM TST RAB SAA SPI), I090's PA (position accuracy, read on the NACp scale: a
@@ -36,6 +36,7 @@ I160 with a signed ground speed and no RE bit, vertical rates without one; I070 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from ...records import Detection, TargetClass
 from .fields import (
@@ -49,10 +50,9 @@ from .fields import (
     squawk,
 )
 
-I010, I040, I071, I130, I131, I080, I073 = 1, 2, 5, 6, 7, 11, 12
-I140, I090, I070, I145, I155, I157, I160, I170, I020 = 16, 17, 19, 21, 24, 25, 26, 29, 30
-LAT24 = 180.0 / (1 << 23)
-LAT32 = 180.0 / (1 << 30)
+LAT23 = 180.0 / (1 << 23)
+LAT25 = 180.0 / (1 << 25)
+LAT30 = 180.0 / (1 << 30)
 GS_MPS = NM / (1 << 14)
 TA_RAD = 2.0 * math.pi / 65536.0
 # NACp -> 95 % bound (EPU) in metres; 0 = unknown.
@@ -66,168 +66,144 @@ CLASS_BY_ECAT: dict[int, TargetClass] = {
 }
 
 
-def _rate(data: bytes, o: int) -> float | None:
-    """A vertical rate (RE, 15-bit signed, 6.25 ft/min) in m/s; None with RE set."""
-    v = (data[o] << 8) | data[o + 1]
-    if v & 0x8000:
-        return None
-    if v & 0x4000:
-        v -= 0x8000
+class Layout(NamedTuple):
+    """Where an edition puts the items read (FRN; 0: the edition has none) and how it
+    codes the ones that differ between 2.x and 0.2x."""
+
+    i010: int
+    i040: int
+    time: tuple[int, ...]  # time items, in order of preference
+    i131: int  # high-resolution position (2.x)
+    i130: int
+    lat_lsb: float  # of I130
+    i080: int
+    i140: int
+    i145: int
+    i160: int
+    vrate: tuple[int, ...]  # geometric, then barometric vertical rate
+    i070: int
+    i170: int
+    i090: int
+    i020: int
+    v02: bool  # 0.2x: two-octet I040, PA in I090, no RE bits, signed ground speed
+
+
+V2 = Layout(i010=1, i040=2, time=(5, 12), i131=7, i130=6, lat_lsb=LAT23, i080=11,
+            i140=16, i145=21, i160=26, vrate=(25, 24), i070=19, i170=29, i090=17, i020=30,
+            v02=False)
+V023 = Layout(i010=1, i040=2, time=(3,), i131=0, i130=4, lat_lsb=LAT23, i080=5, i140=6,
+              i145=10, i160=16, vrate=(15, 14), i070=27, i170=18, i090=7, i020=22,
+              v02=True)  # FRN 27 is spare before 0.26, so never set
+V024 = V023._replace(lat_lsb=LAT25)  # 0.24 to 0.26: I130 in 32-bit halves
+
+
+def _rate(data: bytes, o: int, re_bit: bool) -> float | None:
+    """A vertical rate (6.25 ft/min, signed) in m/s: 15 bits after an RE bit (2.x; None
+    with RE set), or 16 bits (0.2x)."""
+    v = int.from_bytes(data[o:o + 2], "big", signed=not re_bit)
+    if re_bit:
+        if v & 0x8000:
+            return None
+        if v & 0x4000:
+            v -= 0x8000
     return v * 6.25 * FT_PER_MIN
 
 
 def decode(data: bytes, w: list[int], sources: dict[int, str], received: float) -> (
         Detection | str):
-    """The Detection of one record whose items are at offsets ``w`` (by FRN), or the
-    outcome to count when it gives none."""
-    sensor, why = source(data, w[I010], sources, 21)
-    if sensor is None:
-        return why
-    o = w[I040]
-    if o:
-        b = data[o]
-        if b & 1 and data[o + 1] & 0x30:
-            return "ignored: simulated/test target"
-        if b & 0x02:
-            return "ignored: field monitor (fixed transponder)"
-    o = w[I131]
-    if o:
-        lat = int.from_bytes(data[o:o + 4], "big", signed=True) * LAT32
-        lon = int.from_bytes(data[o + 4:o + 8], "big", signed=True) * LAT32
-    else:
-        o = w[I130]
-        if not o:
-            return "ignored: CAT021 record without position (I130/I131)"
-        lat = int.from_bytes(data[o:o + 3], "big", signed=True) * LAT24
-        lon = int.from_bytes(data[o + 3:o + 6], "big", signed=True) * LAT24
-    if not -90.0 <= lat <= 90.0:
-        return "rejected: lat out of range"
-    if not -180.0 <= lon <= 180.0:
-        return "rejected: lon out of range"
-    o = w[I071] or w[I073]
-    if not o:
-        return "rejected: CAT021 record without time of position (I071/I073)"
-    t = dated(data, o, received)
-    if isinstance(t, str):
-        return t
-    alt = altitude(data, w[I140], w[I145])
-    if isinstance(alt, str):
-        return alt
-    ve = vn = vu = sq = ident = cs = sigma = hint = None
-    o = w[I160]
-    if o and not data[o] & 0x80:
-        gs = (((data[o] & 0x7F) << 8) | data[o + 1]) * GS_MPS
-        ta = ((data[o + 2] << 8) | data[o + 3]) * TA_RAD
-        ve = gs * math.sin(ta)
-        vn = gs * math.cos(ta)
-    o = w[I157] or w[I155]
-    if o:
-        vu = _rate(data, o)
-    o = w[I070]
-    if o:
-        sq = squawk((data[o] << 8) | data[o + 1])
-    o = w[I080]
-    if o:
-        ident = icao((data[o] << 16) | (data[o + 1] << 8) | data[o + 2])
-    o = w[I170]
-    if o:
-        cs = callsign(data, o)
-    o = w[I090]
-    if o and data[o] & 1:
-        nacp = (data[o + 1] >> 1) & 0x0F
-        if 0 < nacp < len(EPU_M):
-            epu = EPU_M[nacp]
-            sigma = epu * SIGMA_PER_95 if epu else None
-    o = w[I020]
-    if o:
-        hint = CLASS_BY_ECAT.get(data[o])
-    return Detection(
-        time=t, sensor=sensor, lat=lat, lon=lon, alt=alt, sigma_h=sigma, vel_e=ve, vel_n=vn,
-        vel_u=vu, squawk=sq, id=ident, callsign=cs, class_hint=hint,
-    )
-
-
-# Edition 0.23-0.26 FRNs (uap.CAT021_V023, _V024, _V026).
-V02_I010, V02_I040, V02_I030, V02_I130, V02_I080, V02_I140, V02_I090 = 1, 2, 3, 4, 5, 6, 7
-V02_I145, V02_I155, V02_I157, V02_I160, V02_I170, V02_I020, V02_I070 = 10, 14, 15, 16, 18, 22, 27
-LAT25 = 180.0 / (1 << 25)
+    """The Detection of one edition 2.x record whose items are at offsets ``w`` (by FRN),
+    or the outcome to count when it gives none."""
+    return read(data, w, sources, received, V2)
 
 
 def decode_v023(data: bytes, w: list[int], sources: dict[int, str], received: float) -> (
         Detection | str):
-    """:func:`decode_v02` for edition 0.23 (I130 in 24-bit halves)."""
-    return decode_v02(data, w, sources, received, wide=False)
+    """:func:`decode` for edition 0.23."""
+    return read(data, w, sources, received, V023)
 
 
 def decode_v024(data: bytes, w: list[int], sources: dict[int, str], received: float) -> (
         Detection | str):
-    """:func:`decode_v02` for editions 0.24 to 0.26 (I130 in 32-bit halves)."""
-    return decode_v02(data, w, sources, received, wide=True)
+    """:func:`decode` for editions 0.24 to 0.26."""
+    return read(data, w, sources, received, V024)
 
 
-def decode_v02(data: bytes, w: list[int], sources: dict[int, str], received: float,
-               wide: bool) -> Detection | str:
-    """The Detection of one edition 0.2x record (module docstring), or the outcome to
-    count when it gives none."""
-    sensor, why = source(data, w[V02_I010], sources, 21)
+def read(data: bytes, w: list[int], sources: dict[int, str], received: float,
+         lay: Layout) -> Detection | str:
+    """The Detection of one record laid out as ``lay``, or the outcome to count."""
+    sensor, why = source(data, w[lay.i010], sources, 21)
     if sensor is None:
         return why
-    o = w[V02_I040]
+    o = w[lay.i040]
     if o:
         b = data[o]
-        if b & 0x30:
+        if lay.v02:  # DCR GBS SIM TST RAB SAA SPI spare
+            simulated, monitor = b & 0x30, b & 0x08
+        else:  # ATP ARC RC RAB FX | DCR GBS SIM TST SAA CL FX
+            simulated, monitor = b & 1 and data[o + 1] & 0x30, b & 0x02
+        if simulated:
             return "ignored: simulated/test target"
-        if b & 0x08:
+        if monitor:
             return "ignored: field monitor (fixed transponder)"
-    o = w[V02_I130]
-    if not o:
-        return "ignored: CAT021 record without position (I130)"
-    if wide:
-        lat = int.from_bytes(data[o:o + 4], "big", signed=True) * LAT25
-        lon = int.from_bytes(data[o + 4:o + 8], "big", signed=True) * LAT25
+    o = w[lay.i131] if lay.i131 else 0
+    if o:
+        lat = int.from_bytes(data[o:o + 4], "big", signed=True) * LAT30
+        lon = int.from_bytes(data[o + 4:o + 8], "big", signed=True) * LAT30
     else:
-        lat = int.from_bytes(data[o:o + 3], "big", signed=True) * LAT24
-        lon = int.from_bytes(data[o + 3:o + 6], "big", signed=True) * LAT24
+        o = w[lay.i130]
+        if not o:
+            return ("ignored: CAT021 record without position (I130"
+                    + (")" if lay.v02 else "/I131)"))
+        half = 4 if lay.lat_lsb == LAT25 else 3
+        lat = int.from_bytes(data[o:o + half], "big", signed=True) * lay.lat_lsb
+        lon = int.from_bytes(data[o + half:o + 2 * half], "big", signed=True) * lay.lat_lsb
     if not -90.0 <= lat <= 90.0:
         return "rejected: lat out of range"
     if not -180.0 <= lon <= 180.0:
         return "rejected: lon out of range"
-    o = w[V02_I030]
+    o = next((w[f] for f in lay.time if w[f]), 0)
     if not o:
-        return "rejected: CAT021 record without time of day (I030)"
+        return ("rejected: CAT021 record without time of day (I030)" if lay.v02 else
+                "rejected: CAT021 record without time of position (I071/I073)")
     t = dated(data, o, received)
     if isinstance(t, str):
         return t
-    alt = altitude(data, w[V02_I140], w[V02_I145])
+    alt = altitude(data, w[lay.i140], w[lay.i145])
     if isinstance(alt, str):
         return alt
     ve = vn = vu = sq = ident = cs = sigma = hint = None
-    o = w[V02_I160]
+    o = w[lay.i160]
     if o:
-        gs = int.from_bytes(data[o:o + 2], "big", signed=True) * GS_MPS
-        if gs >= 0.0:  # a negative ground speed is no speed at all
+        # 2.x: RE bit, 15-bit speed; 0.2x: a signed speed (a negative one is no speed)
+        gs_raw = (int.from_bytes(data[o:o + 2], "big", signed=True) if lay.v02
+                  else -1 if data[o] & 0x80 else ((data[o] & 0x7F) << 8) | data[o + 1])
+        if gs_raw >= 0:
+            gs = gs_raw * GS_MPS
             ta = ((data[o + 2] << 8) | data[o + 3]) * TA_RAD
             ve = gs * math.sin(ta)
             vn = gs * math.cos(ta)
-    o = w[V02_I157] or w[V02_I155]
+    o = next((w[f] for f in lay.vrate if w[f]), 0)
     if o:
-        vu = int.from_bytes(data[o:o + 2], "big", signed=True) * 6.25 * FT_PER_MIN
-    o = w[V02_I070]
+        vu = _rate(data, o, re_bit=not lay.v02)
+    o = w[lay.i070]
     if o:
         sq = squawk((data[o] << 8) | data[o + 1])
-    o = w[V02_I080]
+    o = w[lay.i080]
     if o:
         ident = icao((data[o] << 16) | (data[o + 1] << 8) | data[o + 2])
-    o = w[V02_I170]
+    o = w[lay.i170]
     if o:
         cs = callsign(data, o)
-    o = w[V02_I090]
+    o = w[lay.i090]
     if o:
-        pa = data[o + 1] & 0x0F
-        if 0 < pa < len(EPU_M):
-            epu = EPU_M[pa]
+        # 0.2x: PA, the low four bits of the second octet; 2.x: NACp, in its first
+        # extension (bits 5-2 of the second octet)
+        accuracy = (data[o + 1] & 0x0F if lay.v02 else
+                    (data[o + 1] >> 1) & 0x0F if data[o] & 1 else 0)
+        if 0 < accuracy < len(EPU_M):
+            epu = EPU_M[accuracy]
             sigma = epu * SIGMA_PER_95 if epu else None
-    o = w[V02_I020]
+    o = w[lay.i020]
     if o:
         hint = CLASS_BY_ECAT.get(data[o])
     return Detection(
