@@ -298,3 +298,30 @@ def test_settings_are_checked():
         CapSettings(sender="warn desk, Warsaw")
     with pytest.raises(ValueError, match="status"):
         CapSettings(sender="x", status="Real")
+
+
+def test_default_engine_names_the_regions_its_corridor_covers():
+    """The shipped pipeline's public warning over eastern Poland names the voivodeships of
+    the path (the shipped gazetteer), within Poland only, and still validates."""
+    from skywarden.pipeline import default_engine
+    from skywarden.warn.area import region_desc, shipped_places
+
+    engine = default_engine(cap_status="Exercise")
+    msgs = []
+    for k in range(120):
+        t = T0 + k
+        # a suspect drone over Lublin Voivodeship, 30 km from Belarus, flying west
+        a = row(t, 1.0, identity="suspect", inside=True, eta_s=math.nan, lat=51.55,
+                lon=23.2, vel_e=-45.0, vel_n=0.0)
+        msgs += engine.step(a, t).cap
+    assert msgs and msgs[0].msg_type == "Alert"
+    SCHEMA.validate(msgs[0].xml)
+    desc = ET.fromstring(msgs[0].xml).findtext("cap:info/cap:area/cap:areaDesc",
+                                               namespaces=NS)
+    # 45 m/s for 30 min: 81 km west, Lublin Voivodeship; nothing of Belarus or Ukraine
+    assert desc.startswith("Lublin Voivodeship") and desc.endswith("(Poland)"), desc
+    assert "Brest" not in desc and "Volyn" not in desc
+    assert region_desc([], "Poland") == "Poland"
+    assert region_desc([f"R{i}" for i in range(8)], "Poland", most=3) == (
+        "R0, R1, R2 and 5 more (Poland)")
+    assert shipped_places().lat.size > 30_000

@@ -223,14 +223,16 @@ def default_engine(
     rules_dir: str | None = None,
 ) -> WarningEngine:
     """The warning engine with the shipped (or given) rules, CAP public warnings whose
-    area is the predicted path clipped to the nation warned, and an optional audit log.
+    area is the predicted path clipped to the nation warned, named by the regions it
+    covers (the shipped gazetteer's admin1 regions, unless the playbook names its own),
+    and an optional audit log.
 
     ``cap_status`` is ``Exercise`` by default: simulations and replays must never look
     like real warnings. A live deployment passes ``Actual``.
     """
     from .airspace import load_borders
     from .warn.alerts import AlertConfig
-    from .warn.area import path_area
+    from .warn.area import path_area, region_desc, shipped_places
     from .warn.audit import AuditLog
     from .warn.cap import CapArea, CapIssuer, CapSettings
     from .warn.rules import load_rulebook
@@ -248,7 +250,13 @@ def default_engine(
             alert.lat, alert.lon, alert.vel_e, alert.vel_n, issuer.horizon_s,
             issuer.half_width_m, within=borders.geometry(event.nation),
         )
-        return CapArea(desc=base.desc, polygons=tuple(polygons))
+        desc = base.desc
+        pw = rulebook.level(event.nation, event.level).public_warning
+        a2 = borders.alpha2(event.nation)
+        if polygons and a2 and not (pw and pw.get("regions")):
+            regions = shipped_places().regions(polygons, country=a2)
+            desc = region_desc(regions, borders.name(event.nation))
+        return CapArea(desc=desc, polygons=tuple(polygons))
 
     audit = AuditLog(audit_path) if audit_path is not None else None
     # An alert stays open five minutes after its situation has passed: an orbiting or

@@ -67,11 +67,13 @@ class Borders:
         names: list[str],
         geometries: list[BaseGeometry],
         clip_box: tuple[float, float, float, float] | None = None,
+        alpha2: dict[str, str] | None = None,
     ) -> None:
         if len(set(codes)) != len(codes):
             raise ConfigError("borders: nation codes are not unique")
         self.codes: tuple[str, ...] = tuple(codes)
         self._names = dict(zip(codes, names, strict=True))
+        self._alpha2 = dict(alpha2 or {})  # alpha-3 -> ISO 3166-1 alpha-2, where known
         self._index = {c: i for i, c in enumerate(codes)}
         self._geoms = np.array(geometries, dtype=object)
         shapely.prepare(self._geoms)
@@ -101,6 +103,7 @@ class Borders:
         codes: list[str] = []
         names: list[str] = []
         geoms: list[BaseGeometry] = []
+        alpha2: dict[str, str] = {}
         try:
             for i, feature in enumerate(doc["features"]):
                 props = feature["properties"]
@@ -110,19 +113,27 @@ class Borders:
                 codes.append(code)
                 names.append(str(props.get("name", code)))
                 geoms.append(shapely.geometry.shape(feature["geometry"]))
+                a2 = props.get("iso_a2")
+                if isinstance(a2, str) and len(a2) == 2 and a2.isalpha():
+                    alpha2[code] = a2.upper()
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if isinstance(exc, ConfigError):
                 raise
             raise ConfigError(f"borders: not a GeoJSON FeatureCollection of nations ({exc})") from exc
         box = (doc.get("metadata") or {}).get("clip_box")
         clip = (box["lon"][0], box["lat"][0], box["lon"][1], box["lat"][1]) if box else None
-        return cls(codes, names, geoms, clip)
+        return cls(codes, names, geoms, clip, alpha2)
 
     # -- lookups -------------------------------------------------------------------------
 
     def name(self, code: str) -> str:
         """The nation's short English name; :class:`KeyError` for an unknown code."""
         return self._names[code]
+
+    def alpha2(self, code: str) -> str | None:
+        """The nation's ISO 3166-1 alpha-2 code where its feature gave one (``iso_a2``),
+        else None."""
+        return self._alpha2.get(code)
 
     def geometry(self, code: str) -> BaseGeometry:
         """The nation's land territory, a shapely (Multi)Polygon in lon/lat degrees."""

@@ -7,7 +7,8 @@
 - :func:`rings`: the outer rings of a (multi)polygon, simplified to at most ``max_points``
   points each (CAP polygons have no holes; receivers handle short rings best).
 - :class:`Places`: named places with their region (GeoNames admin1), to name the regions
-  a warning covers where a gazetteer is available.
+  a warning covers; :func:`shipped_places` is the gazetteer shipped with the package
+  (GeoNames cities1000 over the borders' box, 30,931 places, CC BY 4.0).
 
 A ring is a list of (lat, lon) tuples whose first and last points are the same, with at
 least 4 points, as CAP 1.2 requires.
@@ -16,10 +17,12 @@ least 4 points, as CAP 1.2 requires.
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import io
 import math
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -137,3 +140,25 @@ class Places:
             inside &= self.country == country
         names = {str(n) for n in self.region[inside] if n}
         return sorted(names)
+
+
+GAZETTEER = "gazetteer-eastern-flank-geonames1000.csv.gz"
+
+
+@functools.cache
+def shipped_places() -> Places:
+    """The gazetteer shipped in ``skywarden/data`` (GeoNames, CC BY 4.0), read once."""
+    path = resources.files("skywarden") / "data" / GAZETTEER
+    with resources.as_file(path) as real:
+        return Places.load(real)
+
+
+def region_desc(regions: list[str], nation: str, most: int = 6) -> str:
+    """A CAP ``areaDesc`` naming ``regions`` of ``nation`` (its name): ``Lublin
+    Voivodeship, Podlasie (Poland)``; beyond ``most`` regions the rest are counted."""
+    if not regions:
+        return nation
+    named = ", ".join(regions[:most])
+    if len(regions) > most:
+        named += f" and {len(regions) - most} more"
+    return f"{named} ({nation})"
