@@ -213,3 +213,34 @@ def test_a_citizen_report_becomes_a_visual_report_detection(service: Service) ->
     assert seen["POL-CIT"]["last_seen"] == T0 - 30
     entry = audited(service, "ingest.batch")[-1]
     assert entry.subject == "report" and entry.details["report"]["count"] == 2
+
+
+def test_methods_other_paths_and_sockets_get_api_answers(service: Service) -> None:
+    """An integrator probing the API gets JSON answers from it, never the web map's
+    static files: OPTIONS lists a path's methods, another method is a 405 that lists
+    them, an unknown /api/ path is a JSON 404, a socket asked over plain HTTP says 426,
+    and an empty JSON array is refused like an empty body."""
+    with service.client("pol-mod") as c:
+        r = c.options("/api/v1/detections")
+        assert (r.status_code, r.headers["allow"]) == (204, "OPTIONS, POST")
+        r = c.options("/api/v1/restrictions")
+        assert r.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+        r = c.delete("/api/v1/detections")
+        assert (r.status_code, r.headers["allow"]) == (405, "OPTIONS, POST")
+        assert r.json()["reason"] == "method_not_allowed" and "POST" in r.json()["error"]
+        r = c.get("/api/v1/alerts/A1/ack")
+        assert r.status_code == 405 and r.headers["allow"] == "OPTIONS, POST"
+        r = c.get("/api/v1/no-such-thing")
+        assert r.status_code == 404 and r.json()["reason"] == "not_found"
+        r = c.get("/api/v1/stream")
+        assert (r.status_code, r.headers["upgrade"]) == (426, "websocket")
+        assert r.json()["reason"] == "upgrade_required"
+        r = c.post("/api/v1/detections", content=b"[]",
+                   headers={"Content-Type": "application/json"})
+        assert (r.status_code, r.json()["reason"]) == (400, "empty")
+        # the web map is still served at the root
+        assert c.get("/").status_code == 200
+        spec = c.get("/openapi.json").json()
+        cap = spec["paths"]["/api/v1/cap/{nation}.xml"]["get"]
+        assert cap["parameters"][0]["schema"]["pattern"] == "^[A-Z]{3}$"
+        assert "404" in cap["responses"]

@@ -74,9 +74,10 @@ def test_batches_over_the_count_limit_and_empty_ones_are_refused() -> None:
     with pytest.raises(ApiError) as err:
         parse_detections(lines(GOOD, GOOD, GOOD), 2)
     assert (err.value.status, err.value.reason) == (413, "too_many")
-    with pytest.raises(ApiError) as err:
-        parse_detections(b"  \n", 2)
-    assert err.value.reason == "empty"
+    for empty in (b"  \n", b"[]", b" [ ] "):
+        with pytest.raises(ApiError) as err:
+            parse_detections(empty, 2)
+        assert (err.value.status, err.value.reason) == (400, "empty")
 
 
 def test_a_bucket_refuses_past_its_burst_and_says_how_long_to_wait() -> None:

@@ -78,6 +78,8 @@ def parse_detections(body: bytes, max_batch: int) -> tuple[list[Detection], bool
                 why, _, field = explain_msgspec(exc)
                 reason = "bad_json" if why.startswith("not valid JSON") else "bad_field"
                 raise _bad(why, i, True, field, reason) from exc
+    if not dets:  # "[]": nothing to take, as an empty body
+        raise ApiError(400, "empty batch", reason="empty")
     numbers = _line_numbers(body) if lines else []
     for k, det in enumerate(dets):
         try:

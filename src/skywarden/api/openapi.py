@@ -41,8 +41,11 @@ def _types(ep: Endpoint) -> list[Any]:
 
 
 def _param(p: Param) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": p.type}
+    if p.pattern is not None:
+        schema["pattern"] = p.pattern
     return {"name": p.name, "in": p.where, "required": p.required or p.where == "path",
-            "description": p.description, "schema": {"type": p.type}}
+            "description": p.description, "schema": schema}
 
 
 @functools.cache
@@ -59,7 +62,9 @@ def openapi() -> dict[str, Any]:
         if isinstance(t, tuple):
             media, what = t
             if isinstance(what, str):
-                return {media: {"schema": {"description": what}}}
+                # GeoJSON is always an object (a Feature or a FeatureCollection)
+                kind = {"type": "object"} if media.endswith("geo+json") else {}
+                return {media: {"schema": {**kind, "description": what}}}
             return {media: {"schema": schema_of[repr(what)]}}
         return {default_media: {"schema": schema_of[repr(t)]}}
 
@@ -95,7 +100,8 @@ def openapi() -> dict[str, Any]:
             "x-role": sock.role, "description": f"WebSocket. Role: {sock.role} or above. "
             "docs/API.md describes the messages.",
             "parameters": [_param(p) for p in sock.params],
-            "responses": {"101": {"description": "Switching protocols"}}}}
+            "responses": {"101": {"description": "Switching protocols"},
+                          "426": {"description": "Not a WebSocket upgrade"}}}}
     paths["/metrics"] = {"get": {"summary": "Prometheus metrics", "tags": ["service"],
                                  "x-role": "none",
                                  "responses": {"200": {"description": "Prometheus text"}}}}

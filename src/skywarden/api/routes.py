@@ -50,6 +50,7 @@ class Param:
     description: str
     type: str = "string"
     required: bool = False
+    pattern: str | None = None  # a string's form (JSON Schema pattern)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,10 @@ class Socket:
     params: tuple[Param, ...] = field(default=())
 
 
-BBOX = Param("bbox", "query", "w,s,e,n in degrees (w > e crosses 180)")
+_NUMBER = r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*"
+BBOX = Param("bbox", "query", "w,s,e,n in degrees (w > e crosses 180)",
+             pattern=f"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$")
+NATION = r"^[A-Z]{3}$"
 SINCE = Param("since", "query", "epoch seconds", "number")
 UNTIL = Param("until", "query", "epoch seconds (default now)", "number")
 ID = Param("id", "path", "identifier", required=True)
@@ -102,7 +106,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/v1/alerts", "viewer", "Stored alerts, highest level first",
              alerts.list_alerts,
              (Param("open", "query", "only open alerts (default true)", "boolean"),
-              Param("nation", "query", "only alerts for this nation (ISO alpha-3)")),
+              Param("nation", "query", "only alerts for this nation (ISO alpha-3)",
+                    pattern=NATION)),
              response=list[StoredAlert], tag="alerts"),
     Endpoint("POST", "/api/v1/alerts/{id}/ack", "operator",
              "Acknowledge an alert of the caller's nation", alerts.acknowledge, (ID,),
@@ -132,8 +137,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              system.outputs, response=("application/json", "counters by output")),
     Endpoint("GET", "/api/v1/cap/{nation}.xml", None,
              "CAP 1.2 feed (Atom) of a nation's public warnings", airspace.cap_feed,
-             (Param("nation", "path", "ISO alpha-3", required=True),),
-             response=("application/atom+xml", "Atom feed of CAP 1.2 alerts"), tag="alerts"),
+             (Param("nation", "path", "ISO alpha-3", required=True, pattern=NATION),),
+             response=("application/atom+xml", "Atom feed of CAP 1.2 alerts"), tag="alerts",
+             errors=(404,)),
     Endpoint("GET", "/api/v1/borders.geojson", None, "Country borders for the base map",
              airspace.borders, response=GEOJSON, tag="airspace"),
     Endpoint("POST", "/api/v1/detections", "operator",
@@ -186,10 +192,51 @@ def _wrap(ep: Endpoint, svc: Service) -> Callable[[Request], Awaitable[Response]
     return endpoint
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _error(status: int, why: str, reason: str, headers: dict[str, str]) -> JSONResponse:
+    return JSONResponse(ApiError(status, why, reason=reason).body(), status_code=status,
+                        headers=headers)
+
+
+def _other_methods(path: str, allowed: list[str]) -> Route:
+    """The path's answer to the methods it does not serve: OPTIONS lists the ones it
+    does (204, ``Allow``), any other is a 405 that lists them too (without this the web
+    map's static files answered, with their own GET and HEAD)."""
+    allow = ", ".join(sorted({*allowed, *(("HEAD",) if "GET" in allowed else ()),
+                              "OPTIONS"}))
+
+    async def answer(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": allow})
+        return _error(405, f"{request.method} is not served on {path}: {allow}",
+                      "method_not_allowed", {"Allow": allow})
+
+    return Route(path, answer, methods=[m for m in _METHODS if m not in allowed])
+
+
+async def _upgrade_required(request: Request) -> Response:
+    return _error(426, f"{request.url.path} is a WebSocket: connect with Upgrade: websocket",
+                  "upgrade_required", {"Upgrade": "websocket", "Connection": "Upgrade"})
+
+
+async def _no_such_endpoint(request: Request) -> Response:
+    return _error(404, f"no endpoint {request.url.path} (the API is described at /docs)",
+                  "not_found", {})
+
+
 def routes(svc: Service) -> list[Route | WebSocketRoute]:
+    """The API's routes: every endpoint and socket, each path's answer to other methods,
+    and a JSON 404 for any other path under /api/ (which the web map's files must not
+    answer)."""
     out: list[Route | WebSocketRoute] = [
         Route(ep.path, _wrap(ep, svc), methods=[ep.method]) for ep in ENDPOINTS
     ]
+    served: dict[str, list[str]] = {}
+    for ep in ENDPOINTS:
+        served.setdefault(ep.path, []).append(ep.method)
+    out += [_other_methods(path, methods) for path, methods in served.items()]
     for sock in SOCKETS:
         handler = sock.handler
 
@@ -197,4 +244,6 @@ def routes(svc: Service) -> list[Route | WebSocketRoute]:
             await handler(svc, ws)
 
         out.append(WebSocketRoute(sock.path, ws_endpoint))
+        out.append(Route(sock.path, _upgrade_required, methods=list(_METHODS)))
+    out.append(Route("/api/{rest:path}", _no_such_endpoint, methods=list(_METHODS)))
     return out
