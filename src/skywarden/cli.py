@@ -335,6 +335,13 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
                    choices=["Actual", "Exercise", "System", "Test", "Draft"],
                    help="CAP status of public warnings (default Exercise; Actual only for "
                    "a real deployment, never with --demo)")
+    p.add_argument("--tls-cert", type=Path, default=None, metavar="cert.pem",
+                   help="serve HTTPS and WSS with this certificate (PEM, the chain after "
+                   "the server's own); needs --tls-key. Without it the service speaks "
+                   "plain HTTP: keep it on 127.0.0.1 or behind a TLS proxy, since tokens "
+                   "travel in headers")
+    p.add_argument("--tls-key", type=Path, default=None, metavar="key.pem",
+                   help="the certificate's private key (PEM, unencrypted)")
     p.add_argument("--ws-deflate", action="store_true", default=None,
                    help="compress WebSocket messages (permessage-deflate): about 5-10x less "
                    "to send to clients on thin links, at a CPU cost per client per tick "

@@ -50,7 +50,8 @@ def _say(text: str) -> None:
 DEFAULTS: dict[str, Any] = {
     "host": "127.0.0.1", "port": 8080, "data": Path("skywarden-data"), "lag": 0.05,
     "max_late": 1.0, "tick": 0.05, "assess_period": 2.0, "keep_history": 7.0,
-    "keep_alerts": 365.0, "cap_status": None, "ws_deflate": False,
+    "keep_alerts": 365.0, "cap_status": None, "ws_deflate": False, "tls_cert": None,
+    "tls_key": None,
 }
 
 
@@ -61,11 +62,33 @@ def resolve(args: argparse.Namespace, site: SiteConfig | None) -> argparse.Names
         value = getattr(args, key, None)
         if value is None and site is not None:
             value = getattr(site.service, key)
-            if key == "data" and value is not None:
-                # relative to the site file, so the service finds its data from any cwd
+            if key in ("data", "tls_cert", "tls_key") and value is not None:
+                # relative to the site file, so the service finds them from any cwd
                 value = (site.path.parent / value).resolve()
         setattr(args, key, default if value is None else value)
     return args
+
+
+def _tls(cert: Path | str | None, key: Path | str | None) -> dict[str, str]:
+    """Uvicorn's TLS options for ``--tls-cert``/``--tls-key``, after loading the pair
+    once here so that a wrong file is named before the service starts (empty: plain
+    HTTP)."""
+    import ssl
+
+    if cert is None and key is None:
+        return {}
+    if cert is None or key is None:
+        raise ConfigError("--tls-cert and --tls-key come together (the certificate and its "
+                          "private key, PEM)")
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not Path(path).is_file():
+            raise ConfigError(f"{flag} {path}: no such file")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(cert), str(key))
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError(f"--tls-cert {cert} with --tls-key {key}: not a PEM certificate and "
+                          f"its unencrypted private key ({exc})") from exc
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -89,6 +112,7 @@ def serve(args: argparse.Namespace) -> int:
     speed = args.speed if args.demo else 1.0
     if not 0 <= args.max_late <= 3600:
         raise ConfigError(f"--max-late {args.max_late}: seconds, 0-3600")
+    tls = _tls(args.tls_cert, args.tls_key)
     settings = RuntimeSettings(data_dir=args.data, reorder_lag=args.lag * speed,
                                max_late_s=args.max_late * speed, tick_s=args.tick,
                                assess_period=args.assess_period,
@@ -152,7 +176,8 @@ def serve(args: argparse.Namespace) -> int:
         if args.demo:
             feed = DemoFeed(runtime, folder, clock)  # type: ignore[arg-type]
             feed.start()
-        _say(f"serving on http://{args.host}:{args.port}/  (map), /api/v1/ (API), "
+        scheme = "https" if tls else "http"
+        _say(f"serving on {scheme}://{args.host}:{args.port}/  (map), /api/v1/ (API), "
              "/metrics; Ctrl-C to stop")
         # WebSocket compression (permessage-deflate) is off unless asked for: deflating
         # every client's copy of every tick on the event loop was the largest single
@@ -160,7 +185,7 @@ def serve(args: argparse.Namespace) -> int:
         # clients on thin links.
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info",
                                 lifespan="on",
-                                ws_per_message_deflate=bool(args.ws_deflate))
+                                ws_per_message_deflate=bool(args.ws_deflate), **tls)
         uvicorn.Server(config).run()
     except _Stopped as stop:
         _say(f"{stop}: stopping")

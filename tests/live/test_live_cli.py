@@ -113,6 +113,60 @@ def test_serve_runs_and_stops_cleanly_on_sigterm(tmp_path):
     assert actions[-1] == "service.stopped" and "service.started" in actions
 
 
+def test_serve_speaks_https_with_a_certificate_and_names_a_bad_one(tmp_path, capsys):
+    import pytest
+
+    trustme = pytest.importorskip("trustme")  # dev dependency: a test CA and certificates
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    registry = tmp_path / "sensors.toml"
+    sensors(PL_RADAR, LT_RADAR).dump(registry)
+    base = ["serve", "--data", str(tmp_path / "d"), "--sensors", str(registry)]
+    # a half pair, a missing file, a key that is no key: named, exit 1, nothing started
+    assert main([*base, "--tls-cert", str(tmp_path / "cert.pem")]) == 1
+    assert "--tls-cert and --tls-key come together" in capsys.readouterr().err
+    assert main([*base, "--tls-cert", str(tmp_path / "cert.pem"), "--tls-key",
+                 str(tmp_path / "nope.pem")]) == 1
+    assert "nope.pem: no such file" in capsys.readouterr().err
+    assert main([*base, "--tls-cert", str(tmp_path / "cert.pem"), "--tls-key",
+                 str(tmp_path / "ca.pem")]) == 1
+    assert "not a PEM certificate and its unencrypted private key" in capsys.readouterr().err
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skywarden.cli", *base, "--port", str(port), "--tls-cert",
+         str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    import ssl
+
+    trusted = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    try:
+        got = None
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            try:
+                got = httpx.get(f"https://127.0.0.1:{port}/api/v1/borders.geojson",
+                                verify=trusted, timeout=2.0)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert got is not None and got.status_code == 200
+        assert got.json()["type"] == "FeatureCollection"
+        with pytest.raises(httpx.TransportError):  # plain HTTP is not served
+            httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2.0)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            out, _ = proc.communicate()
+    assert proc.returncode == 0, out
+    assert f"serving on https://127.0.0.1:{port}/" in out
+
+
 def test_retention_flags_become_the_runtime_settings():
     import argparse
 

@@ -56,6 +56,8 @@ class ServiceSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     keep_alerts: float | None = None
     cap_status: Literal["Actual", "Exercise", "System", "Test", "Draft"] | None = None
     ws_deflate: bool | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
 
 
 class FeedSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
