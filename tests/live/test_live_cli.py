@@ -72,6 +72,14 @@ def test_demo_tokens_are_made_once_and_readable_by_the_owner_only(tmp_path):
         assert store.check_token(viewer.token).roles == ["viewer"]
         again, same, made_again = demo_tokens(store, tmp_path)
         assert not made_again and same == tokens
+    # a fresh store on the same data directory: the file's tokens cannot sign in there,
+    # so new ones are made (and written) rather than handed out
+    (tmp_path / "skywarden.db").unlink()
+    with SqliteStore(tmp_path / "skywarden.db") as store:
+        _, fresh, made = demo_tokens(store, tmp_path)
+        assert made and {t.token for t in fresh}.isdisjoint({t.token for t in tokens})
+        assert all(store.check_token(t.token) is not None for t in fresh)
+        assert demo_tokens(store, tmp_path)[1] == fresh
 
 
 def free_port() -> int:

@@ -46,10 +46,16 @@ def check_roles(roles: list[str]) -> list[str]:
 
 def demo_tokens(store: SqliteStore, data_dir: Path) -> tuple[Path, list[DemoToken], bool]:
     """Make the demo organisations and their tokens on first start; returns (the tokens
-    file, the tokens, whether they were made now). Later starts read the file back."""
+    file, the tokens, whether they were made now). Later starts read the file back, as
+    long as the store still knows every token in it: after the store was removed (a
+    fresh start on the same data directory) or a demo token revoked, the file would only
+    hand out tokens that cannot sign in, so new ones are made."""
     path = Path(data_dir) / TOKENS_FILE
     if path.is_file():
-        return path, _read(path), False
+        tokens = _read(path)
+        if tokens and all(store.check_token(t.token) is not None for t in tokens):
+            return path, tokens, False
+        path.unlink()
     made: list[DemoToken] = []
     for org_id, name, nation in DEMO_ORGANISATIONS:
         # An organisation made by an earlier start whose tokens file was removed is
