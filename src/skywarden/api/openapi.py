@@ -80,7 +80,7 @@ def openapi() -> dict[str, Any]:
         if ep.response is not None:
             op["responses"][str(ep.status)]["content"] = content(ep.response)
         if ep.body is not None:
-            op["requestBody"] = {"required": True, "content": content(ep.body)}
+            op["requestBody"] = {"required": ep.body_required, "content": content(ep.body)}
             if ep.path.endswith("/detections"):
                 op["requestBody"]["content"]["application/json"] = {
                     "schema": schema_of[repr(list[Detection])]}

@@ -62,6 +62,7 @@ class Endpoint:
     handler: Handler
     params: tuple[Param, ...] = ()
     body: Any = None  # a type, or a (media type, schema) pair
+    body_required: bool = True  # False: a missing body means every field's default
     response: Any = None  # a type, list[type], or (media type, description)
     status: int = 200
     tag: str = "service"
@@ -78,8 +79,8 @@ class Socket:
 
 
 _NUMBER = r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*"
-BBOX = Param("bbox", "query", "w,s,e,n in degrees (w > e crosses 180)",
-             pattern=f"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$")
+BBOX = Param("bbox", "query", "w,s,e,n in degrees (w > e crosses 180); empty: no box",
+             pattern=f"^({_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER})?$")
 NATION = r"^[A-Z]{3}$"
 SINCE = Param("since", "query", "epoch seconds", "number")
 UNTIL = Param("until", "query", "epoch seconds (default now)", "number")
@@ -106,8 +107,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/v1/alerts", "viewer", "Stored alerts, highest level first",
              alerts.list_alerts,
              (Param("open", "query", "only open alerts (default true)", "boolean"),
-              Param("nation", "query", "only alerts for this nation (ISO alpha-3)",
-                    pattern=NATION)),
+              Param("nation", "query", "only alerts for this nation (ISO alpha-3; empty: "
+                    "all the caller may see)", pattern=r"^([A-Z]{3})?$")),
              response=list[StoredAlert], tag="alerts"),
     Endpoint("POST", "/api/v1/alerts/{id}/ack", "operator",
              "Acknowledge an alert of the caller's nation", alerts.acknowledge, (ID,),
@@ -156,7 +157,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              status=201, tag="admin", errors=(409,)),
     Endpoint("POST", "/api/v1/organisations/{id}/tokens", "admin",
              "Issue a token (shown once; only its hash is kept)", admin.issue_token, (ID,),
-             body=NewToken, response=IssuedToken, status=201, tag="admin", errors=(404,)),
+             body=NewToken, body_required=False, response=IssuedToken, status=201,
+             tag="admin", errors=(404,)),
     Endpoint("DELETE", "/api/v1/tokens/{id}", "admin", "Revoke a token by its id",
              admin.revoke_token, (ID,), response=("application/json", '{"revoked": id}'),
              tag="admin", errors=(404,)),
