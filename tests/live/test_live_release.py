@@ -81,8 +81,10 @@ def test_tracks_fold_every_contribution_and_keep_it():
     rel = Releasability(SENSORS)
     names = tuple(s.id for s in SENSORS)
     rel.fold(rows([1, 2, 3, 7], [["pub"], ["all"], ["pub", "pl-lt"], []], names))
+    # 7 has no sensor yet (AND over nothing: public); 99 is no track the table holds
     assert rel.of_serials(np.array([1, 2, 3, 7, 99])) == [
-        "public", "allies", "LTU,POL", "public", "public"]
+        "public", "allies", "LTU,POL", "public", NONE]
+    assert rel.mark_of(7) == "public" and rel.mark_of(99) is None
     # track 2 is seen by a national Polish sensor once: Polish eyes only, for good
     rel.fold(rows([2], [["pl-nat"]], names))
     rel.fold(rows([2, 2], [["all"], ["pub"]], names))
@@ -156,3 +158,60 @@ def test_the_tap_folds_the_trackers_merges():
     tap = ReleasabilityTap(Inner(), rel, hide_tentative=False)
     tap.step(None, 0.0)
     assert rel.of_serials(np.array([1])) == ["LTU"]
+
+
+def test_ended_tracks_leave_the_table_and_are_never_shown_to_anyone_after():
+    """A deleted track's serial, or a tentative one the tracker dropped, leaves the table
+    (it no longer grows with every track ever made) and reads as no mark at all, never as
+    public: an alert event about a track that has ended keeps its alert's last mark."""
+    rel = Releasability(SENSORS)
+    names = tuple(s.id for s in SENSORS)
+    rel.fold(rows([1, 2, 3], [["pl-nat"], ["all"], ["pub"]], names))
+    rel.forget(np.array([1]))
+    assert rel.mark_of(1) is None and rel.of_serials(np.array([1])) == [NONE]
+    assert rel.of_serials(np.array([2, 3])) == ["allies", "public"]
+    rel.keep_only(np.array([3]))
+    assert rel.tracks() == 1 and rel.mark_of(2) is None and rel.mark_of(3) == "public"
+    # new tracks are appended after the kept ones; an older serial still finds its row
+    rel.fold(rows([10, 11], [["lt-nat"], ["all"]], names))
+    rel.fold(rows([3], [["pl-lt"]], names))
+    assert rel.of_serials(np.array([11, 3, 10])) == ["allies", "LTU,POL", "LTU"]
+
+
+def test_the_tap_prunes_the_tracks_the_tracker_dropped():
+    from skywarden.live.release import ReleasabilityTap
+
+    names = tuple(s.id for s in SENSORS)
+
+    class Table:  # live slots: serials 5 and 6
+        serial = np.array([5, 6, 7])
+        status = np.array([1, 2, 0])
+
+        def active(self):
+            return np.flatnonzero(self.status != 0)
+
+    class Inner:
+        table = Table()
+
+        class sensors:
+            ids = names
+
+        def __init__(self):
+            self.serial = 0
+
+        def take_merges(self):
+            return []
+
+        def step(self, batch, now):
+            self.serial += 1  # a new tentative track every step, dropped at once
+            return rows([self.serial + 100, 5], [["pub"], ["all"]], names)
+
+    rel = Releasability(SENSORS)
+    tap = ReleasabilityTap(Inner(), rel, hide_tentative=False)
+    for _ in range(ReleasabilityTap.PRUNE_EVERY - 1):
+        tap.step(None, 0.0)
+    assert rel.tracks() == ReleasabilityTap.PRUNE_EVERY  # 99 dropped tracks, and 5
+    tap.step(None, 0.0)
+    # the live tracks and the rows of this step stay
+    assert rel.tracks() == 2 and rel.mark_of(5) == "allies"
+    assert rel.mark_of(100 + ReleasabilityTap.PRUNE_EVERY) == "public"

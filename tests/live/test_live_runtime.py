@@ -67,6 +67,22 @@ def test_track_rows_and_alerts_reach_the_store_with_their_marks(make_runtime, tm
     assert 0.0 < live.next_entry.probability <= 1.0 and live.next_entry.distance_m > 0
 
 
+def test_an_alert_that_ends_after_its_track_keeps_the_tracks_mark(make_runtime):
+    """A Polish-only track raises an alert, then is lost (deleted); its alert ends minutes
+    later. Every event of that alert, the last included, is for Polish eyes only: the
+    ended track must not turn into one anybody may see."""
+    clock = ManualClock(T0)
+    rt = make_runtime(sensors(PL_RADAR), clock=clock)
+    alerts = rt.bus.subscribe("alerts.*", overflow="block", maxsize=1000)
+    feed(rt, clock, plots(drone(), rt.registry, "PL-R1", T0, T0 + 240), T0 + 240, step=4.0)
+    feed(rt, clock, [], T0 + 1500, step=10.0)  # no more plots: the track ends, then the alert
+    rt.flush()
+    events = [d.message for d in alerts.drain()]
+    assert events[0].event == "raised" and events[-1].event == "ended"
+    assert {e.releasability for e in events} == {"POL"}
+    assert rt.picture() == []
+
+
 def test_national_sensor_makes_the_track_its_owners_only_for_good(make_runtime):
     clock = ManualClock(T0)
     reg = sensors(PL_RADAR, LT_RADAR)

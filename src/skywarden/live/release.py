@@ -15,7 +15,16 @@ bits: bit 0 ``public``, bit 1 "any nation not listed below" (set for ``allies`` 
 ``public``), then one bit per nation named in the registry (owners and lists). Then
 intersection is AND, ``public`` is all ones (the identity of AND), and per tick one
 ``np.bitwise_and.at`` over the tracker's sensor lists (CSR) folds every contribution
-into an array indexed by track serial.
+into a table of the tracks' masks.
+
+That table holds the tracks the tracker has now, by serial (ascending: serials only
+grow, so a new track is appended). Ended tracks leave it (:meth:`Releasability.forget`
+for the deleted ones the picture reports, :meth:`Releasability.keep_only` for the
+tentative ones the tracker drops without a word, most of them clutter: some 20,000 an
+hour on the demo night). Indexing by serial alone grew by every track ever made, and
+each tick copied the whole of it: a service up for weeks would have slowed down tick by
+tick. A serial the table does not hold (a track that has ended) has no mark: its alert
+events keep their alert's last one rather than become visible to anyone.
 
 The result is written back in the same grammar: ``public``, ``allies``, a comma list in
 alphabetical order (``LTU,POL``), or ``none`` when the intersection is empty (seen by two
@@ -75,7 +84,10 @@ class Releasability:
         self.by_sensor: dict[str, np.ndarray] = {
             s.id: self.encode(s.releasability, s.owner) for s in sensors
         }
-        self._track = np.tile(self._all, (0, 1))  # (serials, words); grown on demand
+        # (serials ascending, their masks (n, words)): replaced whole when rows come or go,
+        # so a reader on another thread always sees a matching pair
+        self._table: tuple[np.ndarray, np.ndarray] = (
+            np.zeros(0, np.int64), np.zeros((0, self.words), np.uint64))
         self._names_key: tuple[str, ...] | None = None
         self._names_masks = np.zeros((0, self.words), dtype=np.uint64)
         self._text: dict[bytes, str] = {}
@@ -122,14 +134,40 @@ class Releasability:
 
     # -- tracks ----------------------------------------------------------------------------
 
-    def _grow(self, serial_max: int) -> None:
-        n = self._track.shape[0]
-        if serial_max < n:
+    def _ensure(self, serials: np.ndarray) -> None:
+        """Give every serial of ``serials`` a row (``public``: nothing folded yet)."""
+        known, masks = self._table
+        serials = np.unique(np.asarray(serials, dtype=np.int64))
+        if not serials.size:
             return
-        size = max(serial_max + 1, 2 * n, 1024)
-        grown = np.tile(self._all, (size, 1))
-        grown[:n] = self._track
-        self._track = grown
+        if known.size:
+            pos = np.minimum(np.searchsorted(known, serials), known.size - 1)
+            new = serials[known[pos] != serials]
+        else:
+            new = serials
+        if not new.size:
+            return
+        if not known.size or new[0] > known[-1]:  # the usual case: new tracks, appended
+            rows = np.concatenate([known, new])
+            grown = np.concatenate([masks, np.tile(self._all, (new.size, 1))])
+        else:  # a serial below the newest (never by the tracker; kept correct anyway)
+            rows = np.union1d(known, new)
+            grown = np.tile(self._all, (rows.size, 1))
+            grown[np.searchsorted(rows, known)] = masks
+        self._table = (rows, grown)
+
+    def _index(self, serials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of ``serials`` in the table, and which of them it holds."""
+        known, _ = self._table
+        serials = np.asarray(serials, dtype=np.int64).reshape(-1)
+        if not known.size:
+            return np.zeros(serials.size, np.intp), np.zeros(serials.size, bool)
+        pos = np.minimum(np.searchsorted(known, serials), known.size - 1)
+        return pos, known[pos] == serials
+
+    def tracks(self) -> int:
+        """How many tracks the table holds."""
+        return int(self._table[0].size)
 
     def _masks_for(self, names: tuple[str, ...]) -> np.ndarray:
         if names != self._names_key:
@@ -147,39 +185,51 @@ class Releasability:
         tracking thread calls this; it alone grows or writes the table."""
         if not len(batch):
             return
-        self._grow(int(batch.serial.max()))
+        self._ensure(batch.serial)
         if not batch.sensor_flat.size:
             return
         counts = np.diff(batch.sensor_ptr)
-        serial_flat = np.repeat(batch.serial, counts)
+        row, _ = self._index(np.repeat(batch.serial, counts))
         masks = self._masks_for(tuple(batch.sensor_names))[batch.sensor_flat]
-        track = self._track
+        track = self._table[1]
         for w in range(self.words):
             col = np.ascontiguousarray(track[:, w])
-            np.bitwise_and.at(col, serial_flat, masks[:, w])
+            np.bitwise_and.at(col, row, masks[:, w])
             track[:, w] = col
 
     def merge(self, survivor: int, absorbed: int, sensors: list[str]) -> None:
         """Two tracks became one: the survivor may be shown only where the absorbed
         track (and the sensors of its last window, given here) could be. Sticky as ever."""
-        self._grow(max(survivor, absorbed))
-        row = self._track[absorbed].copy()
+        self._ensure(np.array([survivor, absorbed]))
+        (s_row, a_row), _ = self._index(np.array([survivor, absorbed]))
+        track = self._table[1]
+        row = track[a_row].copy()
         for name in sensors:
             row &= self.by_sensor.get(name, np.zeros(self.words, dtype=np.uint64))
-        self._track[survivor] &= row
+        track[s_row] &= row
 
     def rows_of(self, serials: np.ndarray) -> np.ndarray:
-        """The (n, words) masks of tracks by serial (``public`` for unseen serials).
-        Reads only, so other threads may call it (a mark one tick old at worst)."""
+        """The (n, words) masks of tracks by serial (empty, ``none``, for a serial the
+        table does not hold). Reads only, so other threads may call it (a mark one tick
+        old at worst)."""
+        known, masks = self._table  # one read: a matching pair
         serials = np.asarray(serials, dtype=np.int64).reshape(-1)
-        track = self._track
-        out = np.tile(self._all, (serials.size, 1))
-        known = serials < track.shape[0]
-        out[known] = track[serials[known]]
+        out = np.zeros((serials.size, self.words), dtype=np.uint64)
+        if known.size:
+            pos = np.minimum(np.searchsorted(known, serials), known.size - 1)
+            held = known[pos] == serials
+            out[held] = masks[pos[held]]
         return out
 
+    def mark_of(self, serial: int) -> str | None:
+        """One track's releasability text, or None when the table does not hold it (the
+        track has ended)."""
+        _, held = self._index(np.array([serial]))
+        return self.of_serials(np.array([serial]))[0] if held[0] else None
+
     def of_serials(self, serials: np.ndarray) -> list[str]:
-        """The releasability text of each track serial."""
+        """The releasability text of each track serial (``none`` for one the table
+        does not hold)."""
         rows = self.rows_of(serials)
         if not len(rows):
             return []
@@ -193,10 +243,22 @@ class Releasability:
         return NONE if row is None else self.decode(row)
 
     def forget(self, serials: np.ndarray) -> None:
-        """Reset ended tracks' masks (serials are never reused; this only tidies)."""
-        serials = np.asarray(serials, dtype=np.int64)
-        serials = serials[serials < self._track.shape[0]]
-        self._track[serials] = self._all
+        """Ended tracks leave the table (serials are never reused)."""
+        known, masks = self._table
+        if known.size:
+            keep = ~np.isin(known, np.asarray(serials, dtype=np.int64))
+            if not keep.all():
+                self._table = (known[keep], masks[keep])
+
+    def keep_only(self, serials: np.ndarray) -> None:
+        """Only the tracks ``serials`` stay (the tracker's live ones, and those of the
+        rows being published): the others ended, many as tentative tracks the tracker
+        dropped without reporting them."""
+        known, masks = self._table
+        if known.size:
+            keep = np.isin(known, np.asarray(serials, dtype=np.int64))
+            if not keep.all():
+                self._table = (known[keep], masks[keep])
 
 
 class ReleasabilityTap:
@@ -212,12 +274,16 @@ class ReleasabilityTap:
     Everything else is the tracker's own (attribute access is passed through).
     """
 
+    # Every this many steps, the tracks the tracker dropped leave the releasability table.
+    PRUNE_EVERY = 100
+
     def __init__(self, tracker: object, release: Releasability, *, hide_tentative: bool
                  ) -> None:
         self.inner = tracker
         self.release = release
         self.hide_tentative = hide_tentative
         self._tentative = STATUS_OUT.index("tentative")
+        self._steps = 0
         tracker.take_merges()  # type: ignore[attr-defined]  # start recording merges
 
     def step(self, batch: object, now: float) -> TrackBatch:
@@ -232,6 +298,11 @@ class ReleasabilityTap:
         names = self.inner.sensors.ids  # type: ignore[attr-defined]
         for m in self.inner.take_merges():  # type: ignore[attr-defined]
             self.release.merge(m.survivor, m.absorbed, [names[i] for i in m.sensors.tolist()])
+        self._steps += 1
+        table = getattr(self.inner, "table", None)
+        if table is not None and self._steps % self.PRUNE_EVERY == 0:
+            # the rows being returned keep theirs: a deletion is published with its mark
+            self.release.keep_only(np.concatenate([table.serial[table.active()], rows.serial]))
         if not self.hide_tentative or not len(rows):
             return rows
         keep = np.flatnonzero(rows.status != self._tentative)

@@ -189,8 +189,8 @@ class PipelineWorker:
         rel = None
         if e.track and e.track.startswith(self.prefix):
             tail = e.track[len(self.prefix):]
-            if tail.isdigit():
-                rel = self.release.of_serials(np.array([int(tail)]))[0]
+            if tail.isdigit():  # None once the track has ended: the alert's last mark
+                rel = self.release.mark_of(int(tail))
         elif e.sensor:
             rel = self.release.of_sensor(e.sensor)
         if rel is None:
