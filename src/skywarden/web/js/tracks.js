@@ -20,7 +20,8 @@ const IDENTITY_COLOR = [
   "friend", "#80e0ff", "assumed_friend", "#80e0ff",
   "#ffff80",
 ];
-const LEVEL_COLOR = ["match", ["get", "level"], 1, "#4aa3df", 2, "#e3c04a", 3, "#f08a34", "#ef4d55"];
+const LEVEL = ["coalesce", ["get", "level"], 0];  // absent on tracks with no open alert
+const LEVEL_COLOR = ["match", LEVEL, 1, "#4aa3df", 2, "#e3c04a", 3, "#f08a34", "#ef4d55"];
 
 // Rows of one picture (live or replayed), keyed by track id.
 export class TrackStore {
@@ -96,6 +97,39 @@ function afterFrame(fn) {
   requestAnimationFrame(run);
 }
 
+// A trail without the points that lie on the straight line between their neighbours
+// (within TRAIL_TOLERANCE_M, less than the tiles themselves keep at the source's maxzoom):
+// a track flying straight is drawn from two points instead of twelve, a turn keeps its
+// shape. Each point is handed to MapLibre's worker, so fewer points is less main-thread work.
+const TRAIL_TOLERANCE_M = 5;
+const TOLERANCE_DEG = (TRAIL_TOLERANCE_M / EARTH_M) * (180 / Math.PI);
+
+export function simplify(line) {
+  const n = line.length;
+  if (n <= 2) return line;
+  const kx = Math.cos((line[0][1] * Math.PI) / 180);
+  const out = [line[0]];
+  let from = 0;
+  for (let to = 2; to < n; to++) {
+    // Can the run from `from` reach `to` with every point in between on its chord?
+    const [ax, ay] = line[from], [bx, by] = line[to];
+    const dx = (bx - ax) * kx, dy = by - ay;
+    const len = Math.hypot(dx, dy);
+    let straight = true;
+    for (let i = from + 1; i < to && straight; i++) {
+      const px = (line[i][0] - ax) * kx, py = line[i][1] - ay;
+      const off = len > 0 ? Math.abs(px * dy - py * dx) / len : Math.hypot(px, py);
+      straight = off <= TOLERANCE_DEG;
+    }
+    if (!straight) {
+      from = to - 1;
+      out.push(line[from]);
+    }
+  }
+  out.push(line[n - 1]);
+  return out;
+}
+
 // Destination point from (lon, lat) going east/north by (de, dn) metres (flat-earth step,
 // accurate to well under a pixel for the tens of kilometres drawn here).
 function offset(lon, lat, de, dn) {
@@ -151,7 +185,7 @@ export class TrackLayers {
       },
     });
     map.addLayer({
-      id: "alert-rings", type: "circle", source: "tracks", filter: [">", ["get", "level"], 0],
+      id: "alert-rings", type: "circle", source: "tracks", filter: [">", LEVEL, 0],
       paint: {
         "circle-radius": 15, "circle-color": "rgba(0,0,0,0)",
         "circle-stroke-color": LEVEL_COLOR, "circle-stroke-width": 2.2, "circle-stroke-opacity": 0.9,
@@ -174,7 +208,7 @@ export class TrackLayers {
         // Smaller when zoomed out, where thousands of tracks share the screen.
         "icon-size": ["interpolate", ["linear"], ["zoom"], 4, 0.6, 6, 0.8, 8, 1.1],
       },
-      paint: { "icon-opacity": ["get", "opacity"] },
+      paint: { "icon-opacity": ["coalesce", ["get", "opacity"], 1] },
     });
     map.on("click", "tracks", (e) => {
       if (this.map.getCanvas().style.cursor === "crosshair") return;  // drawing
@@ -208,7 +242,7 @@ export class TrackLayers {
   }
 
   // Coalesce updates: at most one rebuild per minInterval, run in a task of its own just
-  // after a frame has been drawn, its three sources handed over in three such tasks.
+  // after a frame has been drawn.
   schedule(force = false) {
     if (force) this.renderedVersion = -1;
     if (this.pending) return;
@@ -233,35 +267,28 @@ export class TrackLayers {
       const id = row.track;
       const identity = row.identity || "unknown";
       const level = this.alertLevels.get(id) || 0;
-      tracks.push({
-        type: "Feature",
-        geometry: { type: "Point", coordinates: [row.lon, row.lat] },
-        properties: {
-          id,
-          icon: imageName(identity, row.class),
-          rank: (IDENTITY_RANK[identity] ?? 4) * 10 + level,
-          opacity: row.status === "tentative" ? 0.6 : row.status === "coasting" ? 0.45 : 1,
-          level,
-        },
-      });
+      // Alert level and opacity only where they differ from none and 1: every property
+      // of every track is copied to MapLibre's worker at each update.
+      const properties = { id, icon: imageName(identity, row.class), rank: (IDENTITY_RANK[identity] ?? 4) * 10 + level };
+      if (level) properties.level = level;
+      if (row.status === "tentative") properties.opacity = 0.6;
+      else if (row.status === "coasting") properties.opacity = 0.45;
+      tracks.push({ type: "Feature", geometry: { type: "Point", coordinates: [row.lon, row.lat] }, properties });
       if (row.next_entry) entries.push(row);
     }
+    const predicted = this.predicted(entries, store.rows.get(this.selected));
     const map = this.map;
-    // Each source's data is copied to MapLibre's worker on the main thread: one source a
-    // task keeps each of those tasks short.
+    // Tracks and paths in one go, so their new tiles land together: with software
+    // rendering a repaint, not the data, is the dear part. Each source's data is copied
+    // to MapLibre's worker on the main thread, so the trails (every few updates) follow
+    // in a task of their own once the next frame is drawn.
     map.getSource("tracks").setData({ type: "FeatureCollection", features: tracks });
-    const trails = rebuilt || this.flushes % TRAIL_EVERY === 0;
-    afterFrame(() => {
-      if (this.store !== store) return;
-      map.getSource("predicted").setData({
-        type: "FeatureCollection", features: this.predicted(entries, store.rows.get(this.selected)),
-      });
-      this.updateEtaLabels(entries, store.time);
-      if (this.selected) this.onSelect(store.rows.get(this.selected) || null);
-      if (trails) afterFrame(() => {
-        if (this.store === store) map.getSource("trails").setData(this.trails(store));
-      });
-    });
+    map.getSource("predicted").setData({ type: "FeatureCollection", features: predicted });
+    if (rebuilt || this.flushes % TRAIL_EVERY === 0) {
+      afterFrame(() => { if (this.store === store) map.getSource("trails").setData(this.trails(store)); });
+    }
+    this.updateEtaLabels(entries, store.time);
+    if (this.selected) this.onSelect(store.rows.get(this.selected) || null);
   }
 
   trails(store) {
@@ -271,7 +298,7 @@ export class TrackLayers {
       const row = store.rows.get(id);
       features.push({
         type: "Feature",
-        geometry: { type: "LineString", coordinates: trail },
+        geometry: { type: "LineString", coordinates: simplify(trail) },
         properties: { identity: row ? row.identity : "unknown" },
       });
     }
