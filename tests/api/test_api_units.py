@@ -301,3 +301,19 @@ def test_an_alert_that_stops_being_releasable_is_withdrawn_from_who_saw_it() -> 
     assert got["LVA"][1] == {"type": "alert_withdrawn", "alert": "A1", "time": 2.0}
     assert got["LTU"] == []  # never shown, never withdrawn
     assert not pol.alerts_shown and not lva.alerts_shown
+
+
+def test_a_large_tick_is_sent_as_several_messages_of_one_time() -> None:
+    from skywarden.api.stream import ROWS_PER_MESSAGE, Mailbox
+
+    box = Mailbox("POL", None, 100)
+    n = 2 * ROWS_PER_MESSAGE + 5
+    rows = [msgspec.json.encode({"track": f"T{i}", "note": "a\nb"}) for i in range(n)]
+    box.rows = {f"T{i}": r for i, r in enumerate(rows)}
+    box.ended = {"T9999"}
+    box.tick = 12.5
+    parts = [msgspec.json.decode(line) for line in box.take_tracks(0.0).split(b"\n")]
+    assert [len(p["tracks"]) for p in parts] == [ROWS_PER_MESSAGE, ROWS_PER_MESSAGE, 5]
+    assert {p["time"] for p in parts} == {12.5}
+    assert [p["ended"] for p in parts] == [[], [], ["T9999"]]  # ends after the rows
+    assert parts[0]["tracks"][0]["note"] == "a\nb"  # a newline in a value stays escaped

@@ -39,6 +39,9 @@ from .query import BBox, in_bbox
 __all__ = ["Hub", "Mailbox", "split"]
 
 _encoder = msgspec.json.Encoder()
+# Most track rows in one "tracks" message; a tick with more is sent as several (see
+# Mailbox.take_tracks).
+ROWS_PER_MESSAGE = 1000
 log = logging.getLogger("skywarden.api")
 
 
@@ -131,16 +134,26 @@ class Mailbox:
         self.wake.set()
 
     def take_tracks(self, now: float) -> bytes | None:
+        """What waits, as "tracks" messages, one JSON document a line (JSON itself never
+        holds a raw newline); None when nothing waits."""
         if not self.rows and not self.ended:
             return None
-        t = self.tick if self.tick is not None else now
-        rows = b",".join(self.rows.values())
-        body = b'{"type":"tracks","time":%s,"tracks":[%s],"ended":%s}' % (
-            _encoder.encode(t), rows, _encoder.encode(sorted(self.ended)))
+        t = _encoder.encode(self.tick if self.tick is not None else now)
+        rows = list(self.rows.values())
+        # A large picture goes out as several messages of one tick (same time; the ended
+        # ids in the last): a browser parses each message in one go on its main thread,
+        # and a megabyte of JSON at once is a frame the map cannot draw.
+        parts = [rows[k:k + ROWS_PER_MESSAGE]
+                 for k in range(0, len(rows), ROWS_PER_MESSAGE)] or [[]]
+        ended = _encoder.encode(sorted(self.ended))
+        body = b"".join(
+            b'{"type":"tracks","time":%s,"tracks":[%s],"ended":%s}' % (
+                t, b",".join(part), ended if k == len(parts) - 1 else b"[]") + b"\n"
+            for k, part in enumerate(parts))
         self.rows = {}
         self.ended = set()
         self.tick = None
-        return body
+        return body[:-1]
 
 
 class Hub:

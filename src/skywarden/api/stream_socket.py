@@ -91,8 +91,10 @@ async def stream_socket(svc: Service, ws: WebSocket) -> None:
                 sent.labels("alert").inc()
             message = box.take_tracks(svc.now())
             if message is not None:
-                await ws.send_text(message.decode())
-                sent.labels("tracks").inc()
+                # one line per message: a large tick comes as several (Mailbox.take_tracks)
+                for part in message.split(b"\n"):
+                    await ws.send_text(part.decode())
+                    sent.labels("tracks").inc()
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass
     finally:

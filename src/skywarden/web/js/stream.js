@@ -2,6 +2,8 @@
 // It carries only what is inside the box the map asks for (`setBBox`): the server then
 // sends the picture inside the new box and `ended` for the tracks that left it.
 
+const DRAIN_BUDGET_MS = 10;
+
 export class LiveStream {
   constructor(api, { onTracks, onAlert, onAlertWithdrawn, onHello, onState }) {
     this.api = api;
@@ -54,31 +56,37 @@ export class LiveStream {
     };
   }
 
-  // Messages are decoded and handled in a task of their own once the frame under way has
+  // Each message is decoded and handled in a task of its own once the frame under way has
   // been drawn (or after 100 ms where no frame comes, e.g. in a hidden tab): a picture of
-  // thousands of tracks is megabytes of JSON, and receiving it is a long task already.
+  // thousands of tracks is megabytes of JSON, which the server sends as several messages
+  // of a thousand tracks, and one task for them all would be a frame the map cannot draw.
   receive(text) {
     this.queue.push(text);
-    if (this.queue.length > 1) return;
+    if (this.queue.length === 1) this.next();
+  }
+
+  next() {
     let done = false;
-    const drain = () => {
+    const run = () => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      setTimeout(() => this.drain(), 0);
+      setTimeout(() => this.drainOne(), 0);
     };
-    const timer = setTimeout(drain, 100);
-    requestAnimationFrame(drain);
+    const timer = setTimeout(run, 100);
+    requestAnimationFrame(run);
   }
 
-  drain() {
-    const texts = this.queue;
-    this.queue = [];
-    for (const text of texts) {
-      let message;
-      try { message = JSON.parse(text); } catch { continue; }
-      this.handle(message);
-    }
+  // At least one message a task, more while they take under DRAIN_BUDGET_MS: the small
+  // messages of busy ticks (twenty a second) go together, a large one goes alone.
+  drainOne() {
+    const began = performance.now();
+    do {
+      let message = null;
+      try { message = JSON.parse(this.queue.shift()); } catch { message = null; }
+      if (message) this.handle(message);
+    } while (this.queue.length && performance.now() - began < DRAIN_BUDGET_MS);
+    if (this.queue.length) this.next();
   }
 
   // One decoded message from the server (also the entry point the map benchmark feeds).
