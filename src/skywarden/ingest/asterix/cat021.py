@@ -67,12 +67,13 @@ CLASS_BY_ECAT: dict[int, TargetClass] = {
 
 
 class Layout(NamedTuple):
-    """Where an edition puts the items read (FRN; 0: the edition has none) and how it
-    codes the ones that differ between 2.x and 0.2x."""
+    """Where an edition puts the items read (FRN; 0: the edition has none, and ``w[0]``
+    is always 0) and how it codes the ones that differ between 2.x and 0.2x."""
 
     i010: int
     i040: int
-    time: tuple[int, ...]  # time items, in order of preference
+    time: int  # time of the position (2.x I071, 0.2x I030) ...
+    time_else: int  # ... else this one (2.x I073)
     i131: int  # high-resolution position (2.x)
     i130: int
     lat_lsb: float  # of I130
@@ -80,7 +81,8 @@ class Layout(NamedTuple):
     i140: int
     i145: int
     i160: int
-    vrate: tuple[int, ...]  # geometric, then barometric vertical rate
+    vrate: int  # geometric vertical rate, else
+    vrate_else: int  # barometric
     i070: int
     i170: int
     i090: int
@@ -88,12 +90,12 @@ class Layout(NamedTuple):
     v02: bool  # 0.2x: two-octet I040, PA in I090, no RE bits, signed ground speed
 
 
-V2 = Layout(i010=1, i040=2, time=(5, 12), i131=7, i130=6, lat_lsb=LAT23, i080=11,
-            i140=16, i145=21, i160=26, vrate=(25, 24), i070=19, i170=29, i090=17, i020=30,
-            v02=False)
-V023 = Layout(i010=1, i040=2, time=(3,), i131=0, i130=4, lat_lsb=LAT23, i080=5, i140=6,
-              i145=10, i160=16, vrate=(15, 14), i070=27, i170=18, i090=7, i020=22,
-              v02=True)  # FRN 27 is spare before 0.26, so never set
+V2 = Layout(i010=1, i040=2, time=5, time_else=12, i131=7, i130=6, lat_lsb=LAT23, i080=11,
+            i140=16, i145=21, i160=26, vrate=25, vrate_else=24, i070=19, i170=29, i090=17,
+            i020=30, v02=False)
+V023 = Layout(i010=1, i040=2, time=3, time_else=0, i131=0, i130=4, lat_lsb=LAT23, i080=5,
+              i140=6, i145=10, i160=16, vrate=15, vrate_else=14, i070=27, i170=18, i090=7,
+              i020=22, v02=True)  # FRN 27 is spare before 0.26, so never set
 V024 = V023._replace(lat_lsb=LAT25)  # 0.24 to 0.26: I130 in 32-bit halves
 
 
@@ -109,35 +111,32 @@ def _rate(data: bytes, o: int, re_bit: bool) -> float | None:
     return v * 6.25 * FT_PER_MIN
 
 
-def decode(data: bytes, w: list[int], sources: dict[int, str], received: float) -> (
-        Detection | str):
-    """The Detection of one edition 2.x record whose items are at offsets ``w`` (by FRN),
-    or the outcome to count when it gives none."""
-    return read(data, w, sources, received, V2)
-
-
 def decode_v023(data: bytes, w: list[int], sources: dict[int, str], received: float) -> (
         Detection | str):
     """:func:`decode` for edition 0.23."""
-    return read(data, w, sources, received, V023)
+    return decode(data, w, sources, received, V023)
 
 
 def decode_v024(data: bytes, w: list[int], sources: dict[int, str], received: float) -> (
         Detection | str):
     """:func:`decode` for editions 0.24 to 0.26."""
-    return read(data, w, sources, received, V024)
+    return decode(data, w, sources, received, V024)
 
 
-def read(data: bytes, w: list[int], sources: dict[int, str], received: float,
-         lay: Layout) -> Detection | str:
-    """The Detection of one record laid out as ``lay``, or the outcome to count."""
-    sensor, why = source(data, w[lay.i010], sources, 21)
+def decode(data: bytes, w: list[int], sources: dict[int, str], received: float,
+           lay: Layout = V2) -> Detection | str:
+    """The Detection of one record whose items are at offsets ``w`` (by FRN), laid out as
+    ``lay`` (default edition 2.x), or the outcome to count when it gives none."""
+    # the layout's fields as locals: a named tuple's attributes cost a call each
+    (i010, i040, i_time, i_time_else, i131, i130, lat_lsb, i080, i140, i145, i160, i_rate,
+     i_rate_else, i070, i170, i090, i020, v02) = lay
+    sensor, why = source(data, w[i010], sources, 21)
     if sensor is None:
         return why
-    o = w[lay.i040]
+    o = w[i040]
     if o:
         b = data[o]
-        if lay.v02:  # DCR GBS SIM TST RAB SAA SPI spare
+        if v02:  # DCR GBS SIM TST RAB SAA SPI spare
             simulated, monitor = b & 0x30, b & 0x08
         else:  # ATP ARC RC RAB FX | DCR GBS SIM TST SAA CL FX
             simulated, monitor = b & 1 and data[o + 1] & 0x30, b & 0x02
@@ -145,65 +144,65 @@ def read(data: bytes, w: list[int], sources: dict[int, str], received: float,
             return "ignored: simulated/test target"
         if monitor:
             return "ignored: field monitor (fixed transponder)"
-    o = w[lay.i131] if lay.i131 else 0
+    o = w[i131]
     if o:
         lat = int.from_bytes(data[o:o + 4], "big", signed=True) * LAT30
         lon = int.from_bytes(data[o + 4:o + 8], "big", signed=True) * LAT30
     else:
-        o = w[lay.i130]
+        o = w[i130]
         if not o:
             return ("ignored: CAT021 record without position (I130"
-                    + (")" if lay.v02 else "/I131)"))
-        half = 4 if lay.lat_lsb == LAT25 else 3
-        lat = int.from_bytes(data[o:o + half], "big", signed=True) * lay.lat_lsb
-        lon = int.from_bytes(data[o + half:o + 2 * half], "big", signed=True) * lay.lat_lsb
+                    + (")" if v02 else "/I131)"))
+        half = 4 if lat_lsb == LAT25 else 3
+        lat = int.from_bytes(data[o:o + half], "big", signed=True) * lat_lsb
+        lon = int.from_bytes(data[o + half:o + 2 * half], "big", signed=True) * lat_lsb
     if not -90.0 <= lat <= 90.0:
         return "rejected: lat out of range"
     if not -180.0 <= lon <= 180.0:
         return "rejected: lon out of range"
-    o = next((w[f] for f in lay.time if w[f]), 0)
+    o = w[i_time] or w[i_time_else]
     if not o:
-        return ("rejected: CAT021 record without time of day (I030)" if lay.v02 else
+        return ("rejected: CAT021 record without time of day (I030)" if v02 else
                 "rejected: CAT021 record without time of position (I071/I073)")
     t = dated(data, o, received)
     if isinstance(t, str):
         return t
-    alt = altitude(data, w[lay.i140], w[lay.i145])
+    alt = altitude(data, w[i140], w[i145])
     if isinstance(alt, str):
         return alt
     ve = vn = vu = sq = ident = cs = sigma = hint = None
-    o = w[lay.i160]
+    o = w[i160]
     if o:
         # 2.x: RE bit, 15-bit speed; 0.2x: a signed speed (a negative one is no speed)
-        gs_raw = (int.from_bytes(data[o:o + 2], "big", signed=True) if lay.v02
+        gs_raw = (int.from_bytes(data[o:o + 2], "big", signed=True) if v02
                   else -1 if data[o] & 0x80 else ((data[o] & 0x7F) << 8) | data[o + 1])
         if gs_raw >= 0:
             gs = gs_raw * GS_MPS
             ta = ((data[o + 2] << 8) | data[o + 3]) * TA_RAD
             ve = gs * math.sin(ta)
             vn = gs * math.cos(ta)
-    o = next((w[f] for f in lay.vrate if w[f]), 0)
+    o = w[i_rate] or w[i_rate_else]
     if o:
-        vu = _rate(data, o, re_bit=not lay.v02)
-    o = w[lay.i070]
+        vu = _rate(data, o, re_bit=not v02)
+    o = w[i070]
     if o:
         sq = squawk((data[o] << 8) | data[o + 1])
-    o = w[lay.i080]
+    o = w[i080]
     if o:
         ident = icao((data[o] << 16) | (data[o + 1] << 8) | data[o + 2])
-    o = w[lay.i170]
+    o = w[i170]
     if o:
         cs = callsign(data, o)
-    o = w[lay.i090]
+    o = w[i090]
     if o:
         # 0.2x: PA, the low four bits of the second octet; 2.x: NACp, in its first
         # extension (bits 5-2 of the second octet)
-        accuracy = (data[o + 1] & 0x0F if lay.v02 else
+        accuracy = (data[o + 1] & 0x0F if v02 else
                     (data[o + 1] >> 1) & 0x0F if data[o] & 1 else 0)
         if 0 < accuracy < len(EPU_M):
             epu = EPU_M[accuracy]
             sigma = epu * SIGMA_PER_95 if epu else None
-    o = w[lay.i020]
+    o = w[i020]
     if o:
         hint = CLASS_BY_ECAT.get(data[o])
     return Detection(
