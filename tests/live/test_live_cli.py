@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import httpx
 
@@ -88,17 +90,35 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextlib.contextmanager
+def skywarden_process(*args: str) -> Iterator[subprocess.Popen]:
+    """``skywarden ARGS`` in a process of its own (output in its stdout pipe); killed on
+    the way out if the test did not stop it (:func:`stop`)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skywarden.cli", *args], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()  # and close its pipe
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20.0) -> str:
+    """SIGTERM, as a service manager stops the service; its whole output."""
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=timeout)
+    return out
+
+
 def test_serve_runs_and_stops_cleanly_on_sigterm(tmp_path):
     data = tmp_path / "d"
     registry = tmp_path / "sensors.toml"
     sensors(PL_RADAR, LT_RADAR).dump(registry)
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "skywarden.cli", "serve", "--data", str(data), "--sensors",
-         str(registry), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
+    with skywarden_process("serve", "--data", str(data), "--sensors", str(registry), "--port",
+                           str(port)) as proc:
         text = ""
         end = time.monotonic() + 30
         while time.monotonic() < end:
@@ -108,12 +128,7 @@ def test_serve_runs_and_stops_cleanly_on_sigterm(tmp_path):
             except httpx.TransportError:
                 time.sleep(0.2)
         assert "skywarden_live_tracks" in text
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            out, _ = proc.communicate()  # and close its pipe
+        out = stop(proc)
     assert proc.returncode == 0, out
     assert "stopped; the store is closed" in out
     with SqliteStore(data / "skywarden.db") as store:
@@ -142,16 +157,12 @@ def test_serve_speaks_https_with_a_certificate_and_names_a_bad_one(tmp_path, cap
     assert main([*base, "--tls-cert", str(tmp_path / "cert.pem"), "--tls-key",
                  str(tmp_path / "ca.pem")]) == 1
     assert "not a PEM certificate and its unencrypted private key" in capsys.readouterr().err
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "skywarden.cli", *base, "--port", str(port), "--tls-cert",
-         str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
     import ssl
 
     trusted = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
-    try:
+    port = free_port()
+    with skywarden_process(*base, "--port", str(port), "--tls-cert", str(tmp_path / "cert.pem"),
+                           "--tls-key", str(tmp_path / "key.pem")) as proc:
         got = None
         end = time.monotonic() + 30
         while time.monotonic() < end:
@@ -165,12 +176,7 @@ def test_serve_speaks_https_with_a_certificate_and_names_a_bad_one(tmp_path, cap
         assert got.json()["type"] == "FeatureCollection"
         with pytest.raises(httpx.TransportError):  # plain HTTP is not served
             httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2.0)
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            out, _ = proc.communicate()
+        out = stop(proc)
     assert proc.returncode == 0, out
     assert f"serving on https://127.0.0.1:{port}/" in out
 

@@ -5,8 +5,6 @@ a track on the API, and go out to TAK as Cursor-on-Target."""
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +17,7 @@ import httpx
 import pytest
 
 from .test_feeds import FLIGHT, Receiver, needs_samples, sbs_lines
-from .test_live_cli import free_port
+from .test_live_cli import free_port, skywarden_process, stop
 
 SITE = """\
 [service]
@@ -114,48 +112,47 @@ def test_serve_with_a_site_file_feeds_tracks_and_tak(tmp_path: Path) -> None:
     port = free_port()
     site = tmp_path / "site.toml"
     site.write_text(SITE.format(port=port, sbs=receiver.port, tak=tak.port))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "skywarden.cli", "serve", "--config", str(site)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: httpx.get(f"{base}/metrics", timeout=2).status_code == 200)
-        issued = subprocess.run(
-            [sys.executable, "-m", "skywarden.cli", "token", "issue", "--org", "fra-ops", "--data",
-             str(tmp_path / "data")], capture_output=True, text=True, check=True)
-        auth = {"Authorization": f"Bearer {issued.stdout.strip()}"}
-        feed = _wait(lambda: next((f for f in httpx.get(f"{base}/api/v1/feeds", headers=auth,
-                                                        timeout=2).json()
-                                   if f["detections"] >= 10), None))
-        assert feed["name"] == "cdg-sbs" and feed["connected"] and feed["rejected"] == 0
-        assert feed["outcomes"]["position"] == feed["detections"]
-        track = _wait(lambda: next((t for t in httpx.get(f"{base}/api/v1/tracks",
-                                                         headers=auth, timeout=2).json()["tracks"]
-                                    if t["ids"]), None))
-        assert track["ids"][0].startswith("icao:") and track["sensors"] == ["cdg-rx"]
-        assert abs(track["lat"] - 49.0) < 0.5 and abs(track["lon"] - 2.5) < 0.5
-        events = _wait(lambda: [e for e in tak.events()
-                                if e.get("uid") == f"skywarden.{track['track']}"])
-        assert events[-1].get("type").startswith("a-") and events[-1].get("how") == "m-f"
-        point = events[-1].find("point")
-        assert point is not None and abs(float(point.get("lat")) - track["lat"]) < 0.5
-        metrics = httpx.get(f"{base}/metrics", timeout=2).text
-        assert 'skywarden_feed_units_total{feed="cdg-sbs",outcome="position"}' in metrics
-        assert 'skywarden_feed_connected{feed="cdg-sbs"} 1.0' in metrics
-        outputs = httpx.get(f"{base}/api/v1/outputs", headers=auth, timeout=2)
-        assert outputs.status_code == 403  # operators see feeds; outputs are for admins
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=30)
+        with skywarden_process("serve", "--config", str(site)) as proc:
+            out = _exercise(proc, base, tmp_path, tak)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            out, _ = proc.communicate()
         receiver.close()
         tak.srv.close()
     assert proc.returncode == 0, out
     assert "feeds: cdg-sbs (sbs)" in out and "outputs: fra-tak (tak)" in out
     assert "organisation fra-ops (FRA) made from" in out
+
+
+def _exercise(proc: subprocess.Popen, base: str, tmp_path: Path, tak: TakServer) -> str:
+    """What an operator sees of the running site (feeds, tracks, TAK, metrics); the
+    service's output once stopped."""
+    _wait(lambda: httpx.get(f"{base}/metrics", timeout=2).status_code == 200)
+    issued = subprocess.run(
+        [sys.executable, "-m", "skywarden.cli", "token", "issue", "--org", "fra-ops", "--data",
+         str(tmp_path / "data")], capture_output=True, text=True, check=True)
+    auth = {"Authorization": f"Bearer {issued.stdout.strip()}"}
+    feed = _wait(lambda: next((f for f in httpx.get(f"{base}/api/v1/feeds", headers=auth,
+                                                    timeout=2).json()
+                               if f["detections"] >= 10), None))
+    assert feed["name"] == "cdg-sbs" and feed["connected"] and feed["rejected"] == 0
+    assert feed["outcomes"]["position"] == feed["detections"]
+    track = _wait(lambda: next((t for t in httpx.get(f"{base}/api/v1/tracks",
+                                                     headers=auth, timeout=2).json()["tracks"]
+                                if t["ids"]), None))
+    assert track["ids"][0].startswith("icao:") and track["sensors"] == ["cdg-rx"]
+    assert abs(track["lat"] - 49.0) < 0.5 and abs(track["lon"] - 2.5) < 0.5
+    events = _wait(lambda: [e for e in tak.events()
+                            if e.get("uid") == f"skywarden.{track['track']}"])
+    assert events[-1].get("type").startswith("a-") and events[-1].get("how") == "m-f"
+    point = events[-1].find("point")
+    assert point is not None and abs(float(point.get("lat")) - track["lat"]) < 0.5
+    metrics = httpx.get(f"{base}/metrics", timeout=2).text
+    assert 'skywarden_feed_units_total{feed="cdg-sbs",outcome="position"}' in metrics
+    assert 'skywarden_feed_connected{feed="cdg-sbs"} 1.0' in metrics
+    outputs = httpx.get(f"{base}/api/v1/outputs", headers=auth, timeout=2)
+    assert outputs.status_code == 403  # operators see feeds; outputs are for admins
+    return stop(proc, timeout=30)
 
 
 def test_serve_refuses_a_bad_site_file_before_starting(tmp_path: Path) -> None:
