@@ -224,8 +224,11 @@ class Releasability:
     def mark_of(self, serial: int) -> str | None:
         """One track's releasability text, or None when the table does not hold it (the
         track has ended)."""
-        _, held = self._index(np.array([serial]))
-        return self.of_serials(np.array([serial]))[0] if held[0] else None
+        known, masks = self._table  # one read: a matching pair (called from any thread)
+        if not known.size:
+            return None
+        pos = min(int(np.searchsorted(known, serial)), known.size - 1)
+        return self.decode(masks[pos].copy()) if known[pos] == serial else None
 
     def of_serials(self, serials: np.ndarray) -> list[str]:
         """The releasability text of each track serial (``none`` for one the table
