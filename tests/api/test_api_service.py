@@ -241,6 +241,9 @@ def test_methods_other_paths_and_sockets_get_api_answers(service: Service) -> No
         # the web map is still served at the root
         assert c.get("/").status_code == 200
         spec = c.get("/openapi.json").json()
+        metrics = c.get("/metrics").text
+        assert 'skywarden_api_rejects_total{reason="method_not_allowed"} 2.0' in metrics
+        assert 'skywarden_api_rejects_total{reason="upgrade_required"} 1.0' in metrics
         cap = spec["paths"]["/api/v1/cap/{nation}.xml"]["get"]
         assert cap["parameters"][0]["schema"]["pattern"] == "^[A-Z]{3}$"
         assert "404" in cap["responses"]

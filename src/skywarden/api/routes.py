@@ -197,7 +197,10 @@ def _wrap(ep: Endpoint, svc: Service) -> Callable[[Request], Awaitable[Response]
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-def _error(status: int, why: str, reason: str, headers: dict[str, str]) -> JSONResponse:
+def _error(request: Request, status: int, why: str, reason: str, headers: dict[str, str]
+           ) -> JSONResponse:
+    """An API error answer, counted by its reason like every refusal."""
+    request.scope.setdefault("state", {})["reject_reason"] = reason
     return JSONResponse(ApiError(status, why, reason=reason).body(), status_code=status,
                         headers=headers)
 
@@ -212,19 +215,20 @@ def _other_methods(path: str, allowed: list[str]) -> Route:
     async def answer(request: Request) -> Response:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers={"Allow": allow})
-        return _error(405, f"{request.method} is not served on {path}: {allow}",
+        return _error(request, 405, f"{request.method} is not served on {path}: {allow}",
                       "method_not_allowed", {"Allow": allow})
 
     return Route(path, answer, methods=[m for m in _METHODS if m not in allowed])
 
 
 async def _upgrade_required(request: Request) -> Response:
-    return _error(426, f"{request.url.path} is a WebSocket: connect with Upgrade: websocket",
+    return _error(request, 426,
+                  f"{request.url.path} is a WebSocket: connect with Upgrade: websocket",
                   "upgrade_required", {"Upgrade": "websocket", "Connection": "Upgrade"})
 
 
 async def _no_such_endpoint(request: Request) -> Response:
-    return _error(404, f"no endpoint {request.url.path} (the API is described at /docs)",
+    return _error(request, 404, f"no endpoint {request.url.path} (the API is described at /docs)",
                   "not_found", {})
 
 
