@@ -231,7 +231,7 @@ def test_methods_other_paths_and_sockets_get_api_answers(service: Service) -> No
         r = c.get("/api/v1/alerts/A1/ack")
         assert r.status_code == 405 and r.headers["allow"] == "OPTIONS, POST"
         r = c.get("/api/v1/no-such-thing")
-        assert r.status_code == 404 and r.json()["reason"] == "not_found"
+        assert r.status_code == 404 and r.json()["reason"] == "no_route"
         r = c.get("/api/v1/stream")
         assert (r.status_code, r.headers["upgrade"]) == (426, "websocket")
         assert r.json()["reason"] == "upgrade_required"

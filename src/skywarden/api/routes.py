@@ -229,7 +229,7 @@ async def _upgrade_required(request: Request) -> Response:
 
 async def _no_such_endpoint(request: Request) -> Response:
     return _error(request, 404, f"no endpoint {request.url.path} (the API is described at /docs)",
-                  "not_found", {})
+                  "no_route", {})
 
 
 def routes(svc: Service) -> list[Route | WebSocketRoute]:
