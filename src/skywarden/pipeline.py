@@ -22,7 +22,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -32,7 +32,6 @@ from .records import AlertEvent, DetectionBatch
 from .sensors import SensorRegistry
 from .track import TrackBatch, Tracker, TrackerConfig
 from .track.output import concat
-from .warn.alerts import Alert
 from .warn.cap import CapMessage
 from .warn.engine import WarningEngine
 from .warn.input import Assessment
@@ -232,37 +231,30 @@ def default_engine(
     """
     from .airspace import load_borders
     from .warn.alerts import AlertConfig
-    from .warn.area import path_area, region_desc, shipped_places
+    from .warn.area import Ring, region_desc, shipped_places
     from .warn.audit import AuditLog
-    from .warn.cap import CapArea, CapIssuer, CapSettings
+    from .warn.cap import CapIssuer, CapSettings
     from .warn.rules import load_rulebook
 
     rulebook = load_rulebook(rules_dir)
-    issuer = CapIssuer(CapSettings(sender=sender, status=cap_status), rulebook)
     borders = load_borders()
 
-    def area(event: AlertEvent, alert: Alert) -> CapArea | None:
-        # Zones keep the issuer's default; a nation gets the corridor inside its border.
-        if alert.zone or event.nation not in borders.codes:
-            return None
-        base = issuer.default_area(event, alert)
-        polygons = path_area(
-            alert.lat, alert.lon, alert.vel_e, alert.vel_n, issuer.horizon_s,
-            issuer.half_width_m, within=borders.geometry(event.nation),
-        )
-        desc = base.desc
-        pw = rulebook.level(event.nation, event.level).public_warning
-        a2 = borders.alpha2(event.nation)
-        if polygons and a2 and not (pw and pw.get("regions")):
-            regions = shipped_places().regions(polygons, country=a2)
-            desc = region_desc(regions, borders.name(event.nation))
-        return CapArea(desc=desc, polygons=tuple(polygons))
+    def within(nation: str) -> Any:  # the nation's shapely geometry
+        return borders.geometry(nation) if nation in borders.codes else None
 
+    def describe(polygons: list[Ring], nation: str) -> str | None:
+        a2 = borders.alpha2(nation)
+        if a2 is None:
+            return None
+        return region_desc(shipped_places().regions(polygons, country=a2), borders.name(nation))
+
+    issuer = CapIssuer(CapSettings(sender=sender, status=cap_status), rulebook,
+                       within=within, describe=describe)
     audit = AuditLog(audit_path) if audit_path is not None else None
     # An alert stays open five minutes after its situation has passed: an orbiting or
     # weaving track that points at a border again soon is the same alert, not a new one.
     config = AlertConfig(clear_s=300.0)
-    return WarningEngine(rulebook, config, audit=audit, cap=issuer, area=area)
+    return WarningEngine(rulebook, config, audit=audit, cap=issuer)
 
 
 def merge_outputs(outputs: list[StepOutput]) -> StepOutput:

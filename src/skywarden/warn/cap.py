@@ -35,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 
+from shapely.geometry.base import BaseGeometry
+
 from ..records import AlertEvent
 from .alerts import Alert
 from .area import Ring, path_area, ring_text
@@ -219,7 +221,9 @@ class CapIssuer:
 
     ``on_event`` takes each event with the :class:`Alert` it is about (``None`` once the
     alert has ended) and, optionally, the area to warn; without one the area is a corridor
-    around the track's predicted path (see :func:`~.area.path_area`).
+    around the track's predicted path (see :func:`~.area.path_area`), clipped to the
+    nation's territory where ``within`` gives it, and named by the playbook's regions,
+    else by ``describe`` (the regions it covers), else by the nation or zone.
     """
 
     def __init__(
@@ -229,11 +233,15 @@ class CapIssuer:
         *,
         horizon_s: float = 1800.0,
         half_width_m: float = 15000.0,
+        within: Callable[[str], BaseGeometry | None] | None = None,
+        describe: Callable[[list[Ring], str], str | None] | None = None,
     ) -> None:
         self.settings = settings
         self.rulebook = rulebook
         self.horizon_s = horizon_s
         self.half_width_m = half_width_m
+        self.within = within  # a nation's territory, to clip its corridor to (None: none)
+        self.describe = describe  # the regions a nation's area covers, named (None: none)
         self.threads: dict[str, list[CapMessage]] = {}
         self.issued: list[CapMessage] = []
 
@@ -270,11 +278,15 @@ class CapIssuer:
             if regions
             else (f"zone {alert.target_id} ({name})" if alert.zone else name)
         )
+        clip = None if alert.zone or self.within is None else self.within(event.nation)
         polygons = tuple(
             path_area(
-                alert.lat, alert.lon, alert.vel_e, alert.vel_n, self.horizon_s, self.half_width_m
+                alert.lat, alert.lon, alert.vel_e, alert.vel_n, self.horizon_s,
+                self.half_width_m, within=clip,
             )
         )
+        if polygons and not alert.zone and not regions and self.describe is not None:
+            desc = self.describe(list(polygons), event.nation) or desc
         return CapArea(desc=desc, polygons=polygons)
 
     def _issue(self, event: AlertEvent, msg_type: str, info: CapInfo | None) -> CapMessage:
