@@ -97,6 +97,8 @@ V023 = Layout(i010=1, i040=2, time=3, time_else=0, i131=0, i130=4, lat_lsb=LAT23
               i140=6, i145=10, i160=16, vrate=15, vrate_else=14, i070=27, i170=18, i090=7,
               i020=22, v02=True)  # FRN 27 is spare before 0.26, so never set
 V024 = V023._replace(lat_lsb=LAT25)  # 0.24 to 0.26: I130 in 32-bit halves
+# The layout of each edition a sensor may name (uap.CAT021_EDITIONS); 2.x: V2.
+LAYOUTS = {"0.23": V023, "0.24": V024, "0.25": V024, "0.26": V024}
 
 
 def _rate(data: bytes, o: int, re_bit: bool) -> float | None:
@@ -109,18 +111,6 @@ def _rate(data: bytes, o: int, re_bit: bool) -> float | None:
         if v & 0x4000:
             v -= 0x8000
     return v * 6.25 * FT_PER_MIN
-
-
-def decode_v023(data: bytes, w: list[int], sources: dict[int, str], received: float) -> (
-        Detection | str):
-    """:func:`decode` for edition 0.23."""
-    return decode(data, w, sources, received, V023)
-
-
-def decode_v024(data: bytes, w: list[int], sources: dict[int, str], received: float) -> (
-        Detection | str):
-    """:func:`decode` for editions 0.24 to 0.26."""
-    return decode(data, w, sources, received, V024)
 
 
 def decode(data: bytes, w: list[int], sources: dict[int, str], received: float,

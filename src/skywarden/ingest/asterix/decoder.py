@@ -16,6 +16,7 @@ first, so the station is read before the rest of the record is walked.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
@@ -32,13 +33,7 @@ _DECODERS: dict[int, tuple[Uap, Decode]] = {
     62: (UAPS[62], cat062.decode),
     21: (UAPS[21], cat021.decode),
 }
-# CAT021 read per edition (uap.CAT021_EDITIONS): the decoder of each UAP.
-_CAT021_DECODE: dict[int, Decode] = {
-    id(UAPS[21]): cat021.decode,
-    id(CAT021_EDITIONS["0.23"]): cat021.decode_v023,
-    id(CAT021_EDITIONS["0.24"]): cat021.decode_v024,
-    id(CAT021_EDITIONS["0.26"]): cat021.decode_v024,
-}
+
 # What the categories we do not decode carry, for the count key.
 _OTHER = {
     1: "monoradar target reports, old edition",
@@ -87,7 +82,8 @@ class AsterixDecoder:
                 raise ValueError(f"CAT021 edition {edition!r} is not one of "
                                  f"{', '.join(CAT021_EDITIONS)}")
             if uap is not UAPS[21]:
-                self.cat021[(sac << 8) | sic] = (uap, _CAT021_DECODE[id(uap)])
+                self.cat021[(sac << 8) | sic] = (
+                    uap, functools.partial(cat021.decode, lay=cat021.LAYOUTS[edition]))
 
     @classmethod
     def from_registry(cls, registry: SensorRegistry, counts: FeedCounts) -> AsterixDecoder:

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import sensors
+
 EXTENDED = -1
 EXPLICIT = -2
 REPETITIVE = "rep"
@@ -139,8 +141,9 @@ CAT021_V024 = _cat021_v02(8, since_026=False)  # 0.24 and 0.25
 CAT021_V026 = _cat021_v02(8, since_026=True)
 
 UAPS = {48: CAT048, 62: CAT062, 21: CAT021}
-# CAT021 editions a sensor may name (registry ``cat021_edition``), and their UAPs.
-CAT021_EDITIONS: dict[str, Uap] = {
-    "0.23": CAT021_V023, "0.24": CAT021_V024, "0.25": CAT021_V024, "0.26": CAT021_V026,
-    **{f"2.{k}": CAT021 for k in range(2, 8)},
-}
+# CAT021 editions a sensor may name (registry ``cat021_edition``, whose names these are),
+# and their UAPs: the 2.x ones share CAT021.
+_OLD_CAT021 = {"0.23": CAT021_V023, "0.24": CAT021_V024, "0.25": CAT021_V024,
+               "0.26": CAT021_V026}
+CAT021_EDITIONS: dict[str, Uap] = {name: _OLD_CAT021.get(name, CAT021)
+                                   for name in sensors.CAT021_EDITIONS}
