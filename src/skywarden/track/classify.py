@@ -161,6 +161,7 @@ class IdentityRules:
         self.rules = rules
         self.allow = [a.lower() for a in allow]
         self._cache: dict[str, bool] = {}
+        self._tuple_cache: dict[tuple[str, ...], bool] = {}
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> IdentityRules:
@@ -197,6 +198,15 @@ class IdentityRules:
     def allow_listed(self, ids: list[str]) -> bool:
         return any(self._listed(i) for i in ids)
 
+    def _tuple_listed(self, ids: tuple[str, ...]) -> bool:
+        hit = self._tuple_cache.get(ids)
+        if hit is None:
+            hit = self.allow_listed(list(ids))
+            if len(self._tuple_cache) > 100_000:
+                self._tuple_cache.clear()
+            self._tuple_cache[ids] = hit
+        return hit
+
     def _listed(self, ident: str) -> bool:
         # Identities repeat at every update: match each one against the patterns once.
         hit = self._cache.get(ident)
@@ -217,8 +227,11 @@ class IdentityRules:
         status = table.status[slots]
         coop = table.coop[slots]
         listed = np.zeros(n, dtype=bool)
-        for k in np.flatnonzero(coop > 0).tolist():
-            listed[k] = self.allow_listed(table.ids.get(int(slots[k]), []))
+        held = np.flatnonzero(coop > 0)
+        if held.size and self.allow:
+            # One dict lookup per track: a track's ids change rarely, so their tuple
+            # (TrackTable.id_tuple) is the key.
+            listed[held] = [self._tuple_listed(ids) for ids in table.id_tuple[slots[held]]]
         out = np.full(n, IDENTITIES.index("unknown"), dtype=np.int8)
         open_ = np.ones(n, dtype=bool)
         kind_bits = {"icao": COOP_ICAO, "rid": COOP_RID, "other": COOP_OTHER}
