@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+import shapely
 import xmlschema
 from shapely.geometry import Polygon, box
 
@@ -212,16 +213,48 @@ def test_path_area_is_clipped_to_the_nation_and_simplified():
     assert Polygon([(lo, la) for la, lo in c]).contains(Polygon(box(22.99, 51.59, 23.01, 51.61)))
 
 
-def test_places_name_the_regions_in_the_area():
+def test_region_map_partitions_a_nation_into_its_regions():
+    """Drawn from places: four towns of two regions cut Poland in two along the line
+    halfway between them; the parts cover the land exactly once."""
+    from skywarden.airspace import load_borders
+    from skywarden.warn.regions import RegionMap
+
     places = Places(
-        lat=np.array([51.25, 52.23, 51.6, 53.1]),
-        lon=np.array([22.57, 21.01, 23.2, 23.2]),
-        region=np.array(["Lubelskie", "Mazowieckie", "Lubelskie", "Podlaskie"]),
-        country=np.array(["PL", "PL", "PL", "PL"]),
+        lat=np.array([51.25, 52.23, 51.6, 53.1, 53.9]),
+        lon=np.array([22.57, 21.01, 23.2, 23.2, 27.5]),
+        region=np.array(["Lubelskie", "Mazowieckie", "Lubelskie", "Mazowieckie", "Minsk"]),
+        country=np.array(["PL", "PL", "PL", "PL", "BY"]),
     )
-    area = [circle_area(51.5, 22.9, 60000.0)]
-    assert places.regions(area) == ["Lubelskie"]
-    assert places.regions(area, country="BY") == []
+    borders = load_borders()
+    regions = RegionMap(places, borders)
+    parts = regions.regions("POL")
+    assert sorted(parts) == ["Lubelskie", "Mazowieckie"]
+    land = borders.geometry("POL")
+    assert abs(sum(g.area for g in parts.values()) - land.area) < 1e-6 * land.area
+    assert parts["Lubelskie"].intersection(parts["Mazowieckie"]).area < 1e-9
+    assert parts["Lubelskie"].contains(shapely.Point(22.57, 51.25))
+    assert parts["Mazowieckie"].contains(shapely.Point(21.01, 52.23))
+    # a corridor near Lublin covers Lubelskie only; one across the drawn line both
+    assert regions.covered("POL", [circle_area(51.3, 22.6, 20000.0)]) == ["Lubelskie"]
+    assert regions.covered("POL", [circle_area(52.2, 22.3, 60000.0)]) == [
+        "Lubelskie", "Mazowieckie"]
+    assert regions.covered("LTU", [circle_area(55.0, 24.0, 20000.0)]) == []  # no places
+    (ring,) = regions.outline("POL", "Lubelskie")
+    assert ring[0] == ring[-1] and 4 <= len(ring) <= 64
+    assert regions.outline("POL", "Podlaskie") == []
+
+
+def test_shipped_region_map_holds_the_real_regions():
+    from skywarden.airspace import load_borders
+    from skywarden.warn.area import shipped_places
+    from skywarden.warn.regions import RegionMap
+
+    regions = RegionMap(shipped_places(), load_borders())
+    pol = regions.regions("POL")
+    assert len(pol) == 16  # the voivodeships
+    assert pol["Lublin Voivodeship"].contains(shapely.Point(22.57, 51.25))  # Lublin
+    assert pol["Masovian Voivodeship"].contains(shapely.Point(21.01, 52.23))  # Warsaw
+    assert regions.regions("UKR")["Kyiv City"].contains(shapely.Point(30.52, 50.45))
 
 
 def test_no_public_warning_below_its_level_and_none_for_acknowledgements():
@@ -300,28 +333,109 @@ def test_settings_are_checked():
         CapSettings(sender="x", status="Real")
 
 
-def test_default_engine_names_the_regions_its_corridor_covers():
-    """The shipped pipeline's public warning over eastern Poland names the voivodeships of
-    the path (the shipped gazetteer), within Poland only, and still validates."""
+def drones(t, *tracks, **kw):
+    """Suspect drones inside Poland: (track id, lat, lon) each, flying west."""
+    rows = drones_rows(t, *tracks, **kw)
+    return Assessment.from_rows(rows) if rows else Assessment.empty()
+
+
+def drones_rows(t, *tracks, **kw):
+    rows = []
+    for track, lat, lon in tracks:
+        base = dict(track_id=track, time=t, lat=lat, lon=lon, alt=300.0, cls="drone",
+                    identity="suspect", target_id="POL", probability=1.0, inside=True,
+                    eta_s=math.nan, vel_e=-45.0, vel_n=0.0)
+        base.update(kw)
+        rows.append(base)
+    return rows
+
+
+def test_default_engine_warns_per_region():
+    """The shipped pipeline warns per region: two drones over Lublin Voivodeship are one
+    public warning (the region's outline, both alerts its incidents), escalated when one
+    is found to be a missile, withdrawn when the last leaves; nothing for Belarus."""
     from skywarden.pipeline import default_engine
-    from skywarden.warn.area import region_desc, shipped_places
+
+    engine = default_engine(cap_status="Exercise")
+    # near Lublin, velocity unknown: each warns a 15 km circle, all in the voivodeship
+    a, b = ("T1", 51.25, 22.50), ("T2", 51.20, 22.65)
+    still = dict(vel_e=math.nan, vel_n=math.nan)
+    msgs = []
+    for k in range(400):
+        t = T0 + k
+        if k < 60:
+            rows = drones(t, a, **still)
+        elif k < 120:
+            rows = drones(t, a, b, **still)
+        elif k < 180:
+            rows = Assessment.from_rows([*drones_rows(t, a, **still),
+                                         *drones_rows(t, b, cls="missile", **still)])
+        else:
+            rows = drones(t)
+        msgs += engine.step(rows, t).cap
+    assert [m.msg_type for m in msgs] == ["Alert", "Update", "Cancel"], [
+        (m.msg_type, m.info.headline if m.info else None) for m in msgs]
+    alert, update, cancel = msgs
+    for m in msgs:
+        SCHEMA.validate(m.xml)
+        assert m.alert_id == "POL/Lublin Voivodeship"
+    area = ET.fromstring(alert.xml).find("cap:info/cap:area", NS)
+    assert area.findtext("cap:areaDesc", namespaces=NS) == "Lublin Voivodeship (Poland)"
+    pts = [tuple(map(float, p.split(","))) for p in
+           area.findtext("cap:polygon", namespaces=NS).split()]
+    outline = Polygon([(lon, lat) for lat, lon in pts])
+    assert outline.contains(shapely.Point(22.57, 51.25))  # Lublin
+    assert not outline.contains(shapely.Point(21.01, 52.23))  # not Warsaw
+    # the second drone joined the warning without a message; the missile escalated it
+    assert ET.fromstring(alert.xml).findtext("cap:info/cap:severity", namespaces=NS) == "Severe"
+    info = ET.fromstring(update.xml).find("cap:info", NS)
+    assert info.findtext("cap:severity", namespaces=NS) == "Extreme"
+    headline = info.findtext("cap:headline", namespaces=NS)
+    assert headline == "Critical: 2 air threats over Lublin Voivodeship (Poland)"
+    incidents = ET.fromstring(update.xml).findtext("cap:incidents", namespaces=NS).split()
+    assert sorted(incidents) == ["T1:POL:1", "T2:POL:1"]
+    assert update.references == (alert.reference,)
+    assert cancel.references == (alert.reference, update.reference)
+    assert ET.fromstring(cancel.xml).findtext("cap:info/cap:responseType",
+                                              namespaces=NS) == "AllClear"
+    assert engine.cap.threads == {} and engine.cap.active("POL") == []
+
+
+def test_an_alert_warns_every_region_its_corridor_covers_and_leaves_them():
+    """A drone flying west from near Lublin: its 30-minute corridor reaches into a
+    second voivodeship, so two regions are warned; once it turns back east, the region
+    it no longer threatens gets its all clear while the other stays warned."""
+    from skywarden.pipeline import default_engine
 
     engine = default_engine(cap_status="Exercise")
     msgs = []
-    for k in range(120):
+    for k in range(100):
         t = T0 + k
-        # a suspect drone over Lublin Voivodeship, 30 km from Belarus, flying west
-        a = row(t, 1.0, identity="suspect", inside=True, eta_s=math.nan, lat=51.55,
-                lon=23.2, vel_e=-45.0, vel_n=0.0)
-        msgs += engine.step(a, t).cap
-    assert msgs and msgs[0].msg_type == "Alert"
-    SCHEMA.validate(msgs[0].xml)
-    desc = ET.fromstring(msgs[0].xml).findtext("cap:info/cap:area/cap:areaDesc",
-                                               namespaces=NS)
-    # 45 m/s for 30 min: 81 km west, Lublin Voivodeship; nothing of Belarus or Ukraine
-    assert desc.startswith("Lublin Voivodeship") and desc.endswith("(Poland)"), desc
-    assert "Brest" not in desc and "Volyn" not in desc
-    assert region_desc([], "Poland") == "Poland"
-    assert region_desc([f"R{i}" for i in range(8)], "Poland", most=3) == (
-        "R0, R1, R2 and 5 more (Poland)")
-    assert shipped_places().lat.size > 30_000
+        ve = -45.0 if k < 50 else 45.0
+        msgs += engine.step(drones(t, ("T1", 51.25, 22.3), vel_e=ve), t).cap
+    opened = [m for m in msgs if m.msg_type == "Alert"]
+    assert len(opened) >= 2
+    assert "POL/Lublin Voivodeship" in {m.alert_id for m in opened}
+    closed = {m.alert_id for m in msgs if m.msg_type == "Cancel"}
+    assert closed and "POL/Lublin Voivodeship" not in closed
+    assert {m.alert_id for m in engine.cap.active("POL")} == (
+        {m.alert_id for m in opened} - closed)
+    for m in msgs:
+        SCHEMA.validate(m.xml)
+
+
+def test_zone_alerts_and_playbook_regions_keep_a_thread_of_their_own():
+    """An alert with its own area (a zone) warns in a thread of its own even where a
+    region map is known, and so does one whose playbook names its regions."""
+    from skywarden.airspace import load_borders
+    from skywarden.warn.area import shipped_places
+    from skywarden.warn.regions import RegionMap
+
+    book = probability_rules()  # its public warnings name "Lubelskie" themselves
+    issuer = CapIssuer(SETTINGS, book, regions=RegionMap(shipped_places(), load_borders()))
+    engine = WarningEngine(book, cap=issuer)
+    out = engine.step(row(T0, 0.7), T0)
+    (msg,) = out.cap
+    assert msg.alert_id == "T12:POL:1"
+    assert ET.fromstring(msg.xml).findtext("cap:info/cap:area/cap:areaDesc",
+                                           namespaces=NS) == "Lubelskie"

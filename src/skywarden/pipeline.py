@@ -221,19 +221,21 @@ def default_engine(
     audit_path: str | None = None,
     rules_dir: str | None = None,
 ) -> WarningEngine:
-    """The warning engine with the shipped (or given) rules, CAP public warnings whose
-    area is the predicted path clipped to the nation warned, named by the regions it
-    covers (the shipped gazetteer's admin1 regions, unless the playbook names its own),
-    and an optional audit log.
+    """The warning engine with the shipped (or given) rules, CAP public warnings per
+    region (the admin1 regions drawn from the shipped gazetteer, :mod:`.warn.regions`,
+    that the threats' predicted paths cover, clipped to the nation warned; a thread per
+    alert where the playbook names its own regions, for zones, or where no region is
+    known), and an optional audit log.
 
     ``cap_status`` is ``Exercise`` by default: simulations and replays must never look
     like real warnings. A live deployment passes ``Actual``.
     """
     from .airspace import load_borders
     from .warn.alerts import AlertConfig
-    from .warn.area import Ring, region_desc, shipped_places
+    from .warn.area import shipped_places
     from .warn.audit import AuditLog
     from .warn.cap import CapIssuer, CapSettings
+    from .warn.regions import RegionMap
     from .warn.rules import load_rulebook
 
     rulebook = load_rulebook(rules_dir)
@@ -242,14 +244,8 @@ def default_engine(
     def within(nation: str) -> Any:  # the nation's shapely geometry
         return borders.geometry(nation) if nation in borders.codes else None
 
-    def describe(polygons: list[Ring], nation: str) -> str | None:
-        a2 = borders.alpha2(nation)
-        if a2 is None:
-            return None
-        return region_desc(shipped_places().regions(polygons, country=a2), borders.name(nation))
-
     issuer = CapIssuer(CapSettings(sender=sender, status=cap_status), rulebook,
-                       within=within, describe=describe)
+                       within=within, regions=RegionMap(shipped_places(), borders))
     audit = AuditLog(audit_path) if audit_path is not None else None
     # An alert stays open five minutes after its situation has passed: an orbiting or
     # weaving track that points at a border again soon is the same alert, not a new one.

@@ -149,3 +149,50 @@ def test_public_warnings_issued_before_a_restart_are_cancelled_after_it(make_run
                if d.message.message.alert_id == alert_id]
     assert [m.msg_type for m in cancels] == ["Cancel"]
     assert any(identifier in ref for ref in cancels[0].references)
+
+
+def _thread(path):
+    """(thread key, message type, references, identifier) of a CAP file the service wrote."""
+    root = ET.fromstring(path.read_bytes())
+    q = f"{{{CAP_NS}}}"
+    params = {p.findtext(f"{q}valueName"): p.findtext(f"{q}value")
+              for p in root.iter(f"{q}parameter")}
+    return (params.get("skywarden:region"), root.findtext(f"{q}msgType"),
+            root.findtext(f"{q}references") or "", root.findtext(f"{q}identifier"))
+
+
+def test_a_regions_public_warning_carries_on_across_a_restart(make_runtime, tmp_path):
+    """A drone over eastern Poland: its region's warning, issued before a restart, is
+    taken up after it (the new run's track joins it without a second Alert) and is given
+    its all clear, referencing the first message, once the drone is gone."""
+    data = tmp_path / "data"
+    reg = sensors(PL_RADAR)
+    scene = drone(east=-22_000.0)  # 4-5 km east of the border with Belarus
+    clock = ManualClock(T0)
+    first = make_runtime(reg, data=data, clock=clock)
+    feed(first, clock, plots(scene, reg, "PL-R1", T0, T0 + 240), T0 + 240, step=4.0)
+    first.flush()
+    before = [_thread(p) for p in (data / "cap" / "POL").glob("*.xml")]
+    last = {}  # region -> its thread's last message before the restart
+    for region, kind, _, ident in sorted(before, key=lambda m: int(m[3].rsplit(".", 1)[1])):
+        if region:
+            last[region] = (kind, ident)
+    opened = {region: ident.rsplit(".", 1)[0] + ".1" for region, (kind, ident) in last.items()
+              if kind != "Cancel"}
+    assert opened, before  # the drone's region is warned
+    first.close()
+
+    clock = ManualClock(T0 + 250)
+    second = make_runtime(reg, data=data, clock=clock)
+    for ident in opened.values():
+        assert ident.encode() in second.cap_feed("POL")
+    cap = second.bus.subscribe("cap.*", overflow="block", maxsize=1000)
+    feed(second, clock, plots(scene, reg, "PL-R1", T0 + 250, T0 + 320), T0 + 320, step=4.0)
+    feed(second, clock, [], T0 + 1200, step=10.0)  # the drone is gone: every alert ends
+    after = [d.message.message for d in cap.drain()]
+    for region, ident in opened.items():
+        mine = [m for m in after if m.alert_id == f"POL/{region}"]
+        assert "Alert" not in [m.msg_type for m in mine], region
+        assert mine and mine[-1].msg_type == "Cancel", region
+        assert any(ident in ref for ref in mine[-1].references)
+    assert second.engine.cap.active("POL") == []

@@ -6,9 +6,9 @@
   previous run keeps its marks; the new run's tracker gives the aircraft a new track id,
   so the old alert sees no more rows and ends ``clear_s`` later, as for a lost track.
 - **Sensor-down alerts** keep counting the sensor's silence from when it was last heard.
-- **CAP threads**: the public warnings already issued for each restored alert (read back
-  from ``DATA/cap/``), so its next message updates or cancels them, with references,
-  and the CAP feeds list them again.
+- **CAP threads**: the public warnings still open (read back from ``DATA/cap/``), per
+  region or per alert, with the restored alerts they warn of, so their next message
+  updates or cancels them, with references, and the CAP feeds list them again.
 - **Restrictions** in force are handed back to the assessor.
 - **The run number** (``DATA/run``, one line) goes up by one per start and is part of the
   track ids (``T<run>-<n>``), so a track id, and the alert ids made from it, are never
@@ -17,11 +17,10 @@
 
 from __future__ import annotations
 
-import glob
 import math
 import os
-import re
 import xml.etree.ElementTree as ET
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -31,11 +30,6 @@ from ..records import AlertEvent
 from ..store import StoredAlert
 from ..warn.alerts import Acknowledgement, Alert, AlertState
 from ..warn.cap import CAP_NS, CapIssuer, CapMessage
-
-# How CAP identifiers and the store writer's file names are made safe (warn/cap.py's
-# rule, then the writer's).
-_CAP_UNSAFE = re.compile(r"[\s,<&]+")
-_SAFE_FILE = re.compile(r"[^A-Za-z0-9._-]")
 
 __all__ = ["next_run", "restore_alerts", "restore_cap_threads"]
 
@@ -111,48 +105,71 @@ def restore_alerts(
     return restored, marks, problems
 
 
-def _cap_message(path: Path) -> CapMessage:
+def _cap_message(path: Path) -> tuple[CapMessage, str | None, tuple[int, str, str] | None]:
+    """A CAP file this service wrote, the region its thread warns (None: none), and
+    what it said: (level, urgency, certainty), None for a message without them."""
     root = ET.fromstring(path.read_bytes())
 
-    def text(tag: str) -> str:
-        node = root.find(f"{{{CAP_NS}}}{tag}")
+    def text(tag: str, at: ET.Element = root) -> str:
+        node = at.find(f"{{{CAP_NS}}}{tag}")
         return "" if node is None or node.text is None else node.text
 
     sent = text("sent")
     stamp = datetime.fromisoformat(sent.replace("-00:00", "+00:00")).timestamp()
     refs = tuple(text("references").split()) if text("references") else ()
-    return CapMessage(identifier=text("identifier"), sender=text("sender"), sent=sent,
-                      time=stamp, status=text("status"), msg_type=text("msgType"),
-                      alert_id="", nation="", references=refs, info=None,
-                      xml=path.read_bytes())
+    params = {text("valueName", p): text("value", p)
+              for p in root.iter(f"{{{CAP_NS}}}parameter")}
+    info = root.find(f"{{{CAP_NS}}}info")
+    level = params.get("skywarden:level", "")
+    said = None if info is None or not level.isdigit() else (
+        int(level), text("urgency", info), text("certainty", info))
+    msg = CapMessage(identifier=text("identifier"), sender=text("sender"), sent=sent,
+                     time=stamp, status=text("status"), msg_type=text("msgType"),
+                     alert_id="", nation="", references=refs, info=None,
+                     xml=path.read_bytes(), incidents=tuple(text("incidents").split()))
+    return msg, params.get("skywarden:region"), said
+
+
+def _thread_files(cap_dir: Path) -> dict[tuple[str, str], list[Path]]:
+    """The CAP files under ``cap_dir`` by thread, in the order issued. A file is named by
+    its identifier, ``NATION.THREAD.STAMP.SEQ`` (warn/cap.py)."""
+    threads: dict[tuple[str, str], list[Path]] = defaultdict(list)
+    for path in sorted(Path(cap_dir).glob("*/*.xml")):
+        parts = path.stem.split(".")
+        if len(parts) >= 4 and parts[-1].isdigit():
+            threads[(parts[0], ".".join(parts[1:-2]))].append(path)
+    for paths in threads.values():
+        paths.sort(key=lambda p: (p.stem.split(".")[-2], int(p.stem.split(".")[-1])))
+    return threads
 
 
 def restore_cap_threads(issuer: CapIssuer, cap_dir: Path, stored: list[StoredAlert]
                         ) -> tuple[int, list[str]]:
-    """Rebuild the issuer's threads of the restored alerts from the CAP files the store
-    writer kept (``cap_dir/<NATION>/<identifier>.xml``; an identifier starts with
-    ``NATION.ALERT.``). A thread whose last message is a Cancel is over and not rebuilt.
+    """Rebuild the issuer's open threads from the CAP files the store writer kept
+    (``cap_dir/<NATION>/<identifier>.xml``). A thread whose last message is a Cancel is
+    over; one none of whose alerts (``<incidents>``) is still open is not rebuilt either.
+    Only each thread's last file is read unless the thread is rebuilt.
     Returns (threads rebuilt, problems: one line per file that could not be read)."""
+    open_alerts = {s.alert: s for s in stored if s.ended is None}
     rebuilt, problems = 0, []
-    for s in stored:
-        if s.ended is not None:
+    for (nation, _), paths in _thread_files(cap_dir).items():
+        try:
+            last, region, said = _cap_message(paths[-1])
+        except (ET.ParseError, ValueError, OSError) as exc:
+            problems.append(f"{paths[-1]}: not a CAP message this service wrote ({exc})")
             continue
-        folder = Path(cap_dir) / _SAFE_FILE.sub("_", s.nation)
-        stem = _SAFE_FILE.sub("_", _CAP_UNSAFE.sub("_", f"{s.nation}.{s.alert}."))
+        alerts = [_alert(open_alerts[a]) for a in last.incidents if a in open_alerts]
+        if last.msg_type == "Cancel" or not alerts:
+            continue
         thread = []
-        for path in sorted(folder.glob(f"{glob.escape(stem)}*.xml")):
+        for path in paths[:-1]:
             try:
-                msg = _cap_message(path)
+                thread.append(_cap_message(path)[0])
             except (ET.ParseError, ValueError, OSError) as exc:
                 problems.append(f"{path}: not a CAP message this service wrote ({exc})")
-                continue
-            thread.append(replace(msg, alert_id=s.alert, nation=s.nation))
-        if not thread:
-            continue
-        # in the order issued: the sequence number ends the identifier
-        thread.sort(key=lambda m: (m.time, int(m.identifier.rsplit(".", 1)[-1])
-                                   if m.identifier.rsplit(".", 1)[-1].isdigit() else 0))
-        if thread[-1].msg_type != "Cancel":
-            issuer.threads[s.alert] = thread
-            rebuilt += 1
+        key = f"{nation}/{region}" if region is not None else alerts[0].id
+        thread = [replace(m, alert_id=key, nation=nation) for m in [*thread, last]]
+        issuer.restore(nation, thread, alerts if region is not None else alerts[:1], region,
+                       said)
+        rebuilt += 1
     return rebuilt, problems

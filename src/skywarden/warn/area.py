@@ -6,9 +6,10 @@
   or zone's geometry (lon/lat shapely geometry).
 - :func:`rings`: the outer rings of a (multi)polygon, simplified to at most ``max_points``
   points each (CAP polygons have no holes; receivers handle short rings best).
-- :class:`Places`: named places with their region (GeoNames admin1), to name the regions
-  a warning covers; :func:`shipped_places` is the gazetteer shipped with the package
-  (GeoNames cities1000 over the borders' box, 30,931 places, CC BY 4.0).
+- :class:`Places`: named places with their region (GeoNames admin1), from which
+  :mod:`.regions` draws the regions a warning goes out for; :func:`shipped_places` is the
+  gazetteer shipped with the package (GeoNames cities1000 over the borders' box, 30,931
+  places, CC BY 4.0).
 
 A ring is a list of (lat, lon) tuples whose first and last points are the same, with at
 least 4 points, as CAP 1.2 requires.
@@ -130,17 +131,6 @@ class Places:
             country=np.array([r["cc"] for r in rows], dtype=str),
         )
 
-    def regions(self, area: list[Ring], country: str | None = None) -> list[str]:
-        """Names of the regions with at least one place inside ``area``, sorted."""
-        inside = np.zeros(self.lat.shape[0], dtype=bool)
-        for ring in area:
-            poly = Polygon([(lon, lat) for lat, lon in ring])
-            inside |= shapely.contains_xy(poly, self.lon, self.lat)
-        if country is not None:
-            inside &= self.country == country
-        names = {str(n) for n in self.region[inside] if n}
-        return sorted(names)
-
 
 GAZETTEER = "gazetteer-eastern-flank-geonames1000.csv.gz"
 
@@ -151,14 +141,3 @@ def shipped_places() -> Places:
     path = resources.files("skywarden") / "data" / GAZETTEER
     with resources.as_file(path) as real:
         return Places.load(real)
-
-
-def region_desc(regions: list[str], nation: str, most: int = 6) -> str:
-    """A CAP ``areaDesc`` naming ``regions`` of ``nation`` (its name): ``Lublin
-    Voivodeship, Podlasie (Poland)``; beyond ``most`` regions the rest are counted."""
-    if not regions:
-        return nation
-    named = ", ".join(regions[:most])
-    if len(regions) > most:
-        named += f" and {len(regions) - most} more"
-    return f"{named} ({nation})"

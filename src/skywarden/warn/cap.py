@@ -1,16 +1,21 @@
 """Public warnings as OASIS CAP 1.2 messages (Common Alerting Protocol), and a feed.
 
 An alert "calls for a public warning" while its level's playbook holds a
-``public_warning`` action. :class:`CapIssuer` follows each alert and issues:
+``public_warning`` action. :class:`CapIssuer` keeps threads of messages, one per public
+warning: per region the alerts' corridors cover (with a region map), else per alert. A
+thread issues:
 
-- ``Alert`` when it first reaches such a level;
-- ``Update`` when its level changes while it still calls for one;
-- ``Cancel`` when it de-escalates to a level that does not, or ends.
+- ``Alert`` when its first alert joins (an alert reaches a public level with the region
+  in its corridor);
+- ``Update`` when its level, urgency or certainty changes (the most pressing of its
+  alerts': an alert escalates, a nearer or surer one joins, the worst one leaves);
+- ``Cancel`` (all clear) when its last alert leaves (de-escalates below a public level,
+  ends, or no longer covers the region).
 
 Each Update and Cancel lists in ``<references>`` every earlier message of the same
-thread as ``sender,identifier,sent``; all of them carry the alert id in
-``<incidents>``. A thread closed by a Cancel is not reopened: a new escalation starts a
-new thread with a new ``Alert``.
+thread as ``sender,identifier,sent``; ``<incidents>`` lists every alert the thread has
+warned of. A thread closed by a Cancel is not reopened: a new warning starts a new thread
+with a new ``Alert``.
 
 Mapping (docs/WARNING.md, "CAP mapping"):
 
@@ -31,7 +36,7 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 
@@ -40,6 +45,7 @@ from shapely.geometry.base import BaseGeometry
 from ..records import AlertEvent
 from .alerts import Alert
 from .area import Ring, path_area, ring_text
+from .regions import RegionMap
 from .rules import Rulebook
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -105,11 +111,13 @@ class CapMessage:
     time: float
     status: str
     msg_type: str
-    alert_id: str
+    alert_id: str  # the thread: the alert's id, or NATION/REGION for a region's warning
     nation: str
     references: tuple[str, ...] = ()
     info: CapInfo | None = None
     xml: bytes = field(default=b"", repr=False)
+    # The alerts the thread has warned of (CAP ``incidents``); empty: ``alert_id`` alone.
+    incidents: tuple[str, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -158,7 +166,7 @@ def cap_xml(msg: CapMessage, settings: CapSettings) -> bytes:
         _text(root, q("note"), settings.note)
     if msg.references:
         _text(root, q("references"), " ".join(msg.references))
-    _text(root, q("incidents"), _safe(msg.alert_id))
+    _text(root, q("incidents"), " ".join(_safe(a) for a in msg.incidents or (msg.alert_id,)))
     if msg.info is not None:
         _info(root, msg.info, settings, q)
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True, default_namespace=CAP_NS)
@@ -216,14 +224,70 @@ def _safe(text: str) -> str:
     return _UNSAFE.sub("_", text)
 
 
+@dataclass(slots=True)
+class Share:
+    """What an alert's latest public event said: its part in the threads it warns in."""
+
+    level: int
+    inside: bool
+    eta: float
+    probability: float
+    cls: str
+    identity: str
+    track: str | None
+    lat: float
+    lon: float
+    alt: float
+
+    @classmethod
+    def of(cls, alert: Alert, level: int) -> Share:
+        return cls(level, alert.inside, alert.eta, alert.probability, alert.cls,
+                   alert.identity, alert.track, alert.lat, alert.lon, alert.alt)
+
+
+@dataclass(slots=True)
+class Thread:
+    """One public warning: its messages so far, its area, and the alerts it warns of.
+
+    ``key`` is ``NATION/REGION`` for a region's warning (``region`` set; its area is the
+    region's outline and holds still), else the id of the one alert it warns of (its area
+    follows that alert's corridor)."""
+
+    key: str
+    nation: str
+    area: CapArea
+    region: str | None = None
+    messages: list[CapMessage] = field(default_factory=list)
+    shares: dict[str, Share] = field(default_factory=dict)
+    incidents: list[str] = field(default_factory=list)  # every alert it has warned of
+    said: tuple[int, str, str] | None = None  # level, urgency, certainty last sent
+
+
+# Urgency and certainty of a thread: the most pressing among its alerts.
+_URGENCY_RANK = ("Immediate", "Expected", "Future", "Unknown")
+_CERTAINTY_RANK = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
+# Threats a region's warning describes one by one (the rest are counted).
+DESCRIBED = 5
+
+
 class CapIssuer:
     """Follows alert events and issues the CAP messages of public warnings.
 
     ``on_event`` takes each event with the :class:`Alert` it is about (``None`` once the
     alert has ended) and, optionally, the area to warn; without one the area is a corridor
-    around the track's predicted path (see :func:`~.area.path_area`), clipped to the
-    nation's territory where ``within`` gives it, and named by the playbook's regions,
-    else by ``describe`` (the regions it covers), else by the nation or zone.
+    around the track's predicted path (:func:`~.area.path_area`), clipped to the nation's
+    territory where ``within`` gives it.
+
+    Threads. With a :class:`~.regions.RegionMap` (``regions``), a nation's public warning
+    goes out per region, as civil protection issues them: the corridor's regions each get
+    one thread (their outline as the area), which every alert whose corridor covers that
+    region joins and leaves. A thread's ``Alert`` goes out when its first alert joins, an
+    ``Update`` when its level, urgency or certainty changes (the most pressing of its
+    alerts'), and its ``Cancel`` (all clear) when its last alert leaves: a mass attack
+    over one region is one warning that escalates, not one per drone. An alert whose area
+    is given, a zone's alert, one whose playbook names its own regions, and one whose
+    corridor covers no region the map knows warn in a thread of their own, with the
+    corridor (or the given area) as the area.
     """
 
     def __init__(
@@ -234,129 +298,248 @@ class CapIssuer:
         horizon_s: float = 1800.0,
         half_width_m: float = 15000.0,
         within: Callable[[str], BaseGeometry | None] | None = None,
-        describe: Callable[[list[Ring], str], str | None] | None = None,
+        regions: RegionMap | None = None,
+        refresh_s: float = 30.0,
     ) -> None:
         self.settings = settings
         self.rulebook = rulebook
         self.horizon_s = horizon_s
         self.half_width_m = half_width_m
         self.within = within  # a nation's territory, to clip its corridor to (None: none)
-        self.describe = describe  # the regions a nation's area covers, named (None: none)
-        self.threads: dict[str, list[CapMessage]] = {}
+        self.regions = regions
+        self.threads: dict[str, Thread] = {}
         self.issued: list[CapMessage] = []
+        self.refresh_s = refresh_s
+        self._joined: dict[str, set[str]] = {}  # alert id -> keys of the threads it is in
+        self._placed: dict[str, float] = {}  # alert id -> when its threads were last found
+        self._given: set[str] = set()  # alerts not to move: area given, or restored
 
     def calls_for_warning(self, nation: str, level: int) -> bool:
         return level >= 1 and self.rulebook.level(nation, level).public_warning is not None
 
     def on_event(
         self, event: AlertEvent, alert: Alert | None = None, area: CapArea | None = None
-    ) -> CapMessage | None:
+    ) -> list[CapMessage]:
+        """The messages this event causes (none, or one per thread it changes)."""
         if event.event == "acknowledged":
-            return None
-        thread = self.threads.get(event.alert)
-        public = event.event != "ended" and self.calls_for_warning(event.nation, event.level)
-        if public and alert is not None:
-            info = self._info(event, alert, area or self.default_area(event, alert))
-            return self._issue(event, "Update" if thread else "Alert", info)
-        if thread and not public:
-            last = thread[-1].info
-            info = None if last is None else self._all_clear(event, last)
-            return self._issue(event, "Cancel", info)
-        return None
+            return []
+        public = (alert is not None and event.event != "ended"
+                  and self.calls_for_warning(event.nation, event.level))
+        if alert is None or not public:
+            return self._place(event.alert, event.nation, event.level, None, {}, event.time)
+        if area is not None:
+            self._given.add(event.alert)
+        else:
+            self._given.discard(event.alert)
+        areas = self._areas(event.alert, event.nation, event.level, alert, area)
+        return self._place(event.alert, event.nation, event.level, alert, areas, event.time)
+
+    def refresh(self, alerts: Mapping[str, Alert], now: float) -> list[CapMessage]:
+        """Move the alerts of public warnings on with their tracks, each at most every
+        ``refresh_s``: an alert keeps its level (no event) while its track flies on, so
+        the regions ahead of it join its warning and those behind it are given the all
+        clear. Alerts whose area a caller gave, and alerts restored after a restart
+        (their tracks are the previous run's), stay where they are until their next
+        event."""
+        out: list[CapMessage] = []
+        for alert_id in sorted(self._joined):
+            alert = alerts.get(alert_id)
+            if (alert is None or alert_id in self._given
+                    or now - self._placed.get(alert_id, -math.inf) < self.refresh_s):
+                continue
+            areas = self._areas(alert_id, alert.nation, alert.level, alert, None)
+            out += self._place(alert_id, alert.nation, alert.level, alert, areas, now)
+        return out
+
+    def _place(self, alert_id: str, nation: str, level: int, alert: Alert | None,
+               areas: dict[str, tuple[CapArea, str | None]], now: float) -> list[CapMessage]:
+        """Put the alert in the threads of ``areas`` (none: in no thread) at ``level``;
+        the messages the threads it joins, leaves or changes call for."""
+        out: list[CapMessage] = []
+        for key in sorted(self._joined.pop(alert_id, set()) - areas.keys()):
+            thread = self.threads.get(key)
+            if thread is not None:
+                thread.shares.pop(alert_id, None)
+                out += self._changed(thread, now, level)
+        if alert is not None:
+            for key, (where, region) in areas.items():
+                thread = self.threads.get(key)
+                if thread is None:
+                    thread = self.threads[key] = Thread(key, nation, where, region)
+                elif region is None:
+                    thread.area = where
+                thread.shares[alert_id] = Share.of(alert, level)
+                if alert_id not in thread.incidents:
+                    thread.incidents.append(alert_id)
+                out += self._changed(thread, now, level)
+        if areas:
+            self._joined[alert_id] = set(areas)
+            self._placed[alert_id] = now
+        else:
+            self._placed.pop(alert_id, None)
+            self._given.discard(alert_id)
+        return out
 
     def active(self, nation: str | None = None) -> list[CapMessage]:
         """The latest message of every open thread (what a feed shows now)."""
-        return [t[-1] for t in self.threads.values() if nation is None or t[-1].nation == nation]
+        return [t.messages[-1] for t in self.threads.values()
+                if t.messages and (nation is None or t.nation == nation)]
 
-    def default_area(self, event: AlertEvent, alert: Alert) -> CapArea:
-        pw = self.rulebook.level(event.nation, event.level).public_warning
+    def restore(self, nation: str, messages: list[CapMessage], alerts: list[Alert],
+                region: str | None = None, said: tuple[int, str, str] | None = None) -> None:
+        """Take up a thread issued before a restart: its messages in order, the open
+        alerts it warns of (each at its level), its region (None: the thread of the one
+        alert in ``alerts``) and what its last message said (level, urgency, certainty;
+        an Update goes out only when that changes)."""
+        if region is not None:
+            key, where = f"{nation}/{region}", self._region_area(nation, region)
+        else:
+            key, where = alerts[0].id, CapArea(desc=self._nation_name(nation))
+        thread = Thread(key, nation, where, region, list(messages), said=said)
+        for a in alerts:
+            thread.shares[a.id] = Share.of(a, a.level)
+            thread.incidents.append(a.id)
+            self._joined.setdefault(a.id, set()).add(key)
+            # its track is the previous run's: no new row will move it, so it stays in
+            # the threads it was in until its next event
+            self._given.add(a.id)
+        self.threads[key] = thread
+
+    def default_area(self, nation: str, level: int, alert: Alert) -> CapArea:
+        """The alert's own area: the corridor of its predicted path (clipped to the
+        nation), named by its playbook's regions, else by the zone or the nation."""
+        pw = self.rulebook.level(nation, level).public_warning
         regions = list(pw.get("regions", ())) if pw is not None else []
-        nation = self.rulebook.for_nation(event.nation)
-        name = nation.name if nation.nation == event.nation else event.nation
+        name = self._nation_name(nation)
         desc = (
             ", ".join(regions)
             if regions
             else (f"zone {alert.target_id} ({name})" if alert.zone else name)
         )
-        clip = None if alert.zone or self.within is None else self.within(event.nation)
-        polygons = tuple(
-            path_area(
-                alert.lat, alert.lon, alert.vel_e, alert.vel_n, self.horizon_s,
-                self.half_width_m, within=clip,
-            )
-        )
-        if polygons and not alert.zone and not regions and self.describe is not None:
-            desc = self.describe(list(polygons), event.nation) or desc
-        return CapArea(desc=desc, polygons=polygons)
+        return CapArea(desc=desc, polygons=self._corridor(nation, alert))
 
-    def _issue(self, event: AlertEvent, msg_type: str, info: CapInfo | None) -> CapMessage:
-        thread = self.threads.setdefault(event.alert, [])
-        sent = format_time(event.time, self.settings.tz)
-        stamp = datetime.fromtimestamp(math.floor(event.time), UTC).strftime("%Y%m%dT%H%M%SZ")
-        ident = _safe(f"{event.nation}.{event.alert}.{stamp}.{len(thread) + 1}")
+    def _areas(self, alert_id: str, nation: str, level: int, alert: Alert,
+               area: CapArea | None) -> dict[str, tuple[CapArea, str | None]]:
+        """The threads the alert warns in now: key -> (area, region or None)."""
+        if area is not None:
+            return {alert_id: (area, None)}
+        pw = self.rulebook.level(nation, level).public_warning
+        own = pw is not None and bool(pw.get("regions"))
+        if self.regions is not None and not alert.zone and not own:
+            names = self.regions.covered(nation, list(self._corridor(nation, alert)))
+            if names:
+                return {f"{nation}/{n}": (self._region_area(nation, n), n) for n in names}
+        return {alert_id: (self.default_area(nation, level, alert), None)}
+
+    def _corridor(self, nation: str, alert: Alert) -> tuple[Ring, ...]:
+        clip = None if alert.zone or self.within is None else self.within(nation)
+        return tuple(path_area(alert.lat, alert.lon, alert.vel_e, alert.vel_n,
+                               self.horizon_s, self.half_width_m, within=clip))
+
+    def _region_area(self, nation: str, region: str) -> CapArea:
+        outline = self.regions.outline(nation, region) if self.regions is not None else []
+        return CapArea(desc=f"{region} ({self._nation_name(nation)})", polygons=tuple(outline))
+
+    def _nation_name(self, nation: str) -> str:
+        if self.regions is not None and nation in self.regions.borders.codes:
+            return self.regions.borders.name(nation)
+        rules = self.rulebook.for_nation(nation)
+        return rules.name if rules.nation == nation else nation
+
+    def _changed(self, thread: Thread, now: float, level: int) -> list[CapMessage]:
+        """The message a change of the thread's alerts calls for, if any (``level``: the
+        level of the alert that changed)."""
+        if not thread.shares:
+            del self.threads[thread.key]
+            if not thread.messages:
+                return []
+            last = thread.messages[-1].info
+            info = None if last is None else self._all_clear(thread, now, level, last)
+            return [self._issue(thread, now, "Cancel", info)]
+        info = self._info(thread, now)
+        said = (max(s.level for s in thread.shares.values()), info.urgency, info.certainty)
+        if thread.messages and said == thread.said:
+            return []
+        thread.said = said
+        return [self._issue(thread, now, "Update" if thread.messages else "Alert", info)]
+
+    def _issue(self, thread: Thread, now: float, msg_type: str,
+               info: CapInfo | None) -> CapMessage:
+        sent = format_time(now, self.settings.tz)
+        stamp = datetime.fromtimestamp(math.floor(now), UTC).strftime("%Y%m%dT%H%M%SZ")
+        stem = thread.region if thread.region is not None else thread.key
+        ident = _safe(f"{thread.nation}.{stem}.{stamp}.{len(thread.messages) + 1}")
         msg = CapMessage(
             identifier=ident,
             sender=self.settings.sender,
             sent=sent,
-            time=event.time,
+            time=now,
             status=self.settings.status,
             msg_type=msg_type,
-            alert_id=event.alert,
-            nation=event.nation,
-            references=tuple(m.reference for m in thread),
+            alert_id=thread.key,
+            nation=thread.nation,
+            references=tuple(m.reference for m in thread.messages),
             info=info,
+            incidents=tuple(thread.incidents),
         )
         msg = replace(msg, xml=cap_xml(msg, self.settings))
-        if msg_type == "Cancel":
-            del self.threads[event.alert]
-        else:
-            thread.append(msg)
+        thread.messages.append(msg)
         self.issued.append(msg)
         return msg
 
-    def _info(self, event: AlertEvent, alert: Alert, area: CapArea) -> CapInfo:
-        now = event.time
-        lvl = self.rulebook.level(event.nation, event.level)
+    def _info(self, thread: Thread, now: float) -> CapInfo:
+        shares = sorted(thread.shares.items(),
+                        key=lambda kv: (-kv[1].level, not kv[1].inside, _soonest(kv[1].eta)))
+        _, top = shares[0]
+        level = top.level
+        lvl = self.rulebook.level(thread.nation, level)
         pw = lvl.public_warning
-        urg = urgency(alert.inside, alert.eta, now)
-        cls = alert.cls if alert.cls != "unknown" else "air object"
-        what = f"unidentified {cls}" if alert.identity in ("pending", "unknown") else cls
-        where = area.desc
-        if alert.inside:
+        urg = min((urgency(s.inside, s.eta, now) for _, s in shares), key=_URGENCY_RANK.index)
+        cert = min((certainty(s.inside, s.probability) for _, s in shares),
+                   key=_CERTAINTY_RANK.index)
+        where = thread.area.desc
+        what = _what(top) if len(shares) == 1 else f"{len(shares)} air threats"
+        etas = [s.eta for _, s in shares if not s.inside and math.isfinite(s.eta)]
+        if any(s.inside for _, s in shares):
             headline = f"{lvl.name.capitalize()}: {what} over {where}"
-        elif math.isfinite(alert.eta):
-            mins = max(0, round((alert.eta - now) / 60))
+        elif etas:
+            mins = max(0, round((min(etas) - now) / 60))
             headline = f"{lvl.name.capitalize()}: {what} expected over {where} in {mins} min"
         else:
             headline = f"{lvl.name.capitalize()}: {what} near {where}"
-        alt = f", altitude about {alert.alt:.0f} m" if math.isfinite(alert.alt) else ""
-        desc = f"A {what} ({alert.identity}) is tracked at {_latlon(alert.lat, alert.lon)}{alt}."
-        if not alert.inside and math.isfinite(alert.eta):
-            desc += (
-                f" Predicted to enter at {format_time(alert.eta, self.settings.tz)}"
-                f" (probability {alert.probability:.0%})."
-            )
-        desc += f" Alert level {event.level} ({lvl.name})."
-        instruction = pw.get("instruction", "") if pw is not None else ""
+        parts = [self._describe(s) for _, s in shares[:DESCRIBED]]
+        if len(shares) > DESCRIBED:
+            parts.append(f"{len(shares) - DESCRIBED} more are tracked.")
+        desc = " ".join(parts) + f" Alert level {level} ({lvl.name})."
+        cls = top.cls if top.cls != "unknown" else "air object"
         return CapInfo(
             event=f"Air threat: {cls}",
             urgency=urg,
-            severity=severity(event.level),
-            certainty=certainty(alert.inside, alert.probability),
+            severity=severity(level),
+            certainty=cert,
             response="Shelter" if urg == "Immediate" else "Prepare",
             headline=headline,
             description=desc,
-            instruction=instruction,
-            area=area,
+            instruction=pw.get("instruction", "") if pw is not None else "",
+            area=thread.area,
             expires=now + self.settings.expires_s,
             parameters=(
-                ("skywarden:alert", event.alert),
-                ("skywarden:level", str(event.level)),
-                *((("skywarden:track", alert.track),) if alert.track else ()),
+                *(("skywarden:alert", a) for a, _ in shares),
+                ("skywarden:level", str(level)),
+                *((("skywarden:track", top.track),) if len(shares) == 1 and top.track else ()),
+                *((("skywarden:region", thread.region),) if thread.region else ()),
             ),
         )
 
-    def _all_clear(self, event: AlertEvent, last: CapInfo) -> CapInfo:
+    def _describe(self, s: Share) -> str:
+        alt = f", altitude about {s.alt:.0f} m" if math.isfinite(s.alt) else ""
+        text = f"A {_what(s)} ({s.identity}) is tracked at {_latlon(s.lat, s.lon)}{alt}."
+        if not s.inside and math.isfinite(s.eta):
+            text += (f" Predicted to enter at {format_time(s.eta, self.settings.tz)}"
+                     f" (probability {s.probability:.0%}).")
+        return text
+
+    def _all_clear(self, thread: Thread, now: float, level: int, last: CapInfo) -> CapInfo:
         return replace(
             last,
             urgency="Past",
@@ -366,9 +549,23 @@ class CapIssuer:
             headline=f"All clear: {last.area.desc}",
             description=f"The warning for {last.area.desc} is withdrawn.",
             instruction="Resume normal activity; report fallen objects to the police.",
-            expires=event.time + self.settings.expires_s,
-            parameters=(("skywarden:alert", event.alert), ("skywarden:level", str(event.level))),
+            expires=now + self.settings.expires_s,
+            parameters=(
+                *(("skywarden:alert", a) for a in thread.incidents),
+                # the level the warning fell to: the alert's, or none left in the region
+                ("skywarden:level", "0" if thread.region else str(level)),
+                *((("skywarden:region", thread.region),) if thread.region else ()),
+            ),
         )
+
+
+def _what(s: Share) -> str:
+    cls = s.cls if s.cls != "unknown" else "air object"
+    return f"unidentified {cls}" if s.identity in ("pending", "unknown") else cls
+
+
+def _soonest(eta: float) -> float:
+    return eta if math.isfinite(eta) else math.inf
 
 
 def cap_feed(

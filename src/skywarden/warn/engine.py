@@ -62,7 +62,13 @@ class WarningEngine:
             assessment, now, sensors_seen=sensors_seen, gone_tracks=gone_tracks,
             only_tracks=only_tracks,
         )
-        return self._handle(events)
+        out = self._handle(events)
+        if self.cap is not None:
+            # public warnings follow their alerts' tracks between events
+            for msg in self.cap.refresh(self.state.alerts, now):
+                self._record_cap(msg, now)
+                out.cap.append(msg)
+        return out
 
     def acknowledge(
         self, alert_id: str, by: str, now: float, note: str | None = None
@@ -80,21 +86,17 @@ class WarningEngine:
                 continue
             alert = self.state.alerts.get(event.alert)
             area = self.area(event, alert) if self.area and alert else None
-            msg = self.cap.on_event(event, alert, area)
-            if msg is None:
-                continue
-            out.cap.append(msg)
-            if self.audit is not None:
-                self.audit.append(
-                    event.time,
-                    "system",
-                    f"cap_{msg.msg_type.lower()}",
-                    event.alert,
-                    {
-                        "identifier": msg.identifier,
-                        "sent": msg.sent,
-                        "status": msg.status,
-                        "references": list(msg.references),
-                    },
-                )
+            for msg in self.cap.on_event(event, alert, area):
+                self._record_cap(msg, event.time)
+                out.cap.append(msg)
         return out
+
+    def _record_cap(self, msg: CapMessage, now: float) -> None:
+        if self.audit is not None:
+            self.audit.append(now, "system", f"cap_{msg.msg_type.lower()}", msg.alert_id, {
+                "identifier": msg.identifier,
+                "sent": msg.sent,
+                "status": msg.status,
+                "references": list(msg.references),
+                "incidents": list(msg.incidents),
+            })
