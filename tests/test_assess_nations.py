@@ -301,3 +301,35 @@ def test_coming_into_the_data_from_outside_is_no_entry():
                                      "heading": 270.0, "id": "east"}]), NOW)
     out.check()
     assert len(out) == 0  # no nation known below it, and Russia is no entry
+
+
+def test_tracks_far_beyond_the_grid_neither_break_the_cycle_nor_change_the_others():
+    """A track hundreds of kilometres off the raster on any side (an airliner over the
+    Barents Sea, a missile over the Caspian) used to index past the grid: one such track
+    raised IndexError for the whole cycle, or read wrapped cells and warned nations far
+    away. Now a path is walked only where it is on the grid."""
+    inside = {"lat": 52.2, "lon": 23.2, "speed": 45.0, "heading": 90.0, "id": "in"}
+    fast = {"speed": 200.0, "cls": "missile"}
+    far = [
+        {**fast, "lat": 74.0, "lon": 30.0, "heading": 180.0, "id": "north"},
+        {**fast, "lat": 35.0, "lon": 25.0, "heading": 0.0, "id": "south"},
+        {**fast, "lat": 55.0, "lon": 50.0, "heading": 270.0, "id": "east"},
+        {**fast, "lat": 55.0, "lon": 3.0, "heading": 90.0, "id": "west"},
+        {**fast, "lat": 80.0, "lon": 60.0, "heading": 45.0, "id": "away"},
+    ]
+    a = assessor()
+    alone = rows_of(a.assess(tracks([inside]), NOW), "in")
+    out = a.assess(tracks([*far, inside]), NOW)
+    out.check()
+    same = json.dumps(rows_of(out, "in"), sort_keys=True) == json.dumps(alone, sort_keys=True)
+    assert same and "BLR" in alone
+    # nothing the data holds lies ahead of them (Crete is south of the box; entering the
+    # box over a nation is no entry into it)
+    for track in ("north", "south", "east", "west", "away"):
+        assert rows_of(out, track) == {}, track
+    # south of the box over Greece, flying north: into the box over Greece, then North
+    # Macedonia ahead, about 100 km on
+    north_bound = a.assess(tracks([{**fast, "lat": 39.3, "lon": 21.6, "heading": 0.0,
+                                    "id": "gr"}]), NOW)
+    mkd = rows_of(north_bound, "gr")["MKD"]
+    assert 600 < mkd["eta"] < 1100 and mkd["p"] > 0.5

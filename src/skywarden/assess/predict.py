@@ -199,7 +199,8 @@ def march(
     increasing lam for each row: the layer's value at ``lam_after`` differs from the one
     at ``lam_before``, the previous point walked (the first point always counts as a
     change, from nothing). With ``stop``, only the first point whose value is ``stop[i]``
-    is returned, and the walk of that row ends there. Walks end at the edge of the grid.
+    is returned, and the walk of that row ends there. Walks run only where the path is on
+    the grid: from where it comes onto it (a track beyond the borders' box) to its edge.
 
     From a point whose cell has bound r (cells) no other value lies within r cells, so the
     next point is max(r, min_step) further. After ``max_iterations`` points the rows
@@ -213,9 +214,17 @@ def march(
     x0 = (paths.x0[rows] - raster.xmin) / cell + 1.0
     y0 = (paths.y0[rows] - raster.ymin) / cell + 1.0
     dx, dy = paths.dx[rows], paths.dy[rows]
-    lend = np.minimum(lam_to / cell, _exit(x0, y0, dx, dy, raster.nx + 1.5, raster.ny + 1.5))
-    lam = np.minimum(lam_from / cell, lend)
+    enter, leave = _span(raster, x0, y0, dx, dy)
+    lend = np.minimum(lam_to / cell, leave)
+    lam = np.minimum(np.maximum(lam_from / cell, enter), lend)
     idx = np.arange(rows.size)
+    # a path that is never on the grid up to lam_to (a track beyond the borders' box,
+    # heading away) has nothing to walk
+    if (lend < enter).any():
+        idx = np.flatnonzero(lend >= enter)
+        x0, y0, dx, dy, lend, lam = x0[idx], y0[idx], dx[idx], dy[idx], lend[idx], lam[idx]
+        if stop is not None:
+            stop = stop[idx]
     lprev = lam
     prev = np.full(rows.size, _NOTHING, dtype=np.int8)
     target = None if stop is None else stop.astype(np.int8)
@@ -290,13 +299,29 @@ def march(
     return i[order].astype(np.intp), a[order] * cell, b[order] * cell, v[order].astype(np.intp)
 
 
-def _exit(x0: FloatArray, y0: FloatArray, dx: FloatArray, dy: FloatArray, hx: float,
-          hy: float) -> FloatArray:
-    """Distance (cells) along each ray from inside [0.5, hx] x [0.5, hy] to its edge."""
+def _span(raster: NationRaster, x0: FloatArray, y0: FloatArray, dx: FloatArray,
+          dy: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Where each ray (from x0, y0 in cells of the padded grid, along the unit dx, dy)
+    is on the grid: from ``enter`` to ``leave`` (cells along it, enter >= 0), the stretch
+    inside [0.5, nx + 1.5] x [0.5, ny + 1.5]. A ray that starts on the grid enters at 0;
+    one that misses it (a track beyond the borders' box heading away) has leave < enter.
+    """
+    in_x, out_x = _slab(x0, dx, raster.nx + 1.5)
+    in_y, out_y = _slab(y0, dy, raster.ny + 1.5)
+    enter = np.maximum(np.maximum(in_x, in_y), 0.0)
+    out = np.minimum(out_x, out_y)
+    return enter, np.where(out < enter, -1.0, np.maximum(out, 0.0))
+
+
+def _slab(p0: FloatArray, d: FloatArray, hi: float) -> tuple[FloatArray, FloatArray]:
+    """Distances along each ray at which it enters and leaves [0.5, hi] on one axis
+    (-inf, inf where it does not move along the axis and lies within it; inf, -inf
+    where it does not move and lies outside)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        tx = np.where(dx > 0, (hx - x0) / dx, np.where(dx < 0, (0.5 - x0) / dx, np.inf))
-        ty = np.where(dy > 0, (hy - y0) / dy, np.where(dy < 0, (0.5 - y0) / dy, np.inf))
-    return np.maximum(np.minimum(tx, ty), 0.0)
+        t_hi = np.where(d > 0, (hi - p0) / d, np.where(d < 0, (0.5 - p0) / d, np.inf))
+        t_lo = np.where(d > 0, (0.5 - p0) / d, np.where(d < 0, (hi - p0) / d, -np.inf))
+    still_out = (d == 0) & ((p0 < 0.5) | (p0 > hi))
+    return np.where(still_out, np.inf, t_lo), np.where(still_out, -np.inf, t_hi)
 
 
 _NOTHING = 99  # a value no layer holds
@@ -330,13 +355,15 @@ def cone_walk(
     x0 = (paths.x0[rows] - raster.xmin) / cell + 1.0
     y0 = (paths.y0[rows] - raster.ymin) / cell + 1.0
     dx, dy = paths.dx[rows], paths.dy[rows]
-    lend = np.minimum(paths.lam_max[rows] / cell,
-                      _exit(x0, y0, dx, dy, raster.nx + 1.5, raster.ny + 1.5))
-    clear = np.zeros(rows.size, dtype=bool)
+    enter, leave = _span(raster, x0, y0, dx, dy)
+    lend = np.minimum(paths.lam_max[rows] / cell, leave)
+    # a path never on the grid within the horizon enters no nation the data holds
+    clear = lend < enter
     stop = np.zeros(rows.size)
-    idx = np.arange(rows.size)
-    lam = np.zeros(rows.size)
-    sl = slope.copy()
+    idx = np.flatnonzero(~clear)
+    lam = enter[idx]
+    x0, y0, dx, dy, lend = x0[idx], y0[idx], dx[idx], dy[idx], lend[idx]
+    sl = slope[idx]
     for _ in range(max_iterations):
         if not idx.size:
             break
