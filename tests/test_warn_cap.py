@@ -361,7 +361,7 @@ def test_default_engine_warns_per_region():
     a, b = ("T1", 51.25, 22.50), ("T2", 51.20, 22.65)
     still = dict(vel_e=math.nan, vel_n=math.nan)
     msgs = []
-    for k in range(400):
+    for k in range(900):
         t = T0 + k
         if k < 60:
             rows = drones(t, a, **still)
@@ -409,7 +409,7 @@ def test_an_alert_warns_every_region_its_corridor_covers_and_leaves_them():
 
     engine = default_engine(cap_status="Exercise")
     msgs = []
-    for k in range(100):
+    for k in range(450):
         t = T0 + k
         ve = -45.0 if k < 50 else 45.0
         msgs += engine.step(drones(t, ("T1", 51.25, 22.3), vel_e=ve), t).cap
@@ -439,3 +439,47 @@ def test_zone_alerts_and_playbook_regions_keep_a_thread_of_their_own():
     assert msg.alert_id == "T12:POL:1"
     assert ET.fromstring(msg.xml).findtext("cap:info/cap:area/cap:areaDesc",
                                            namespaces=NS) == "Lubelskie"
+
+
+def test_a_region_is_given_its_all_clear_only_after_a_quiet_spell():
+    """Drones of one wave two minutes apart keep their region's warning on (no all clear
+    and new Alert for each); the all clear comes all_clear_s after the last has gone."""
+    from skywarden.pipeline import default_engine
+
+    engine = default_engine(cap_status="Exercise")
+    still = dict(vel_e=math.nan, vel_n=math.nan)
+    msgs = []
+    for k in range(1200):
+        t = T0 + k
+        if k < 60:
+            rows = drones(t, ("T1", 51.25, 22.50), **still)
+        elif 180 <= k < 240:  # the next drone, two minutes after the first was lost
+            rows = drones(t, ("T2", 51.20, 22.65), **still)
+        else:
+            rows = drones(t)
+        msgs += [(k, m) for m in engine.step(rows, t).cap]
+    assert [m.msg_type for _, m in msgs] == ["Alert", "Cancel"]
+    (k_alert, alert), (k_cancel, cancel) = msgs
+    assert cancel.references == (alert.reference,)
+    assert sorted(cancel.incidents) == ["T1:POL:1", "T2:POL:1"]
+    assert k_cancel >= 240 + engine.cap.all_clear_s
+
+
+def test_a_restored_warning_whose_alerts_ended_meanwhile_gets_its_all_clear():
+    from skywarden.pipeline import default_engine
+
+    first = default_engine(cap_status="Exercise")
+    still = dict(vel_e=math.nan, vel_n=math.nan)
+    opened = first.step(drones(T0, ("T1", 51.25, 22.50), **still), T0).cap
+    opened += first.step(drones(T0 + 40, ("T1", 51.25, 22.50), **still), T0 + 40).cap
+    (alert,) = opened
+    second = default_engine(cap_status="Exercise")  # after a restart; T1's alert is over
+    second.cap.restore("POL", alert.alert_id, [alert], [], region="Lublin Voivodeship")
+    assert second.cap.active("POL") == [alert]
+    (cancel,) = second.step(Assessment.empty(), T0 + 600).cap
+    assert cancel.msg_type == "Cancel" and cancel.references == (alert.reference,)
+    SCHEMA.validate(cancel.xml)
+    area = ET.fromstring(cancel.xml).find("cap:info/cap:area", NS)
+    assert area.findtext("cap:areaDesc", namespaces=NS) == "Lublin Voivodeship (Poland)"
+    assert area.find("cap:polygon", NS) is not None  # the region's outline
+    assert second.cap.active("POL") == []

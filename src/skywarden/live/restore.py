@@ -147,8 +147,8 @@ def restore_cap_threads(issuer: CapIssuer, cap_dir: Path, stored: list[StoredAle
                         ) -> tuple[int, list[str]]:
     """Rebuild the issuer's open threads from the CAP files the store writer kept
     (``cap_dir/<NATION>/<identifier>.xml``). A thread whose last message is a Cancel is
-    over; one none of whose alerts (``<incidents>``) is still open is not rebuilt either.
-    Only each thread's last file is read unless the thread is rebuilt.
+    over; one none of whose alerts (``<incidents>``) is still open gets its all clear on
+    the next cycle. Only each thread's last file is read unless the thread is rebuilt.
     Returns (threads rebuilt, problems: one line per file that could not be read)."""
     open_alerts = {s.alert: s for s in stored if s.ended is None}
     rebuilt, problems = 0, []
@@ -159,7 +159,7 @@ def restore_cap_threads(issuer: CapIssuer, cap_dir: Path, stored: list[StoredAle
             problems.append(f"{paths[-1]}: not a CAP message this service wrote ({exc})")
             continue
         alerts = [_alert(open_alerts[a]) for a in last.incidents if a in open_alerts]
-        if last.msg_type == "Cancel" or not alerts:
+        if last.msg_type == "Cancel" or not last.incidents:
             continue
         thread = []
         for path in paths[:-1]:
@@ -167,9 +167,11 @@ def restore_cap_threads(issuer: CapIssuer, cap_dir: Path, stored: list[StoredAle
                 thread.append(_cap_message(path)[0])
             except (ET.ParseError, ValueError, OSError) as exc:
                 problems.append(f"{path}: not a CAP message this service wrote ({exc})")
-        key = f"{nation}/{region}" if region is not None else alerts[0].id
+        # a warning whose alerts ended while the service was down is taken up too: its
+        # all clear goes out on the first cycle
+        key = f"{nation}/{region}" if region is not None else last.incidents[0]
         thread = [replace(m, alert_id=key, nation=nation) for m in [*thread, last]]
-        issuer.restore(nation, thread, alerts if region is not None else alerts[:1], region,
-                       said)
+        issuer.restore(nation, key, thread, alerts if region is not None else alerts[:1],
+                       region, said)
         rebuilt += 1
     return rebuilt, problems

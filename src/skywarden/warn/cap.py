@@ -261,6 +261,7 @@ class Thread:
     shares: dict[str, Share] = field(default_factory=dict)
     incidents: list[str] = field(default_factory=list)  # every alert it has warned of
     said: tuple[int, str, str] | None = None  # level, urgency, certainty last sent
+    empty_since: float | None = None  # when its last alert left (the all clear waits)
 
 
 # Urgency and certainty of a thread: the most pressing among its alerts.
@@ -300,6 +301,7 @@ class CapIssuer:
         within: Callable[[str], BaseGeometry | None] | None = None,
         regions: RegionMap | None = None,
         refresh_s: float = 30.0,
+        all_clear_s: float = 300.0,
     ) -> None:
         self.settings = settings
         self.rulebook = rulebook
@@ -310,6 +312,7 @@ class CapIssuer:
         self.threads: dict[str, Thread] = {}
         self.issued: list[CapMessage] = []
         self.refresh_s = refresh_s
+        self.all_clear_s = all_clear_s
         self._joined: dict[str, set[str]] = {}  # alert id -> keys of the threads it is in
         self._placed: dict[str, float] = {}  # alert id -> when its threads were last found
         self._given: set[str] = set()  # alerts not to move: area given, or restored
@@ -340,8 +343,13 @@ class CapIssuer:
         the regions ahead of it join its warning and those behind it are given the all
         clear. Alerts whose area a caller gave, and alerts restored after a restart
         (their tracks are the previous run's), stay where they are until their next
-        event."""
+        event. Region warnings without alerts for ``all_clear_s`` are given their all
+        clear."""
         out: list[CapMessage] = []
+        for thread in list(self.threads.values()):
+            wait = self.all_clear_s if thread.region is not None else 0.0
+            if thread.empty_since is not None and now - thread.empty_since >= wait:
+                out += self._close(thread, now, 0)
         for alert_id in sorted(self._joined):
             alert = alerts.get(alert_id)
             if (alert is None or alert_id in self._given
@@ -385,17 +393,18 @@ class CapIssuer:
         return [t.messages[-1] for t in self.threads.values()
                 if t.messages and (nation is None or t.nation == nation)]
 
-    def restore(self, nation: str, messages: list[CapMessage], alerts: list[Alert],
+    def restore(self, nation: str, key: str, messages: list[CapMessage], alerts: list[Alert],
                 region: str | None = None, said: tuple[int, str, str] | None = None) -> None:
-        """Take up a thread issued before a restart: its messages in order, the open
-        alerts it warns of (each at its level), its region (None: the thread of the one
-        alert in ``alerts``) and what its last message said (level, urgency, certainty;
-        an Update goes out only when that changes)."""
-        if region is not None:
-            key, where = f"{nation}/{region}", self._region_area(nation, region)
-        else:
-            key, where = alerts[0].id, CapArea(desc=self._nation_name(nation))
+        """Take up a thread issued before a restart: its key (``NATION/REGION`` or the
+        alert id), its messages in order, the open alerts it warns of (each at its level;
+        none: its all clear goes out at the next :meth:`refresh`), its region and what
+        its last message said (level, urgency, certainty; an Update goes out only when
+        that changes)."""
+        where = (self._region_area(nation, region) if region is not None
+                 else CapArea(desc=self._nation_name(nation)))
         thread = Thread(key, nation, where, region, list(messages), said=said)
+        if not alerts:
+            thread.empty_since = messages[-1].time - self.all_clear_s
         for a in alerts:
             thread.shares[a.id] = Share.of(a, a.level)
             thread.incidents.append(a.id)
@@ -450,18 +459,27 @@ class CapIssuer:
         """The message a change of the thread's alerts calls for, if any (``level``: the
         level of the alert that changed)."""
         if not thread.shares:
-            del self.threads[thread.key]
-            if not thread.messages:
-                return []
-            last = thread.messages[-1].info
-            info = None if last is None else self._all_clear(thread, now, level, last)
-            return [self._issue(thread, now, "Cancel", info)]
+            if thread.region is None or self.all_clear_s <= 0:
+                return self._close(thread, now, level)
+            # a region's all clear waits: the next threat of a wave is often minutes away
+            if thread.empty_since is None:
+                thread.empty_since = now
+            return []
+        thread.empty_since = None
         info = self._info(thread, now)
         said = (max(s.level for s in thread.shares.values()), info.urgency, info.certainty)
         if thread.messages and said == thread.said:
             return []
         thread.said = said
         return [self._issue(thread, now, "Update" if thread.messages else "Alert", info)]
+
+    def _close(self, thread: Thread, now: float, level: int) -> list[CapMessage]:
+        """End the thread: its Cancel (all clear), if it ever issued a message."""
+        del self.threads[thread.key]
+        if not thread.messages:
+            return []
+        info = self._all_clear(thread, now, level, thread.messages[-1].info)
+        return [self._issue(thread, now, "Cancel", info)]
 
     def _issue(self, thread: Thread, now: float, msg_type: str,
                info: CapInfo | None) -> CapMessage:
@@ -539,16 +557,21 @@ class CapIssuer:
                      f" (probability {s.probability:.0%}).")
         return text
 
-    def _all_clear(self, thread: Thread, now: float, level: int, last: CapInfo) -> CapInfo:
-        return replace(
-            last,
+    def _all_clear(self, thread: Thread, now: float, level: int,
+                   last: CapInfo | None) -> CapInfo:
+        """The Cancel's info: the last message's area (a thread taken up after a restart
+        has only its own: the region's outline, or the nation's name)."""
+        area = thread.area if last is None else last.area
+        return CapInfo(
+            event="Air threat" if last is None else last.event,
             urgency="Past",
             severity="Minor",
             certainty="Observed",
             response="AllClear",
-            headline=f"All clear: {last.area.desc}",
-            description=f"The warning for {last.area.desc} is withdrawn.",
+            headline=f"All clear: {area.desc}",
+            description=f"The warning for {area.desc} is withdrawn.",
             instruction="Resume normal activity; report fallen objects to the police.",
+            area=area,
             expires=now + self.settings.expires_s,
             parameters=(
                 *(("skywarden:alert", a) for a in thread.incidents),
