@@ -11,10 +11,12 @@ of the first warning to that nation, misses, and false alerts per nation-hour.
 from __future__ import annotations
 
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 CODE = (
@@ -40,6 +42,43 @@ def _stage_times(text: str) -> str:
     return "-"
 
 
+def _cap_summary(folder: Path) -> str:
+    """CAP messages written by the replay, by type, and the warnings (threads) they form."""
+    import xml.etree.ElementTree as ET
+    from collections import Counter
+
+    from skywarden.warn.cap import CAP_NS
+
+    q = f"{{{CAP_NS}}}"
+    types: Counter[str] = Counter()
+    regions = 0  # warnings (threads, each opened by one Alert) of a region
+    threads: dict[str, list[tuple[float, str]]] = {}  # identifier stem -> (sent, type)
+    for path in folder.glob("*/*.xml"):
+        root = ET.parse(path).getroot()
+        kind = root.findtext(f"{q}msgType") or "?"
+        types[kind] += 1
+        names = {p.findtext(f"{q}valueName") for p in root.iter(f"{q}parameter")}
+        regions += kind == "Alert" and "skywarden:region" in names
+        sent = (root.findtext(f"{q}sent") or "").replace("-00:00", "+00:00")
+        stem = (root.findtext(f"{q}identifier") or "").rsplit(".", 2)[0]
+        threads.setdefault(stem, []).append((datetime.fromisoformat(sent).timestamp(), kind))
+    spans = []  # how long each warning stood, Alert to Cancel
+    for messages in threads.values():
+        opened = None
+        for t, kind in sorted(messages):
+            if kind == "Alert":
+                opened = t
+            elif kind == "Cancel" and opened is not None:
+                spans.append(t - opened)
+                opened = None
+    stood = (f"; a warning stood {statistics.median(spans) / 60:.1f} min (median), "
+             f"{sum(s < 120 for s in spans)} of {len(spans)} less than 2 min" if spans else "")
+    return (f"{sum(types.values()):,} CAP messages ("
+            + ", ".join(f"{types[t]:,} {t}" for t in ("Alert", "Update", "Cancel"))
+            + f"): {types['Alert']:,} warnings, {regions:,} of them per region, "
+            f"{types['Alert'] - regions:,} an alert's own{stood}")
+
+
 def run(quick: bool = False) -> str:
     from skywarden.score.warnings import score_warnings
 
@@ -51,7 +90,7 @@ def run(quick: bool = False) -> str:
         try:
             _cli("sim", *case, "-o", str(out), "--labels")
             wall, text, peak = _cli("replay", str(out), "--alerts-out", str(out / "alerts.jsonl"),
-                                    "--limit", "1")
+                                    "--cap-out", str(out / "cap"), "--limit", "1")
             rep = score_warnings(out / "truth.jsonl", out / "alerts.jsonl",
                                  out / "detections.jsonl")
             seen = rep.scored
@@ -72,6 +111,7 @@ def run(quick: bool = False) -> str:
                               or "none")
                            + f" ({civil} about civil traffic, "
                            f"{sum(rep.false_alerts.values()) - civil} about no target near)")
+            details.append(f"`{name}`, public warnings: {_cap_summary(out / 'cap')}")
             if rep.missed:
                 by = rep.missed_by_detections()
                 details.append(f"`{name}`, missed entries by the threat's detections before "
@@ -89,7 +129,10 @@ def run(quick: bool = False) -> str:
         "lead / possible is the median over seen entries of (entry - first warning to that "
         "nation) / (entry - first detection). False alerts: alerts whose first event is not "
         "about a threat (about civil traffic, or about no target within 5 km: a clutter "
-        "track or one far from its target), per hour of scenario time, worst nation shown. Rerun: "
+        "track or one far from its target), per hour of scenario time, worst nation shown. "
+        "Public warnings: the CAP messages the replay wrote (`--cap-out`), and the warnings "
+        "(threads: Alert, Updates, Cancel) they form, per region or an alert's own "
+        "(docs/WARNING.md). Rerun: "
         "`python bench/run_all.py --only bench_warn`.\n\n"
         "| scenario | wall s | track / assess / warn s | peak RSS MiB | entries | seen "
         "| warned before entry | missed | median lead s | median possible s | lead / possible "
