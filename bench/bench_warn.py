@@ -53,7 +53,7 @@ def _cap_summary(folder: Path) -> str:
     types: Counter[str] = Counter()
     regions = 0  # warnings (threads, each opened by one Alert) of a region
     threads: dict[str, list[tuple[float, str]]] = {}  # identifier stem -> (sent, type)
-    for path in folder.glob("*/*.xml"):
+    for path in folder.rglob("*.xml"):  # replay writes them flat; the service per nation
         root = ET.parse(path).getroot()
         kind = root.findtext(f"{q}msgType") or "?"
         types[kind] += 1
