@@ -40,7 +40,7 @@ from . import cooperative, lifecycle
 from . import filter as kf
 from .associate import assign, candidate_pairs, project
 from .bearing import BearingBuffer, triangulate_pairs
-from .classify import CLASS_CODE, IdentityRules, speed_and_altitude, speed_limit, update_class
+from .classify import IdentityRules, speed_and_altitude, speed_limit, update_class
 from .config import TrackerConfig
 from .measure import (
     BEARING,
@@ -49,6 +49,7 @@ from .measure import (
     REJECT_REASONS,
     Measurements,
     SensorTable,
+    class_codes,
     innovation,
     merge_broadcasts,
     prepare,
@@ -56,7 +57,7 @@ from .measure import (
 )
 from .motion import estimate_turn_rate, local_up
 from .output import DELETED, Emitter, TrackBatch, TrackerStats, sensor_csr
-from .table import COASTING, CONFIRMED, FREE, TENTATIVE, TrackTable, coop_bit
+from .table import COASTING, CONFIRMED, FREE, TENTATIVE, TrackTable
 from .window import ReorderBuffer, Window
 
 
@@ -198,12 +199,11 @@ class Tracker:
         self._used_keys = np.concatenate([self._used_keys, pair_s * n_sensors + m.sensor[pair_j]])
         self._update_rounds(m, pair_s, pair_j, inn)
         # Cooperative ids seen for the first time join the track they were assigned to.
-        for s_, j_ in zip(pair_s.tolist(), pair_j.tolist(), strict=True):
-            ident = m.ids[j_]
-            if ident and ident not in tab.id_map:
+        coop = np.flatnonzero(m.coop_bits[pair_j] > 0)
+        for s_, ident in zip(pair_s[coop].tolist(), m.ids[pair_j[coop]].tolist(), strict=True):
+            if ident not in tab.id_map:
                 tab.attach_id(s_, ident)
-        hint = np.array([CLASS_CODE.get(h, -1) if h else -1 for h in m.class_hint[pair_j]])
-        self._pending_hint(pair_s, hint)
+        self._pending_hint(pair_s, m.hint[pair_j])
         self._pending_sensors(pair_s, m.sensor[pair_j])
         return np.unique(pair_s)
 
@@ -272,8 +272,7 @@ class Tracker:
             return s, j, self._innovate(m, s, j)
         # A detection with an id no track holds cannot join a track holding another id of
         # that kind (two transponders are two aircraft).
-        bits = np.array([coop_bit(i) if i else 0 for i in m.ids[j]], dtype=np.uint8)
-        ok = (tab.coop[s] & bits) == 0
+        ok = (tab.coop[s] & m.coop_bits[j]) == 0
         # One detection per track per sensor: a forced pair holds its (track, sensor) key.
         n_sensors = len(self.sensors.ids)
         key = s * n_sensors + m.sensor[j]
@@ -427,7 +426,7 @@ class Tracker:
             slots = self.table.allocate(fix.time.size)
             lifecycle.place(self.table, slots, fix.point, fix.cov, fix.time, cfg)
             self.table.revisit[slots] = cfg.scan_period.get("acoustic", 2.0)
-            hint = np.array([CLASS_CODE.get(h, -1) if h else -1 for h in fix.hint])
+            hint = class_codes(fix.hint)
             self._pending_hint(slots, hint)
             self.stats.tracks_started += int(slots.size)
             self.stats.bearings_waiting -= 2 * int(slots.size)
@@ -449,8 +448,7 @@ class Tracker:
         self.table.t_radar[slots[radar]] = m.time[rows[radar]]
         coop = IS_COOPERATIVE[stype]
         self.table.t_coop[slots[coop]] = m.time[rows[coop]]
-        hint = np.array([CLASS_CODE.get(h, -1) if h else -1 for h in m.class_hint[rows]])
-        self._pending_hint(slots, hint)
+        self._pending_hint(slots, m.hint[rows])
         self._pending_sensors(slots, m.sensor[rows])
         return slots
 
