@@ -483,3 +483,30 @@ def test_a_restored_warning_whose_alerts_ended_meanwhile_gets_its_all_clear():
     assert area.findtext("cap:areaDesc", namespaces=NS) == "Lublin Voivodeship (Poland)"
     assert area.find("cap:polygon", NS) is not None  # the region's outline
     assert second.cap.active("POL") == []
+
+
+def test_a_restart_takes_up_the_latest_warning_of_a_region(tmp_path):
+    """The CAP files of a region hold every warning it had; after a restart only the one
+    still in force is taken up, and its all clear references its own messages only."""
+    import re
+
+    from skywarden.live.restore import restore_cap_threads
+    from skywarden.pipeline import default_engine
+
+    engine = default_engine(cap_status="Exercise")
+    still = dict(vel_e=math.nan, vel_n=math.nan)
+    msgs = []
+    for k in range(1000):  # a drone, the all clear, a second drone
+        t = T0 + k
+        here = k < 60 or 900 <= k < 960
+        msgs += engine.step(drones(t, ("T1" if k < 60 else "T2", 51.25, 22.5), **still)
+                            if here else drones(t), t).cap
+    assert [m.msg_type for m in msgs] == ["Alert", "Cancel", "Alert"]
+    folder = tmp_path / "POL"
+    folder.mkdir()
+    for m in msgs:  # named as the service's store writer names them
+        (folder / f"{re.sub(r'[^A-Za-z0-9._-]', '_', m.identifier)}.xml").write_bytes(m.xml)
+    after = default_engine(cap_status="Exercise")
+    assert restore_cap_threads(after.cap, tmp_path, []) == (1, [])
+    (cancel,) = after.step(Assessment.empty(), T0 + 2000).cap
+    assert cancel.msg_type == "Cancel" and cancel.references == (msgs[2].reference,)

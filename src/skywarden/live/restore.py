@@ -131,15 +131,19 @@ def _cap_message(path: Path) -> tuple[CapMessage, str | None, tuple[int, str, st
 
 
 def _thread_files(cap_dir: Path) -> dict[tuple[str, str], list[Path]]:
-    """The CAP files under ``cap_dir`` by thread, in the order issued. A file is named by
-    its identifier, ``NATION.THREAD.STAMP.SEQ`` (warn/cap.py)."""
+    """The CAP files of each thread's latest run under ``cap_dir``, in the order issued.
+    A file is named by its identifier, ``NATION.THREAD.STAMP.SEQ`` (warn/cap.py)."""
     threads: dict[tuple[str, str], list[Path]] = defaultdict(list)
     for path in sorted(Path(cap_dir).glob("*/*.xml")):
         parts = path.stem.split(".")
         if len(parts) >= 4 and parts[-1].isdigit():
             threads[(parts[0], ".".join(parts[1:-2]))].append(path)
-    for paths in threads.values():
+    for key, paths in threads.items():
         paths.sort(key=lambda p: (p.stem.split(".")[-2], int(p.stem.split(".")[-1])))
+        # a region (or an alert) warned again after an all clear starts a new thread,
+        # numbered from 1: only the latest thread can still be open
+        firsts = [i for i, p in enumerate(paths) if p.stem.endswith(".1")]
+        threads[key] = paths[firsts[-1]:] if firsts else paths
     return threads
 
 
