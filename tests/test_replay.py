@@ -126,6 +126,11 @@ def test_public_warnings_are_valid_cap_and_the_audit_chain_holds(replayed):
         schema.validate(str(f))
         text = f.read_text()
         assert "<status>Exercise</status>" in text
+    # warned per region: the voivodeships ahead of the drone, each a warning of its own
+    regions = {f.name.split(".")[1] for f in files}
+    assert all(f.name.startswith("POL.") for f in files)
+    assert "Lublin_Voivodeship" in regions or "Podlasie" in regions, regions
+    assert all("<valueName>skywarden:region</valueName>" in f.read_text() for f in files)
     checked = verify(replayed / "audit.jsonl")
     assert checked.entries >= len(_alerts(replayed))
 

@@ -96,6 +96,8 @@ class ReplaySummary:
     def table(self) -> str:
         kinds = Counter(e.kind for e in self.events if e.event == "raised")
         by_nation = Counter(e.nation for e in self.events if e.event == "raised")
+        # a warning is a CAP thread: its Alert opens it (one per region at risk)
+        warned = Counter(m.nation for m in self.cap if m.msg_type == "Alert")
         span = max(self.last - self.first, 0.0) if math.isfinite(self.first) else 0.0
         rows = [
             ("input lines", f"{self.lines_good + self.lines_bad:,}"),
@@ -110,6 +112,8 @@ class ReplaySummary:
             ("alerts raised per nation", ""),
             *((f"  {k}", f"{n:,}") for k, n in sorted(by_nation.items())),
             ("CAP messages", f"{len(self.cap):,}"),
+            ("public warnings issued per nation", ""),
+            *((f"  {k}", f"{n:,}") for k, n in sorted(warned.items())),
             ("assessment cycles", f"{self.times.cycles:,}"),
             ("wall time", f"{self.seconds:,.1f} s"),
             ("  track / assess / warn", f"{self.times.track:,.1f} / "
