@@ -112,7 +112,7 @@ class ReplaySummary:
             ("alerts raised per nation", ""),
             *((f"  {k}", f"{n:,}") for k, n in sorted(by_nation.items())),
             ("CAP messages", f"{len(self.cap):,}"),
-            ("public warnings issued per nation", ""),
+            ("public warnings issued", f"{sum(warned.values()):,}"),
             *((f"  {k}", f"{n:,}") for k, n in sorted(warned.items())),
             ("assessment cycles", f"{self.times.cycles:,}"),
             ("wall time", f"{self.seconds:,.1f} s"),
