@@ -162,9 +162,9 @@ def restore_cap_threads(issuer: CapIssuer, cap_dir: Path, stored: list[StoredAle
         except (ET.ParseError, ValueError, OSError) as exc:
             problems.append(f"{paths[-1]}: not a CAP message this service wrote ({exc})")
             continue
-        alerts = [_alert(open_alerts[a]) for a in last.incidents if a in open_alerts]
         if last.msg_type == "Cancel" or not last.incidents:
             continue
+        alerts = [_alert(open_alerts[a]) for a in last.incidents if a in open_alerts]
         thread = []
         for path in paths[:-1]:
             try:

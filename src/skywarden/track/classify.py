@@ -32,6 +32,15 @@ from .table import COOP_ICAO, COOP_OTHER, COOP_RID, STATUS_NAMES, TrackTable
 
 IDENTITIES = ("pending", "unknown", "assumed_friend", "friend", "neutral", "suspect", "hostile")
 CLASS_CODE = {c: i for i, c in enumerate(TARGET_CLASSES)}
+
+
+def class_codes(hints: np.ndarray) -> np.ndarray:
+    """Class codes (index into TARGET_CLASSES) of class hints; -1 for none or unknown."""
+    names, inverse = np.unique(hints.astype(str), return_inverse=True)
+    codes = np.array([CLASS_CODE.get(str(n), -1) for n in names], dtype=np.int8)
+    return codes[inverse.reshape(-1)] if hints.size else np.zeros(0, np.int8)
+
+
 RULES_PATH = Path(__file__).with_name("identity_rules.toml")
 MEMORY = 0.9
 W_COOP = 3.0

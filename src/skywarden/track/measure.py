@@ -37,12 +37,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..geo import EARTH_RADIUS, aer_to_enu, ecef_to_geodetic, enu_rotation, geodetic_to_ecef
-from ..records import TARGET_CLASSES, DetectionBatch
+from ..records import DetectionBatch
 from ..sensors import SENSOR_TYPES, SensorRegistry
+from .classify import class_codes
 from .config import DEFAULT_SCAN_PERIOD, DEFAULT_SIGMA_H, DEFAULT_SIGMA_V, TrackerConfig
-from .table import COOP_ICAO, COOP_OTHER, COOP_RID
-
-_CLASS_CODE = {c: i for i, c in enumerate(TARGET_CLASSES)}
+from .table import coop_bits
 
 POSITION, POLAR, BEARING = 0, 1, 2
 # 1-sigma error (m) of a Mode C (pressure) altitude as a height: the barometric altitude
@@ -372,21 +371,6 @@ def _build(
         coop_bits=coop_bits(b.ids[idx]),
         hint=class_codes(b.class_hint[idx]),
     )
-
-
-def coop_bits(ids: np.ndarray) -> np.ndarray:
-    """TrackTable.coop bits of each cooperative id (``icao:``, ``rid:``, other; 0 for "")."""
-    text = ids.astype(str)
-    bits = np.where(text == "", 0, COOP_OTHER)
-    bits = np.where(np.char.startswith(text, "icao:"), COOP_ICAO, bits)
-    return np.where(np.char.startswith(text, "rid:"), COOP_RID, bits).astype(np.uint8)
-
-
-def class_codes(hints: np.ndarray) -> np.ndarray:
-    """Class codes (index into TARGET_CLASSES) of class hints; -1 for none or unknown."""
-    names, inverse = np.unique(hints.astype(str), return_inverse=True)
-    codes = np.array([_CLASS_CODE.get(str(n), -1) for n in names], dtype=np.int8)
-    return codes[inverse.reshape(-1)] if hints.size else np.zeros(0, np.int8)
 
 
 def _diag3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:

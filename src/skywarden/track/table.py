@@ -32,6 +32,14 @@ def coop_bit(identity: str) -> int:
     return COOP_OTHER
 
 
+def coop_bits(ids: np.ndarray) -> np.ndarray:
+    """:func:`coop_bit` of many ids at once (uint8; 0 for "", no id)."""
+    text = ids.astype(str)
+    bits = np.where(text == "", 0, COOP_OTHER)
+    bits = np.where(np.char.startswith(text, "icao:"), COOP_ICAO, bits)
+    return np.where(np.char.startswith(text, "rid:"), COOP_RID, bits).astype(np.uint8)
+
+
 class TrackTable:
     """Columns for all tracks; see the module docstring for the invariants."""
 

@@ -40,7 +40,7 @@ from . import cooperative, lifecycle
 from . import filter as kf
 from .associate import assign, candidate_pairs, project
 from .bearing import BearingBuffer, triangulate_pairs
-from .classify import IdentityRules, speed_and_altitude, speed_limit, update_class
+from .classify import IdentityRules, class_codes, speed_and_altitude, speed_limit, update_class
 from .config import TrackerConfig
 from .measure import (
     BEARING,
@@ -49,7 +49,6 @@ from .measure import (
     REJECT_REASONS,
     Measurements,
     SensorTable,
-    class_codes,
     innovation,
     merge_broadcasts,
     prepare,

@@ -466,11 +466,11 @@ class CapIssuer:
                 thread.empty_since = now
             return []
         thread.empty_since = None
-        info = self._info(thread, now)
-        said = (max(s.level for s in thread.shares.values()), info.urgency, info.certainty)
+        said = _said(thread, now)
         if thread.messages and said == thread.said:
             return []
         thread.said = said
+        info = self._info(thread, now, said)
         return [self._issue(thread, now, "Update" if thread.messages else "Alert", info)]
 
     def _close(self, thread: Thread, now: float, level: int) -> list[CapMessage]:
@@ -505,16 +505,13 @@ class CapIssuer:
         self.issued.append(msg)
         return msg
 
-    def _info(self, thread: Thread, now: float) -> CapInfo:
+    def _info(self, thread: Thread, now: float, said: tuple[int, str, str]) -> CapInfo:
+        level, urg, cert = said
         shares = sorted(thread.shares.items(),
                         key=lambda kv: (-kv[1].level, not kv[1].inside, _soonest(kv[1].eta)))
         _, top = shares[0]
-        level = top.level
         lvl = self.rulebook.level(thread.nation, level)
         pw = lvl.public_warning
-        urg = min((urgency(s.inside, s.eta, now) for _, s in shares), key=_URGENCY_RANK.index)
-        cert = min((certainty(s.inside, s.probability) for _, s in shares),
-                   key=_CERTAINTY_RANK.index)
         where = thread.area.desc
         what = _what(top) if len(shares) == 1 else f"{len(shares)} air threats"
         etas = [s.eta for _, s in shares if not s.inside and math.isfinite(s.eta)]
@@ -529,9 +526,8 @@ class CapIssuer:
         if len(shares) > DESCRIBED:
             parts.append(f"{len(shares) - DESCRIBED} more are tracked.")
         desc = " ".join(parts) + f" Alert level {level} ({lvl.name})."
-        cls = top.cls if top.cls != "unknown" else "air object"
         return CapInfo(
-            event=f"Air threat: {cls}",
+            event=f"Air threat: {_class_name(top)}",
             urgency=urg,
             severity=severity(level),
             certainty=cert,
@@ -582,8 +578,22 @@ class CapIssuer:
         )
 
 
+def _said(thread: Thread, now: float) -> tuple[int, str, str]:
+    """What a thread's warning says: the highest level of its alerts, the most pressing
+    urgency and the surest certainty among them."""
+    shares = thread.shares.values()
+    return (max(s.level for s in shares),
+            min((urgency(s.inside, s.eta, now) for s in shares), key=_URGENCY_RANK.index),
+            min((certainty(s.inside, s.probability) for s in shares),
+                key=_CERTAINTY_RANK.index))
+
+
+def _class_name(s: Share) -> str:
+    return s.cls if s.cls != "unknown" else "air object"
+
+
 def _what(s: Share) -> str:
-    cls = s.cls if s.cls != "unknown" else "air object"
+    cls = _class_name(s)
     return f"unidentified {cls}" if s.identity in ("pending", "unknown") else cls
 
 
