@@ -45,3 +45,48 @@ def test_bad_registry_is_exit_one_with_the_reason(tmp_path, capsys):
 def test_missing_file_is_exit_one(tmp_path, capsys):
     assert main(["check", str(tmp_path / "nope.jsonl")]) == 1
     assert "no such file" in capsys.readouterr().err
+
+
+SENSORS = '[[sensor]]\nid = "a1"\ntype = "adsb"\nowner = "POL"\nlat = 52.0\nlon = 23.0\n'
+
+
+def _detections(tmp_path):
+    """A small detections file and its registry: one ADS-B receiver, one aircraft."""
+    dets, sensors = tmp_path / "detections.jsonl", tmp_path / "sensors.toml"
+    dets.write_text("".join(
+        json.dumps({"time": 1757450000.0 + k, "sensor": "a1", "lat": 52.0, "lon": 23.0 + k * 1e-3,
+                    "alt": 3000.0, "id": "icao:4CA2D1"}) + "\n" for k in range(10)))
+    sensors.write_text(SENSORS)
+    return dets, sensors
+
+
+def test_a_folder_given_as_an_input_file_is_named_without_a_traceback(tmp_path, capsys):
+    _, sensors = _detections(tmp_path)
+    assert main(["check", str(tmp_path)]) == 1
+    assert main(["track", str(tmp_path), "--sensors", str(sensors),
+                 "-o", str(tmp_path / "tracks.jsonl")]) == 1
+    err = capsys.readouterr().err
+    assert err.count(f"{tmp_path}: Is a directory") == 2
+    assert "Traceback" not in err
+
+
+def test_track_output_that_is_a_folder_fails_before_the_run_and_leaves_nothing(tmp_path,
+                                                                              capsys):
+    dets, sensors = _detections(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["track", str(dets), "--sensors", str(sensors), "-o", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert f"{out}: Is a directory" in captured.err
+    assert "tracks in output" not in captured.out  # refused before tracking, not after
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temporary file left
+    assert list(out.iterdir()) == []
+
+
+def test_sim_into_a_file_is_a_clear_error(tmp_path, capsys):
+    out = tmp_path / "truth.jsonl"
+    out.write_text("keep\n")
+    assert main(["sim", "scale", "--targets", "2", "--duration", "10", "-o", str(out)]) == 1
+    assert f"{out}: File exists" in capsys.readouterr().err
+    assert out.read_text() == "keep\n"

@@ -123,3 +123,22 @@ def test_reader_memory_is_bounded(tmp_path):
     tracemalloc.stop()
     assert count == 200_000
     assert peak < 4_000_000, f"peak {peak} bytes: the reader is not streaming"
+
+
+def test_writer_refuses_a_folder_at_once_and_leaves_no_temporary_file(tmp_path):
+    target = tmp_path / "out"
+    target.mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        JsonlWriter(target)
+    assert info.value.filename == str(target)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_writer_removes_its_temporary_file_when_the_rename_fails(tmp_path):
+    target = tmp_path / "out"
+    w = JsonlWriter(target)
+    w.write(Detection(time=1.0, sensor="r1", lat=1.0, lon=2.0))
+    target.mkdir()  # made while the writer ran: the rename into place fails
+    with pytest.raises(IsADirectoryError):
+        w.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]

@@ -404,6 +404,12 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"skywarden {args.command}: error: {exc.filename}: no such file", file=sys.stderr)
         return 1
+    except OSError as exc:
+        # A folder where a file was meant, a file where a folder was, no permission, a full
+        # disk: the user's to fix, so the path and the system's reason, not a traceback.
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        print(f"skywarden {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

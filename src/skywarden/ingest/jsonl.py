@@ -12,6 +12,7 @@ so a reader never sees half a file.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
 import re
@@ -174,6 +175,9 @@ class JsonlWriter:
         self._buf = bytearray()
         self._buffer_size = buffer_size
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_dir():
+            # Found now, not by the rename at the end of a run that may take hours.
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(self.path))
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         self._tmp = Path(tmp)
         # mkstemp makes the file private (0600); give it the mode a plain open() would.
@@ -202,7 +206,11 @@ class JsonlWriter:
     def close(self) -> None:
         self._flush()
         self._fh.close()
-        os.replace(self._tmp, self.path)
+        try:
+            os.replace(self._tmp, self.path)
+        except OSError:
+            self._tmp.unlink(missing_ok=True)
+            raise
 
     def abort(self) -> None:
         self._fh.close()
