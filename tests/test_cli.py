@@ -90,3 +90,19 @@ def test_sim_into_a_file_is_a_clear_error(tmp_path, capsys):
     assert main(["sim", "scale", "--targets", "2", "--duration", "10", "-o", str(out)]) == 1
     assert f"{out}: File exists" in capsys.readouterr().err
     assert out.read_text() == "keep\n"
+
+
+@pytest.mark.parametrize("command", [
+    ["track", "{dets}", "--sensors", "{sensors}", "-o", "{dets}"],
+    ["track", "{dets}", "--sensors", "{sensors}", "-o", "{sensors}"],
+    ["decode", "--format", "sbs", "{dets}", "--sensor", "a1", "-o", "{dets}"],
+    ["replay", "{dets}", "--alerts-out", "{dets}"],
+    ["replay", "{dets}", "--tracks-out", "{sensors}"],
+])
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path, capsys, command):
+    dets, sensors = _detections(tmp_path)
+    before = dets.read_bytes(), sensors.read_bytes()
+    argv = [a.format(dets=dets, sensors=sensors) for a in command]
+    assert main(argv) == 1
+    assert "is also an input" in capsys.readouterr().err
+    assert (dets.read_bytes(), sensors.read_bytes()) == before

@@ -40,6 +40,18 @@ def _add_strict(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _keep_inputs(inputs: list[Path | None], outputs: dict[str, Path | None]) -> None:
+    """Refuse an output that is one of the inputs: writing it would replace the data being
+    read, so a slip of the keyboard would cost the recording."""
+    from .errors import ConfigError
+
+    read = {p.resolve() for p in inputs if p is not None}
+    for option, out in outputs.items():
+        if out is not None and out.resolve() in read:
+            raise ConfigError(f"{option} {out}: is also an input of this command; it would be "
+                              "overwritten (write to another file)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skywarden",
@@ -460,6 +472,7 @@ def cmd_track(args: argparse.Namespace) -> int:
     from .track.config import TrackerConfig
     from .track.run import track_file
 
+    _keep_inputs([args.detections, args.sensors, args.config], {"-o": args.out})
     config = None
     if args.config:
         try:
@@ -486,6 +499,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         print("skywarden score: error: --nation, --class and --sensors need --detections",
               file=sys.stderr)
         return 2
+    _keep_inputs([args.truth, args.tracks, args.detections, args.sensors, args.alerts],
+                 {"--plot": args.plot})
     report = score_files(args.truth, args.tracks, c=args.c, p=args.p, alpha=args.alpha,
                          max_age=args.max_age, step=args.step,
                          confirmed_only=not args.all_tracks, strict=args.strict)
@@ -571,6 +586,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"skywarden decode: error: {args.file}: no such file", file=sys.stderr)
         return 1
+    _keep_inputs([args.file, args.sensors], {"-o": args.out})
     registry = SensorRegistry.load(args.sensors) if args.sensors else None
     start = args.start if args.start is not None else args.file.stat().st_mtime
     try:
@@ -661,6 +677,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     src = args.source
     detections = src / "detections.jsonl" if src.is_dir() else src
     sensors = args.sensors or detections.parent / "sensors.toml"
+    _keep_inputs([src if args.format else detections, sensors, args.rules],
+                 {"--alerts-out": args.alerts_out, "--tracks-out": args.tracks_out,
+                  "--audit": args.audit})
     if args.format is not None:
         return _replay_recording(args, sensors)
     engine = default_engine(
