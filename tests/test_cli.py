@@ -106,3 +106,21 @@ def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path, caps
     assert main(argv) == 1
     assert "is also an input" in capsys.readouterr().err
     assert (dets.read_bytes(), sensors.read_bytes()) == before
+
+
+def test_a_binary_file_given_as_toml_is_named_without_a_traceback(tmp_path, capsys):
+    dets, sensors = _detections(tmp_path)
+    junk = tmp_path / "junk.toml"
+    junk.write_bytes(b"\x90\xa6\x00\xff binary, not TOML")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "default.toml").write_bytes(junk.read_bytes())
+    out = str(tmp_path / "tracks.jsonl")
+    runs = [["check", str(junk)],
+            ["track", str(dets), "--sensors", str(junk), "-o", out],
+            ["track", str(dets), "--sensors", str(sensors), "--config", str(junk), "-o", out],
+            ["replay", str(dets), "--rules", str(rules)]]
+    for argv in runs:
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "not valid TOML: not UTF-8 text" in err, (argv, err)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import msgspec
 
-from .errors import ConfigError
+from .errors import ConfigError, not_toml
 from .ingest.jsonl import ReadStats, read_detections, read_jsonl, stderr_report
 from .records import TrackUpdate, Truth
 from .sensors import SensorRegistry
@@ -41,8 +41,8 @@ def check_file(path: Path, *, kind: str | None = None, sensors: Path | None = No
     if path.suffix == ".toml":
         try:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: {not_toml(exc)}") from exc
         if "scenario" in doc:
             from .sim.scenario import load_scenario
 

@@ -467,7 +467,7 @@ def _progress_line() -> Callable[[int, float], None]:
 def cmd_track(args: argparse.Namespace) -> int:
     import tomllib
 
-    from .errors import ConfigError
+    from .errors import ConfigError, not_toml
     from .ingest.jsonl import stderr_report
     from .track.config import TrackerConfig
     from .track.run import track_file
@@ -477,8 +477,8 @@ def cmd_track(args: argparse.Namespace) -> int:
     if args.config:
         try:
             doc = tomllib.loads(args.config.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{args.config}: not valid TOML: {exc}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{args.config}: {not_toml(exc)}") from exc
         try:
             config = TrackerConfig.from_dict(doc.get("tracker", {}))
         except ConfigError as exc:

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 import tomli_w
 
-from .errors import RegistryError
+from .errors import RegistryError, not_toml
 
 # CAT021 editions a ground station may send (ingest.asterix.uap.CAT021_EDITIONS, kept
 # here as names so that loading a registry imports no decoder).
@@ -209,8 +209,8 @@ class SensorRegistry:
                 doc = tomllib.load(fh)
         except OSError as exc:
             raise RegistryError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise RegistryError(f"{path}: not valid TOML: {exc}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise RegistryError(f"{path}: {not_toml(exc)}") from exc
         extra = set(doc) - {"sensor"}
         if extra:
             raise RegistryError(

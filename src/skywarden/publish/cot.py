@@ -132,7 +132,7 @@ def _load(path: Path) -> CotTypes:
         with path.open("rb") as f:
             table = tomllib.load(f)
         types = msgspec.convert(table, CotTypes)
-    except (OSError, tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, msgspec.ValidationError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     return types
 

@@ -177,7 +177,7 @@ class IdentityRules:
         path = Path(path) if path is not None else RULES_PATH
         try:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read identity rules: {exc}") from exc
         extra = set(doc) - {"allow", "rule"}
         if extra:

@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, not_toml
 from ..records import TARGET_CLASSES
 from .input import IDENTITIES, TARGET_KINDS, ZONE_TYPES, Assessment
 
@@ -250,8 +250,8 @@ def load_rules(path: str | Path) -> NationRules:
             doc = tomllib.load(fh)
     except OSError as exc:
         raise RulesError(str(path), "", "", f"cannot read: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesError(str(path), "", "", f"not valid TOML: {exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RulesError(str(path), "", "", not_toml(exc)) from exc
     rules = parse_rules(doc, str(path))
     if rules.nation != path.stem:
         raise RulesError(
