@@ -124,3 +124,14 @@ def test_a_binary_file_given_as_toml_is_named_without_a_traceback(tmp_path, caps
         assert main(argv) == 1, argv
         err = capsys.readouterr().err
         assert "Traceback" not in err and "not valid TOML: not UTF-8 text" in err, (argv, err)
+
+
+def test_track_config_without_a_tracker_table_is_refused(tmp_path, capsys):
+    dets, sensors = _detections(tmp_path)
+    config = tmp_path / "tracker.toml"
+    config.write_text("[trackr]\nconfirm_hits = 3\n")
+    assert main(["track", str(dets), "--sensors", str(sensors), "--config", str(config),
+                 "-o", str(tmp_path / "tracks.jsonl")]) == 1
+    err = capsys.readouterr().err
+    assert f"{config}: unknown table(s) trackr (a tracker settings file holds [tracker])" in err
+    assert not (tmp_path / "tracks.jsonl").exists()

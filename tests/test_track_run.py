@@ -121,6 +121,28 @@ def test_config_rejects_unknown_and_invalid_settings():
     assert TrackerConfig.from_dict({"q_horizontal": 10.0}).q_horizontal == 10.0
 
 
+@pytest.mark.parametrize("values, needle", [
+    ({"q_horizontal": float("inf")}, "q_horizontal = inf: not a finite number"),
+    ({"delete_after": float("nan")}, "delete_after = nan: not a finite number"),
+    ({"confirm_hits": "2"}, "confirm_hits = '2': not an integer"),
+    ({"confirm_hits": 2.5}, "confirm_hits = 2.5: not an integer"),
+    ({"window": "1"}, "window = '1': not a number"),
+    ({"emit_tentative": 1}, "emit_tentative = 1: not true or false"),
+    ({"id_prefix": 7}, "id_prefix = 7: not a string"),
+    ({"scan_period": 0}, "scan_period = 0: not a table of sensor type = seconds"),
+    ({"scan_period": {"radar": float("inf")}}, "scan_period.radar = inf: not a finite number"),
+])
+def test_config_names_a_value_of_the_wrong_kind(values, needle):
+    with pytest.raises(ConfigError) as info:
+        TrackerConfig.from_dict(values)
+    assert needle in str(info.value)
+
+
+def test_config_takes_integers_for_reals_and_scan_periods_by_type():
+    config = TrackerConfig.from_dict({"q_horizontal": 10, "scan_period": {"radar": 4}})
+    assert config.q_horizontal == 10.0 and config.scan_period["radar"] == 4.0
+
+
 def test_a_silent_track_is_pending_for_its_first_hits_then_judged():
     # Shipped rules: a confirmed track without a cooperative id stays "pending" for its
     # first five hits (a transponder may not be heard yet), then a drone is "suspect";

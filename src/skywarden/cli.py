@@ -479,6 +479,11 @@ def cmd_track(args: argparse.Namespace) -> int:
             doc = tomllib.loads(args.config.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{args.config}: {not_toml(exc)}") from exc
+        if set(doc) - {"tracker"}:
+            # A misspelt [tracker] would otherwise leave every setting at its default.
+            raise ConfigError(f"{args.config}: unknown table(s) "
+                              f"{', '.join(sorted(set(doc) - {'tracker'}))} "
+                              "(a tracker settings file holds [tracker])")
         try:
             config = TrackerConfig.from_dict(doc.get("tracker", {}))
         except ConfigError as exc:

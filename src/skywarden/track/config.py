@@ -7,6 +7,7 @@ from TOML with :meth:`TrackerConfig.from_dict` (unknown keys are errors).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -226,7 +227,34 @@ class TrackerConfig:
                 f"unknown tracker setting(s) {', '.join(sorted(unknown))} "
                 f"(known: {', '.join(sorted(known))})"
             )
-        try:
-            return replace(cls(), **values)
-        except TypeError as exc:
-            raise ConfigError(f"tracker settings: {exc}") from exc
+        defaults = cls()
+        checked = {k: _setting(k, v, getattr(defaults, k)) for k, v in values.items()}
+        return replace(defaults, **checked)
+
+
+def _setting(name: str, value: Any, default: Any) -> Any:
+    """``value`` of setting ``name`` as its default's kind, or a :class:`ConfigError`
+    naming it: TOML writes inf and nan, and '2' in quotes, which the range checks of
+    ``__post_init__`` would let through or fail on with Python's own words."""
+    if isinstance(default, dict):
+        if not isinstance(value, dict):
+            raise ConfigError(f"tracker setting {name} = {value!r}: not a table of sensor "
+                              "type = seconds")
+        return {k: _setting(f"{name}.{k}", v, 0.0) for k, v in value.items()}
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"tracker setting {name} = {value!r}: not true or false")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"tracker setting {name} = {value!r}: not an integer")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"tracker setting {name} = {value!r}: not a number")
+        if not math.isfinite(value):
+            raise ConfigError(f"tracker setting {name} = {value}: not a finite number")
+        return float(value)
+    if not isinstance(value, str):  # the strings, and identity_rules (a path, None unset)
+        raise ConfigError(f"tracker setting {name} = {value!r}: not a string")
+    return value
