@@ -196,3 +196,18 @@ def test_scale_overrides_and_generation():
     classes = {t.cls for t in targets}
     assert "aircraft" in classes and "drone" in classes
     assert any(t.loiter for t in targets)
+
+
+@pytest.mark.parametrize("duration", [float("inf"), float("nan"), 0.0, -5.0])
+def test_a_duration_override_that_is_not_a_finite_positive_number_is_named(duration):
+    with pytest.raises(ScenarioError) as info:
+        parse(TARGET, duration=duration)
+    assert f"test.toml: duration must be a finite number > 0 s, got {duration:g}" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["inf", "nan"])
+def test_a_scenario_duration_that_is_not_finite_is_named(value):
+    text = HEAD.replace("duration = 100", f"duration = {value}") + TARGET
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(tomllib.loads(text), "test.toml")
+    assert "test.toml: [scenario]: key 'duration'" in str(info.value)

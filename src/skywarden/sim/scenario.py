@@ -11,6 +11,7 @@ Shipped scenarios live in ``skywarden/sim/scenarios/NAME.toml`` and are found by
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import tomllib
 from dataclasses import dataclass
@@ -165,8 +166,9 @@ def parse_scenario(doc: dict[str, Any], source: str = "<scenario>", **overrides:
     head = Table(doc["scenario"], f"{source}: [scenario]", SCENARIO_KEYS)
     duration = overrides.get("duration")
     duration = float(duration) if duration is not None else head.num("duration", positive=True)
-    if duration <= 0:
-        raise ScenarioError(f"{source}: duration must be > 0, got {duration:g}")
+    if not (math.isfinite(duration) and duration > 0):  # --duration inf would never end
+        raise ScenarioError(f"{source}: duration must be a finite number > 0 s, "
+                            f"got {duration:g}")
     truth_step = head.num("truth_step", 1.0, hi=duration, positive=True)
     classes = _classes(doc.get("class", {}), source)
     scale_params = None
