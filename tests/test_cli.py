@@ -135,3 +135,18 @@ def test_track_config_without_a_tracker_table_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{config}: unknown table(s) trackr (a tracker settings file holds [tracker])" in err
     assert not (tmp_path / "tracks.jsonl").exists()
+
+
+def test_replay_of_a_missing_source_names_it_not_the_registry(tmp_path, capsys):
+    missing = tmp_path / "nosuch"
+    assert main(["replay", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert f"{missing}: no such file or folder" in err and "sensors.toml" not in err
+
+
+def test_replay_without_a_registry_beside_says_to_give_one(tmp_path, capsys):
+    dets, sensors = _detections(tmp_path)
+    sensors.unlink()
+    assert main(["replay", str(dets)]) == 1
+    err = capsys.readouterr().err
+    assert f"{sensors}: no sensor registry beside the detections; give --sensors" in err

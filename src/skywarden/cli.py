@@ -674,14 +674,21 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
     from .ingest.jsonl import stderr_report
     from .pipeline import Pipeline, default_engine
     from .replay import replay
     from .sensors import SensorRegistry
 
     src = args.source
+    if not src.exists():
+        # Said here: otherwise the first thing missed is the registry beside it.
+        raise ConfigError(f"{src}: no such file or folder")
     detections = src / "detections.jsonl" if src.is_dir() else src
     sensors = args.sensors or detections.parent / "sensors.toml"
+    if args.sensors is None and args.format is None and not sensors.exists():
+        raise ConfigError(f"{sensors}: no sensor registry beside the detections; give "
+                          "--sensors sensors.toml (docs/FORMATS.md)")
     _keep_inputs([src if args.format else detections, sensors, args.rules],
                  {"--alerts-out": args.alerts_out, "--tracks-out": args.tracks_out,
                   "--audit": args.audit})
