@@ -301,3 +301,22 @@ def test_plot_writes_a_png(tmp_path):
     out = plot(truth_path, write(tmp_path / "tracks.jsonl", tracks), tmp_path / "p" / "t.png",
                max_points=4)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("tracks.txt", "'.txt' is not an image format matplotlib writes"),
+    ("tracks", "no image suffix"),
+    ("folder", "is a folder"),
+])
+def test_score_refuses_a_plot_path_it_cannot_honour_before_scoring(tmp_path, capsys, name,
+                                                                   reason):
+    from skywarden.cli import main
+
+    path = write(tmp_path / "truth.jsonl", [truth(0, "a", at(0))])
+    (tmp_path / "folder").mkdir()
+    plot = tmp_path / name
+    assert main(["score", str(path), str(path), "--plot", str(plot)]) == 1
+    captured = capsys.readouterr()
+    assert f"--plot {plot}: {reason}" in captured.err
+    assert "GOSPA" not in captured.out  # refused before the scoring, not after
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "truth.jsonl"]

@@ -506,6 +506,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         return 2
     _keep_inputs([args.truth, args.tracks, args.detections, args.sensors, args.alerts],
                  {"--plot": args.plot})
+    if args.plot:
+        from .plot import check_image_path
+
+        check_image_path(args.plot)
     report = score_files(args.truth, args.tracks, c=args.c, p=args.p, alpha=args.alpha,
                          max_age=args.max_age, step=args.step,
                          confirmed_only=not args.all_tracks, strict=args.strict)

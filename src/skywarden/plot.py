@@ -106,6 +106,25 @@ def _draw_borders(ax: Axes, borders: Borders, theme: dict[str, str],
     ax.add_collection(LineCollection(rings, colors=theme["border"], linewidths=0.6, zorder=1))
 
 
+def check_image_path(path: Path, option: str = "--plot") -> None:
+    """Refuse an image path that :func:`plot` could not honour, before the work that leads
+    to it: matplotlib would save into a folder as FOLDER.png, add .png to a name without a
+    suffix (so the file named in the summary would not exist), and fail on an unknown
+    suffix only after scoring."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from .errors import ConfigError
+
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a folder; give an image file, e.g. tracks.png")
+    if not path.suffix:
+        raise ConfigError(f"{option} {path}: no image suffix; give e.g. {path}.png")
+    if path.suffix[1:].lower() not in kinds:
+        raise ConfigError(f"{option} {path}: '{path.suffix}' is not an image format "
+                          f"matplotlib writes ({', '.join(sorted(kinds))})")
+
+
 def plot(
     truth_path: str | Path,
     tracks_path: str | Path,
