@@ -146,6 +146,20 @@ def test_bad_alert_lines_are_counted_not_fatal(case):
     assert any(e.nation == "POL" and e.lead_s == pytest.approx(600.0) for e in rep.entries)
 
 
+def test_bad_alert_lines_are_named_and_shown_in_the_table(case, capsys):
+    """A tracks file given as --alerts must not pass for a night without alerts."""
+    folder, _ = case
+    path = folder / "alerts.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, '{"time": "soon", "alert": 3}', "not json"]) + "\n")
+    rep = score_warnings(folder / "truth.jsonl", path, folder / "dets.jsonl")
+    err = capsys.readouterr().err
+    assert f"{path}:{len(lines) + 1}: field time" in err
+    assert f"{path}:{len(lines) + 2}: not valid JSON" in err
+    assert "truth.jsonl" not in err  # the truth is the track scores' to report, once
+    assert "bad input lines skipped             2" in rep.table()
+
+
 def _there_and_back(target, lat, lon0, legs, speed=50.0):
     """1 s truth flying along ``lat``: ``legs`` = [(seconds, -1 west or +1 east), ...]."""
     deg_per_s = float(speed / (111_320.0 * np.cos(np.radians(lat))))

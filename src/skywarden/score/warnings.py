@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from ..airspace.borders import Borders, load_borders
-from ..ingest.jsonl import ReadStats, read_detections, read_jsonl
+from ..ingest.jsonl import ReadStats, read_detections, read_jsonl, stderr_report
 from ..records import AlertEvent, Truth
 
 DEFAULT_GATE_M = 5000.0
@@ -182,6 +182,7 @@ class WarningReport:
             f"{sum(self.false_alerts.values()) - sum(self.false_civil.values()):>8}",
             "  worst nation per hour      "
             + (f"{max(fa.values()):>8.2f} ({max(fa, key=fa.__getitem__)})" if fa else "       0"),
+            f"bad input lines skipped      {self.bad_lines:>8}",
         ]
         return "\n".join(lines)
 
@@ -197,9 +198,12 @@ def score_warnings(
 ) -> WarningReport:
     """Score the alerts of ``alerts_path`` against the truth; see the module docstring."""
     borders = borders or load_borders()
+    # Bad alert lines are named here; bad truth and detection lines only counted, since the
+    # track scores read those files too and name them once.
+    alert_stats = ReadStats(report=stderr_report)
     stats = ReadStats()
     alerts = [
-        a for a in read_jsonl(alerts_path, AlertEvent, strict=strict, stats=stats)
+        a for a in read_jsonl(alerts_path, AlertEvent, strict=strict, stats=alert_stats)
     ]
     located = [a for a in alerts if a.lat is not None and a.lon is not None]
     # Alerts by truth step (nearest second), to match each to the nearest truth target.
@@ -252,7 +256,8 @@ def score_warnings(
         v.sort(key=lambda a: a.time)
     ended_at = {a.alert: a.time for a in alerts if a.event == "ended"}
 
-    report = WarningReport(hours=max(t_max - t_min, 0.0) / 3600.0, bad_lines=stats.bad)
+    report = WarningReport(hours=max(t_max - t_min, 0.0) / 3600.0,
+                           bad_lines=alert_stats.bad + stats.bad)
     for target, times in threat_t.items():
         t = np.asarray(times)
         order = np.argsort(t, kind="stable")
