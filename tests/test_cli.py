@@ -150,3 +150,23 @@ def test_replay_without_a_registry_beside_says_to_give_one(tmp_path, capsys):
     assert main(["replay", str(dets)]) == 1
     err = capsys.readouterr().err
     assert f"{sensors}: no sensor registry beside the detections; give --sensors" in err
+
+
+def _help(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    return capsys.readouterr().out
+
+
+def test_help_says_duration_is_for_every_scenario(tmp_path, capsys):
+    out = _help("sim", capsys)
+    scale_group = out.split("scale scenario parameters:")[1].split("\n\n")[0]
+    assert "--duration" not in scale_group  # it shortens any scenario, not only scale
+    assert main(["sim", "airport-drones", "--duration", "30", "-o", str(tmp_path)]) == 0
+
+
+def test_help_of_demo_and_check_say_what_they_do(capsys):
+    demo = " ".join(_help("demo", capsys).split())
+    assert "alert timeline" in demo and "scores" in demo
+    check = " ".join(_help("check", capsys).split())
+    assert "detections (default)" not in check  # the record type is guessed, or --as

@@ -64,10 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "demo",
-        help="simulate the poland-2025-09 scenario, track it and score it",
+        help="simulate poland-2025-09, replay it through track, assess and warn, and score it",
         description="Simulate the night of 9-10 September 2025 over eastern Poland "
-        "(drones from Belarus and Ukraine, civil traffic, Polish sensors), run the tracker "
-        "on the simulated sensor reports and score the tracks against the truth.",
+        "(drones from Belarus and Ukraine, civil traffic, Polish sensors; or --scenario), "
+        "replay the simulated sensor reports through the tracker, the assessment and the "
+        "warnings, print the alert timeline, and print the scores of the tracks and of the "
+        "warnings against the truth. Several minutes on the default scenario.",
     )
     p.add_argument("--out", "-o", type=Path, default=Path("out/demo"),
                    help="directory for the files it writes (default: out/demo)")
@@ -91,9 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the true target id of each detection (field 'target'), "
                    "for oracle trackers in benchmarks")
     p.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
+    p.add_argument("--duration", type=float,
+                   help="seconds of simulated time, from the scenario's start (default: the "
+                   "scenario's; shortens any scenario, e.g. --duration 120 for a quick try)")
     g = p.add_argument_group("scale scenario parameters")
     g.add_argument("--targets", type=int, help="number of simultaneous targets")
-    g.add_argument("--duration", type=float, help="seconds of simulated time")
     g.add_argument("--sensors", type=int, help="number of radars")
 
     p = sub.add_parser(
@@ -162,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate a sensor registry, scenario or detections/tracks/truth file",
         description="Validate a file and report every problem with its place and reason: "
         "a sensor registry (.toml with [[sensor]]), a scenario (.toml with [scenario]) or a "
-        "JSON Lines file of detections (default), tracks or truth.",
+        "JSON Lines file of detections, tracks or truth (the kind is guessed from its first "
+        "record; --as says it).",
     )
     p.add_argument("file", type=Path)
     p.add_argument("--as", dest="kind", choices=["detections", "tracks", "truth"],
