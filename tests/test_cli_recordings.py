@@ -96,3 +96,27 @@ def test_remoteid_recording_decodes_with_its_registry_and_replays(
     assert 'type = "remote_id"' in registry and "max_range = 5000.0" in registry
     assert main(["replay", str(out)]) == 0
     assert "input lines                            6" in capsys.readouterr().out
+
+
+# Two halves of one DF17 airborne position (the classic CPR pair) and the first again.
+AVR = ("*8D40621D58C382D690C8AC2863A7;\n*8D40621D58C386435CC412692AD6;\n"
+       "*8D40621D58C382D690C8AC2863A7;\n")
+
+
+@pytest.mark.parametrize("start", ["nan", "inf", "-5", "1e12"])
+def test_a_start_outside_the_detection_time_range_is_a_usage_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], start: str) -> None:
+    """nan and inf decoded every frame as a CPR half 'waiting for its pair'; -5 and 1e12
+    wrote detections that track and replay then reject line by line."""
+    rec = tmp_path / "feed.avr"
+    rec.write_text(AVR)
+    out = tmp_path / "out" / "detections.jsonl"
+    argv = ["decode", "--format", "avr", str(rec), "-o", str(out), "--sensor", "rx",
+            f"--start={start}"]
+    assert main(argv) == 2
+    assert (f"--start {float(start):g}: not epoch seconds between 0 and 7.3e9"
+            in capsys.readouterr().err)
+    assert main(["replay", str(rec), "--format", "avr", "--sensor", "rx", "--sensors",
+                 str(tmp_path / "sensors.toml"), f"--start={start}"]) == 2
+    assert not out.exists()
+

@@ -17,6 +17,7 @@ and why), 2 wrong command-line usage.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -50,6 +51,17 @@ def _keep_inputs(inputs: list[Path | None], outputs: dict[str, Path | None]) -> 
         if out is not None and out.resolve() in read:
             raise ConfigError(f"{option} {out}: is also an input of this command; it would be "
                               "overwritten (write to another file)")
+
+
+def _bad_start(args: argparse.Namespace) -> bool:
+    """Say so when ``--start`` is not a time a detection can carry (records.Time: epoch
+    seconds, 0 to 7.3e9). nan or inf would make every frame wait for a pair that never
+    comes, and a time out of range would be written for track and replay to reject."""
+    if args.start is None or (math.isfinite(args.start) and 0.0 <= args.start <= 7.3e9):
+        return False
+    print(f"skywarden {args.command}: error: --start {args.start:g}: not epoch seconds "
+          "between 0 and 7.3e9 (e.g. 1757462400 for 2025-09-10T00:00Z)", file=sys.stderr)
+    return True
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -587,6 +599,8 @@ def cmd_decode(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         site = Site(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+    if _bad_start(args):
+        return 2
     by_sac = args.format in ("asterix", "pcap")
     if by_sac and args.sensors is None:
         print(f"skywarden decode: error: --format {args.format} needs --sensors sensors.toml "
@@ -736,6 +750,8 @@ def _replay_recording(args: argparse.Namespace, sensors: Path) -> int:
     if not args.source.is_file():
         print(f"skywarden replay: error: {args.source}: no such file", file=sys.stderr)
         return 1
+    if _bad_start(args):
+        return 2
     registry = SensorRegistry.load(sensors)
     sensor = args.sensor
     if sensor is None and args.format not in ("asterix", "pcap"):
