@@ -120,3 +120,16 @@ def test_a_start_outside_the_detection_time_range_is_a_usage_error(
                  str(tmp_path / "sensors.toml"), f"--start={start}"]) == 2
     assert not out.exists()
 
+
+def test_an_owner_that_is_not_iso3_is_refused_before_writing_a_registry(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rec = tmp_path / "feed.avr"
+    rec.write_text(AVR)
+    out = tmp_path / "detections.jsonl"
+    assert main(["decode", "--format", "avr", str(rec), "-o", str(out), "--sensor", "rx",
+                 "--site", "52.2,3.9", "--owner", "Poland", "--start", "1700000000"]) == 2
+    assert "--owner 'Poland': not an ISO 3166-1 alpha-3 code like POL" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "sensors.toml").exists()
+    assert main(["decode", "--format", "avr", str(rec), "-o", str(out), "--sensor", "rx",
+                 "--site", "52.2,3.9", "--owner", "NLD", "--start", "1700000000"]) == 0
+    assert main(["replay", str(out)]) == 0

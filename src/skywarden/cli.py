@@ -599,6 +599,11 @@ def cmd_decode(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         site = Site(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+    if not (len(args.owner) == 3 and args.owner.isalpha() and args.owner.isupper()):
+        # Written into sensors.toml, which replay would then refuse.
+        print(f"skywarden decode: error: --owner {args.owner!r}: not an ISO 3166-1 alpha-3 "
+              "code like POL", file=sys.stderr)
+        return 2
     if _bad_start(args):
         return 2
     by_sac = args.format in ("asterix", "pcap")
