@@ -170,3 +170,13 @@ def test_help_of_demo_and_check_say_what_they_do(capsys):
     assert "alert timeline" in demo and "scores" in demo
     check = " ".join(_help("check", capsys).split())
     assert "detections (default)" not in check  # the record type is guessed, or --as
+
+
+def test_check_of_a_compressed_file_cut_short_names_the_break(tmp_path, capsys):
+    import gzip
+
+    path = tmp_path / "dets.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"time": 1757450000.0, "sensor": "a1"}\n' * 100)[:20])
+    assert main(["check", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:1: compressed file ends early (truncated)" in err and "Traceback" not in err

@@ -142,3 +142,36 @@ def test_writer_removes_its_temporary_file_when_the_rename_fails(tmp_path):
     with pytest.raises(IsADirectoryError):
         w.close()
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_truncated_gzip_file_keeps_its_good_lines_and_names_the_break(tmp_path):
+    """An interrupted copy of a .gz file: what was read is used, the break is a bad line."""
+    whole = gzip.compress("".join(json.dumps(GOOD[1] | {"time": 1757450000.0 + k}) + "\n"
+                                  for k in range(5000)).encode())
+    path = tmp_path / "dets.jsonl.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    reports: list[str] = []
+    stats = ReadStats(report=reports.append)
+    got = list(read_detections(path, stats=stats))
+    assert 0 < len(got) < 5000 and stats.good == len(got)
+    assert stats.bad == 1
+    assert reports == [f"{path}:{len(got) + 1}: compressed file ends early (truncated); "
+                       "the lines before were read"]
+    with pytest.raises(BadLineError, match="compressed file ends early"):
+        list(read_detections(path, strict=True))
+
+
+def test_a_gz_name_on_a_plain_file_is_no_obstacle(tmp_path):
+    """The content decides, not the name: 'Not a gzipped file' without a file name was all
+    a plain file called .gz got."""
+    path = tmp_path / "dets.jsonl.gz"
+    path.write_text(json.dumps(GOOD[1]) + "\n")
+    stats = ReadStats()
+    assert len(list(read_detections(path, stats=stats))) == 1 and stats.bad == 0
+
+
+def test_gzip_content_is_read_whatever_the_file_is_called(tmp_path):
+    path = tmp_path / "dets.jsonl"
+    path.write_bytes(gzip.compress("".join(json.dumps(x) + "\n" for x in GOOD).encode()))
+    stats = ReadStats()
+    assert len(list(read_detections(path, stats=stats))) == len(GOOD) and stats.bad == 0

@@ -19,10 +19,12 @@ from .sensors import SensorRegistry
 
 
 def _guess_kind(path: Path) -> str:
-    from .ingest.jsonl import _open_binary
+    from .ingest.jsonl import _numbered_lines, _open_binary
 
     with _open_binary(path) as fh:
-        for raw in fh:
+        for _, raw in _numbered_lines(fh, str(path)):
+            if not isinstance(raw, bytes):
+                break  # a compressed file cut short: the reading proper names the break
             try:
                 obj = msgspec.json.decode(raw)
             except msgspec.DecodeError:

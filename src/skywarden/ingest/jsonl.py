@@ -1,9 +1,10 @@
 """Streaming JSON Lines readers and writers for the records of ../shared/formats.md.
 
-Reading is one line at a time, so memory stays bounded on multi-gigabyte files; ``.gz``
-files are read transparently. A bad line (not JSON, wrong type, NaN, latitude 200, unknown
-kind, missing field) is reported as ``path:line: reason``, counted by reason in
-:class:`ReadStats` and skipped: the lines around it are used. With ``strict=True`` the
+Reading is one line at a time, so memory stays bounded on multi-gigabyte files;
+gzip-compressed files are read transparently, whatever their name. A bad line (not JSON,
+wrong type, NaN, latitude 200, unknown kind, missing field, a compressed file cut short)
+is reported as ``path:line: reason``, counted by reason in :class:`ReadStats` and
+skipped: the lines around it are used. With ``strict=True`` the
 first bad line raises :class:`~skywarden.errors.BadLineError` instead.
 
 Writing goes to a temporary file beside the target that is renamed into place on success,
@@ -18,6 +19,7 @@ import os
 import re
 import sys
 import tempfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -73,10 +75,27 @@ def _reason_key(reason: str) -> str:
 
 
 def _open_binary(path: str | Path) -> IO[bytes]:
+    """The file's bytes, uncompressed if it is gzip: told by its first bytes, not its name,
+    so a compressed file called .jsonl, or a plain one called .gz, is read all the same."""
     path = Path(path)
-    if path.suffix == ".gz":
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
+
+
+def _numbered_lines(fh: IO[bytes], name: str) -> Iterator[tuple[int, bytes | BadLineError]]:
+    """``(line number, line)``; a compressed file that breaks off (an interrupted copy)
+    ends with ``(line number, BadLineError)`` instead of an exception that would lose the
+    lines already read."""
+    lineno = 0
+    try:
+        for lineno, raw in enumerate(fh, start=1):
+            yield lineno, raw
+    except (EOFError, gzip.BadGzipFile, zlib.error):
+        yield lineno + 1, BadLineError(
+            name, lineno + 1, "compressed file ends early (truncated); the lines before were read")
 
 
 def _explain(exc: Exception) -> str:
@@ -120,7 +139,12 @@ def read_jsonl(
     decoder = msgspec.json.Decoder(type_)
     name = str(path)
     with _open_binary(path) as fh:
-        for lineno, raw in enumerate(fh, start=1):
+        for lineno, raw in _numbered_lines(fh, name):
+            if isinstance(raw, BadLineError):
+                if strict:
+                    raise raw
+                stats.reject(raw)
+                break
             if not raw.strip():
                 continue
             try:
