@@ -185,3 +185,19 @@ def test_public_surface():
         ]
     )
     assert all(hasattr(sim, name) for name in sim.__all__)
+
+
+def test_the_three_files_are_written_together_or_not_at_all(tmp_path, small_scale):
+    """sensors.toml was written after truth and detections were in place: a run stopped
+    there (Ctrl-C, or sensors.toml not writable) left new detections without their registry,
+    or beside the registry of an earlier run."""
+    out = tmp_path / "out"
+    run_scenario(small_scale, out, seed=7)
+    before = {name: (out / name).read_bytes() for name in FILES}
+    (out / "sensors.toml").unlink()
+    (out / "sensors.toml").mkdir()  # the registry cannot be written
+    with pytest.raises(IsADirectoryError):
+        run_scenario(small_scale, out, seed=8)
+    for name in FILES[:2]:
+        assert (out / name).read_bytes() == before[name]  # the earlier run's, untouched
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)  # no temporary files

@@ -202,7 +202,15 @@ def run_scenario(
     chunk_steps = int(np.clip(CHUNK_TARGET_STEPS // max(fleet.n, 1), shortest, longest))
     counts = {kind: 0 for kind, _ in models}
     truth_lines = detections = 0
-    with JsonlWriter(out / "truth.jsonl") as tw, JsonlWriter(out / "detections.jsonl") as dw:
+    # The registry goes through an atomic writer too, opened first and put in place with
+    # the other two: a run stopped anywhere leaves the earlier set whole, never new
+    # detections beside an old registry or none.
+    with (
+        JsonlWriter(out / "truth.jsonl") as tw,
+        JsonlWriter(out / "detections.jsonl") as dw,
+        JsonlWriter(out / "sensors.toml") as sw,
+    ):
+        sw.write_raw(registry.to_toml().encode("utf-8"), 0)
         for chunk in run_motion(fleet, scenario.duration, dt, chunk_steps):
             bounds = chunk.bounds()
             covered = np.zeros((chunk.steps, fleet.n), dtype=bool)
@@ -220,7 +228,6 @@ def run_scenario(
             detections += n
             if progress is not None:
                 progress(min(chunk.t1, scenario.duration), scenario.duration)
-    registry.dump(out / "sensors.toml")
     return SimSummary(
         scenario=scenario.name,
         seed=seed,
