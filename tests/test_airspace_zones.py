@@ -344,3 +344,28 @@ def test_ep_r129_rules_by_day_and_night():
     assert zones_at("2025-09-10T22:00Z", alt=3000.0) == [[], [], []]
     # before it was declared
     assert zones_at("2025-09-09T22:00Z") == [[], [], []]
+
+
+@pytest.mark.parametrize("lat, lon, radius, reason", [
+    (95.0, 22.0, 15000.0, "circle centre 95, 22 is out of range"),
+    (math.nan, 22.0, 15000.0, "circle centre nan, 22 is out of range"),
+    (50.0, 22.0, math.inf, "circle radius inf m is not a finite positive number"),
+    (50.0, 22.0, math.nan, "circle radius nan m is not positive"),
+])
+def test_a_circle_off_the_earth_is_refused_with_the_reason(lat, lon, radius, reason):
+    """These ended in a GEOS exception or a ZeroDivisionError (zones add --circle)."""
+    with pytest.raises(ValueError, match=reason):
+        geom.circle(lat, lon, radius)
+
+
+def test_zones_add_names_a_bad_circle_and_zones_list_a_bad_time(tmp_path, capsys):
+    from skywarden.cli import main
+
+    argv = ["zones", "add", "--data", str(tmp_path), "--name", "X", "--type", "restricted",
+            "--ceiling", "FL95", "--applies", "all", "--owner", "POL", "--end", "+6h"]
+    assert main([*argv, "--circle", "nan,22,15000"]) == 1
+    assert "option --circle: circle centre nan, 22 is out of range" in capsys.readouterr().err
+    assert main(["zones", "list", "--at", "garbage"]) == 1
+    err = capsys.readouterr().err
+    assert "option --at: time: 'garbage' is neither epoch seconds nor an ISO 8601 time" in err
+    assert "Traceback" not in err

@@ -167,7 +167,10 @@ def _list(args: argparse.Namespace) -> int:
         else:
             print(f"note: {args.data / DB} does not exist: no restrictions", file=sys.stderr)
         zones.extend(_stored_zones(stored.values()))
-    at = cli_time(args.at) if args.at else (time.time() if args.active else None)
+    try:
+        at = cli_time(args.at) if args.at else (time.time() if args.active else None)
+    except ValueError as exc:
+        raise _refused("--at", str(getattr(exc, "reason", exc))) from None
     zone_set = ZoneSet(zones)
     active = None
     if at is not None:

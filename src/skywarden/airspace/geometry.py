@@ -40,8 +40,13 @@ def arc_steps(radius_m: float, sweep_deg: float) -> int:
 
 def circle(lat: float, lon: float, radius_m: float) -> Polygon:
     """A geodesic circle as a polygon that contains it (see the module docstring)."""
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):  # nan too
+        raise ValueError(f"circle centre {lat:g}, {lon:g} is out of range "
+                         "(lat within +-90, lon within +-180)")
     if not radius_m > 0.0:
         raise ValueError(f"circle radius {radius_m} m is not positive")
+    if not math.isfinite(radius_m):  # arc_steps would divide by a zero step
+        raise ValueError(f"circle radius {radius_m:g} m is not a finite positive number")
     n = max(arc_steps(radius_m, 360.0), 16)
     # Vertices at r / cos(pi / n): the chords then touch the circle from outside.
     r_out = radius_m / math.cos(math.pi / n)
