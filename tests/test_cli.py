@@ -180,3 +180,20 @@ def test_check_of_a_compressed_file_cut_short_names_the_break(tmp_path, capsys):
     assert main(["check", str(path)]) == 1
     err = capsys.readouterr().err
     assert f"{path}:1: compressed file ends early (truncated)" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["track", "replay"])
+def test_an_input_with_no_usable_line_fails_and_says_what_to_check(tmp_path, capsys, command):
+    dets, sensors = _detections(tmp_path)
+    truth = tmp_path / "truth.jsonl"  # a truth file given where detections go
+    truth.write_text('{"time": 1757462400.0, "target": "d1", "lat": 52.0, "lon": 23.0, '
+                     '"alt": 300.0, "cls": "drone"}\n' * 3)
+    argv = ([command, str(truth), "--sensors", str(sensors)]
+            + (["-o", str(tmp_path / "tracks.jsonl")] if command == "track" else []))
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"{truth}: none of its 3 lines is a usable detection" in err
+    assert "skywarden check" in err
+    # the same command on the good file still exits 0
+    good = [command, str(dets), "--sensors", str(sensors)]
+    assert main(good + (["-o", str(tmp_path / "t2.jsonl")] if command == "track" else [])) == 0

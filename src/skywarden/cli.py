@@ -64,6 +64,18 @@ def _bad_start(args: argparse.Namespace) -> bool:
     return True
 
 
+def _nothing_usable(command: str, path: Path, good: int, bad: int) -> bool:
+    """Say so when no line of the input was a usable detection: every line was named as
+    bad above, but a run that read nothing should not end as if it had worked (a truth or
+    tracks file given as detections, another registry's sensors)."""
+    if good or not bad:
+        return False
+    print(f"skywarden {command}: error: {path}: none of its {bad:,} lines is a usable "
+          "detection (reasons above); `skywarden check FILE` tells what a file holds",
+          file=sys.stderr)
+    return True
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skywarden",
@@ -511,7 +523,8 @@ def cmd_track(args: argparse.Namespace) -> int:
     if show is not None:
         print(file=sys.stderr)
     print(summary)
-    return 0
+    return 1 if _nothing_usable("track", args.detections, summary.lines_good,
+                                summary.lines_bad) else 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -738,7 +751,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     print(summary.timeline(limit=args.limit or None))
     print()
     print(summary)
-    return 0
+    return 1 if _nothing_usable("replay", detections, summary.lines_good,
+                                summary.lines_bad) else 0
 
 
 def _replay_recording(args: argparse.Namespace, sensors: Path) -> int:
