@@ -33,14 +33,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import chdtri
 
-from .motion import (
-    acceleration_density,
-    local_up,
-    predict_ncv,
-    predict_turn,
-    transition,
-    turn_blocks,
-)
+from . import kernels
+from .motion import acceleration_density, local_up, predict_ncv, predict_turn
 
 Residual = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -57,32 +51,10 @@ def chi2_gate(probability: float, dof: int | np.ndarray) -> np.ndarray:
 
 
 def inv3(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverses and determinants of stacked 3x3 matrices (N, 3, 3), by cofactors."""
-    a, b, c = S[:, 0, 0], S[:, 0, 1], S[:, 0, 2]
-    d, e, f = S[:, 1, 0], S[:, 1, 1], S[:, 1, 2]
-    g, h, i = S[:, 2, 0], S[:, 2, 1], S[:, 2, 2]
-    A, B_, C = e * i - f * h, -(d * i - f * g), d * h - e * g
-    det = a * A + b * B_ + c * C
-    # A singular S means a degenerate geometry (a target exactly at a site); a tiny floor
-    # keeps the pair's distance huge instead of producing NaN.
-    safe = np.where(np.abs(det) > 1e-300, det, 1e-300)
-    inv = np.empty_like(S)
-    inv[:, 0, 0], inv[:, 1, 0], inv[:, 2, 0] = A, B_, C
-    inv[:, 0, 1] = -(b * i - c * h)
-    inv[:, 1, 1] = a * i - c * g
-    inv[:, 2, 1] = -(a * h - b * g)
-    inv[:, 0, 2] = b * f - c * e
-    inv[:, 1, 2] = -(a * f - c * d)
-    inv[:, 2, 2] = a * e - b * d
-    return inv / safe[:, None, None], det
-
-
-def innovation_covariance(P: np.ndarray, H: np.ndarray, var: np.ndarray) -> np.ndarray:
-    """S = H P H^T + diag(var)."""
-    S = H @ P @ np.swapaxes(H, 1, 2)
-    idx = np.arange(3)
-    S[:, idx, idx] += var
-    return S
+    """Inverses and determinants of stacked 3x3 matrices (N, 3, 3), by cofactors (a
+    singular S, a target exactly at a site, gets a tiny floor on its determinant so the
+    pair's distance is huge instead of NaN)."""
+    return kernels.inv3(S)
 
 
 def predict(
@@ -144,9 +116,8 @@ def innovate(
     """Predict each pair's track by its own dt and form its innovation."""
     xm, Pm = predict(x, P, dt, q_h, q_v, scale, omega)
     r, H, var = residual(xm)
-    S = innovation_covariance(Pm, H, var)
-    Sinv, det = inv3(S)
-    d2 = np.einsum("ni,nij,nj->n", r, Sinv, r)
+    # S = H P- H^T + diag(var), its inverse (inv3) and d^2 = r^T S^-1 r in one pass.
+    S, Sinv, det, d2 = kernels.innovation_stats(Pm, H, var, r)
     return Innovation(xm, Pm, r, H, S, Sinv, det, d2)
 
 
@@ -187,23 +158,9 @@ def update(
     """
     dt = tm - t
     inn = pre if pre is not None else innovate(x, P, dt, q_h, q_v, scale, residual, omega)
-    xm, Pm, r, H, S, Sinv = inn.xm, inn.Pm, inn.r, inn.H, inn.S, inn.Sinv
+    w = np.zeros_like(dt) if omega is None else np.asarray(omega, dtype=np.float64)
+    xn, Pn = kernels.update(x, P, dt, w, inn.xm, inn.Pm, inn.r, inn.H, inn.S, inn.Sinv)
     fwd = dt >= 0.0
-    Ht = np.swapaxes(H, 1, 2)
-    C = Pm @ Ht
-    back = np.flatnonzero(~fwd)
-    if back.size:
-        if omega is None:
-            F = transition(dt[back])
-        else:
-            F = transition(dt[back], *turn_blocks(local_up(x[back, :3]), omega[back], dt[back]))
-        C[back] = P[back] @ np.swapaxes(F, 1, 2) @ Ht[back]
-    K = C @ Sinv
-    x0 = np.where(fwd[:, None], xm, x)
-    P0 = np.where(fwd[:, None, None], Pm, P)
-    xn = x0 + np.einsum("nij,nj->ni", K, r)
-    Pn = P0 - K @ S @ np.swapaxes(K, 1, 2)
-    Pn = 0.5 * (Pn + np.swapaxes(Pn, 1, 2))
     return xn, Pn, np.where(fwd, tm, t), inn.d2, np.log(np.maximum(inn.det, 1e-300))
 
 

@@ -39,6 +39,7 @@ import numpy as np
 from ..geo import EARTH_RADIUS, aer_to_enu, ecef_to_geodetic, enu_rotation, geodetic_to_ecef
 from ..records import DetectionBatch
 from ..sensors import SENSOR_TYPES, SensorRegistry
+from . import kernels
 from .classify import class_codes
 from .config import DEFAULT_SCAN_PERIOD, DEFAULT_SIGMA_H, DEFAULT_SIGMA_V, TrackerConfig
 from .table import coop_bits
@@ -394,43 +395,9 @@ def innovation(m: Measurements, j: np.ndarray, x: np.ndarray) -> tuple[np.ndarra
 
     Angles are wrapped to (-pi, pi]; masked components are zero in both.
     """
-    rot = m.rot[j]
-    kind = m.kind[j]
-    d = np.einsum("nij,nj->ni", rot, x[:, :3] - m.origin[j])
-    e, n, u = d[:, 0], d[:, 1], d[:, 2]
-    rho2 = np.maximum(e * e + n * n, 1e-6)
-    rho = np.sqrt(rho2)
-    r2 = rho2 + u * u
-    r = np.sqrt(r2)
-    # dh/dd per kind, rows padded to three.
-    Jd = np.zeros((j.shape[0], 3, 3))
-    res = np.zeros((j.shape[0], 3))
-    is_pos, is_pol, is_brg = kind == POSITION, kind == POLAR, kind == BEARING
-    if is_pos.any():
-        Jd[is_pos] = np.eye(3)
-        res[is_pos] = -d[is_pos]
-    az = np.arctan2(e, n)
-    daz = np.stack([n / rho2, -e / rho2, np.zeros_like(e)], axis=1)
-    if is_pol.any():
-        p = is_pol
-        el = np.arctan2(u[p], rho[p])
-        Jd[p, 0] = d[p] / r[p, None]
-        Jd[p, 1] = daz[p]
-        Jd[p, 2] = np.stack(
-            [-e[p] * u[p] / (r2[p] * rho[p]), -n[p] * u[p] / (r2[p] * rho[p]), rho[p] / r2[p]],
-            axis=1,
-        )
-        zp = m.z[j[p]]
-        res[p] = np.stack([zp[:, 0] - r[p], _wrap(zp[:, 1] - az[p]), zp[:, 2] - el], axis=1)
-    if is_brg.any():
-        Jd[is_brg, 0] = daz[is_brg]
-        res[is_brg, 0] = _wrap(m.z[j[is_brg], 0] - az[is_brg])
-    mask = m.mask[j]
-    res = np.where(mask, res, 0.0)
-    Jd = np.where(mask[:, :, None], Jd, 0.0)
-    H = np.zeros((j.shape[0], 3, 6))
-    H[:, :, :3] = Jd @ rot
-    return res, H
+    return kernels.innovation(
+        m.rot, m.origin, m.z, m.mask, m.kind, j, x, POSITION, POLAR, BEARING
+    )
 
 
 def velocity_innovation(
@@ -472,10 +439,6 @@ def elevation_at_altitude(
         h = ecef_to_geodetic(origin + np.einsum("nji,nj->ni", rot, enu))[2]
         el = np.clip(el + (alt - h) / (rng * np.cos(el)), -1.4, 1.4)
     return el, ok
-
-
-def _wrap(a: np.ndarray) -> np.ndarray:
-    return (a + np.pi) % (2.0 * np.pi) - np.pi
 
 
 def merge_broadcasts(m: Measurements) -> tuple[Measurements, int]:

@@ -22,7 +22,8 @@ that rises when its normalised innovations stay above what the model predicts (s
 ``filter.adapt_process_noise``); a turning drone or airliner is thereby followed without
 a separate coordinated-turn model.
 
-Everything works on blocks of (N, 3, 3) so predicting N tracks is a handful of numpy calls.
+Everything works on stacks of N tracks at once; the per-row loops over their small matrices
+are compiled (kernels.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..geo import A, B
+from . import kernels
 
 
 def local_up(pos: np.ndarray) -> np.ndarray:
@@ -53,10 +55,7 @@ def approx_altitude(pos: np.ndarray) -> np.ndarray:
 
 def acceleration_density(pos: np.ndarray, q_h: float, q_v: float, scale: np.ndarray) -> np.ndarray:
     """Qa (N, 3, 3) in ECEF: q_h horizontally, q_v along local up, times the track's scale."""
-    up = local_up(pos)
-    eye = np.eye(3)
-    qa = q_h * eye + (q_v - q_h) * up[:, :, None] * up[:, None, :]
-    return qa * scale[:, None, None]
+    return kernels.acceleration_density(pos, q_h, q_v, np.asarray(scale, dtype=np.float64))
 
 
 def predict_ncv(
@@ -73,19 +72,7 @@ def predict_ncv(
     in either direction of time), which is what the out-of-sequence update needs.
     """
     dt = np.asarray(dt, dtype=np.float64)
-    adt = np.abs(dt)[:, None, None]
-    d = dt[:, None, None]
-    xn = x.copy()
-    xn[:, :3] += dt[:, None] * x[:, 3:]
-    a, b, c = P[:, :3, :3], P[:, :3, 3:], P[:, 3:, 3:]
-    bt = np.swapaxes(b, 1, 2)
-    Pn = np.empty_like(P)
-    Pn[:, :3, :3] = a + d * (b + bt) + d * d * c + (adt**3 / 3.0) * qa
-    nb = b + d * c + (adt**2 / 2.0) * qa * np.sign(d)
-    Pn[:, :3, 3:] = nb
-    Pn[:, 3:, :3] = np.swapaxes(nb, 1, 2)
-    Pn[:, 3:, 3:] = c + adt * qa
-    return xn, Pn
+    return kernels.predict(x, P, dt, qa, np.zeros_like(dt))
 
 
 def turn_blocks(up: np.ndarray, omega: np.ndarray, dt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,21 +87,8 @@ def turn_blocks(up: np.ndarray, omega: np.ndarray, dt: np.ndarray) -> tuple[np.n
 
     (series for small omega, where both fractions tend to 0).
     """
-    n = up.shape[0]
-    K = np.zeros((n, 3, 3))
-    K[:, 0, 1], K[:, 0, 2] = -up[:, 2], up[:, 1]
-    K[:, 1, 0], K[:, 1, 2] = up[:, 2], -up[:, 0]
-    K[:, 2, 0], K[:, 2, 1] = -up[:, 1], up[:, 0]
-    K2 = K @ K
-    th = omega * dt
-    small = np.abs(th) < 1e-4
-    w = np.where(small, 1.0, omega)
-    a = np.where(small, omega * dt * dt / 2.0, (1.0 - np.cos(th)) / w)
-    b = np.where(small, omega * omega * dt**3 / 6.0, dt - np.sin(th) / w)
-    eye = np.eye(3)
-    R = eye + np.sin(th)[:, None, None] * K + (1.0 - np.cos(th))[:, None, None] * K2
-    S = dt[:, None, None] * eye + a[:, None, None] * K + b[:, None, None] * K2
-    return R, S
+    dt = np.asarray(dt, dtype=np.float64)
+    return kernels.turn_blocks(up, np.asarray(omega, dtype=np.float64), dt)
 
 
 def predict_turn(
@@ -130,25 +104,7 @@ def predict_turn(
     of along the tangent.
     """
     dt = np.asarray(dt, dtype=np.float64)
-    R, S = turn_blocks(local_up(x[:, :3]), omega, dt)
-    # F P F^T in 3x3 blocks (a third of the work of the full 6x6 products):
-    # A' = A + S B^T + B S^T + S C S^T,  B' = (B + S C) R^T,  C' = R C R^T.
-    a, b, c = P[:, :3, :3], P[:, :3, 3:], P[:, 3:, 3:]
-    St, Rt = np.swapaxes(S, 1, 2), np.swapaxes(R, 1, 2)
-    sbt = S @ np.swapaxes(b, 1, 2)
-    sc = S @ c
-    adt = np.abs(dt)[:, None, None]
-    sign = np.sign(dt)[:, None, None]
-    Pn = np.empty_like(P)
-    Pn[:, :3, :3] = a + sbt + np.swapaxes(sbt, 1, 2) + sc @ St + (adt**3 / 3.0) * qa
-    nb = (b + sc) @ Rt + (adt**2 / 2.0) * qa * sign
-    Pn[:, :3, 3:] = nb
-    Pn[:, 3:, :3] = np.swapaxes(nb, 1, 2)
-    Pn[:, 3:, 3:] = R @ c @ Rt + adt * qa
-    xn = np.empty_like(x)
-    xn[:, :3] = x[:, :3] + np.einsum("nij,nj->ni", S, x[:, 3:])
-    xn[:, 3:] = np.einsum("nij,nj->ni", R, x[:, 3:])
-    return xn, Pn
+    return kernels.predict(x, P, dt, qa, np.asarray(omega, dtype=np.float64))
 
 
 def transition(

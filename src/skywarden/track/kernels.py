@@ -1,0 +1,353 @@
+"""Compiled (numba) kernels for the filter's numeric core: predict, innovation
+covariance and gate distance, update.
+
+The filter works on stacks of small matrices (x (N, 6), P (N, 6, 6), H (N, 3, 6)). In
+numpy every 3x3 block product is its own pass over the whole stack with its own
+temporaries, so a prediction is some thirty passes over N; here each row is done in one
+pass with explicit loops over its small matrices, in registers and a few stack scratch
+arrays. The maths is exactly that of motion.py and filter.py, where it is documented;
+only the order of the floating-point operations differs (results agree to ~1e-15
+relative).
+
+``cache=True`` keeps the compiled code in ``__pycache__`` beside this file (or numba's
+user cache when that is not writable), so only the first run after an install or an
+edit pays the compilation (seconds); later runs load it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..geo import A, B
+
+_INV_A2 = 1.0 / (A * A)
+_INV_B2 = 1.0 / (B * B)
+
+
+@njit(cache=True, inline="always")
+def _local_up(px: float, py: float, pz: float) -> tuple[float, float, float]:
+    # motion.local_up, one point.
+    gx, gy, gz = px * _INV_A2, py * _INV_A2, pz * _INV_B2
+    n = np.sqrt(gx * gx + gy * gy + gz * gz)
+    return gx / n, gy / n, gz / n
+
+
+@njit(cache=True)
+def _turn_row(ux: float, uy: float, uz: float, omega: float, dt: float,
+              R: np.ndarray, S: np.ndarray) -> None:
+    """motion.turn_blocks for one row, into R and S (3, 3)."""
+    K = np.zeros((3, 3))
+    K[0, 1], K[0, 2] = -uz, uy
+    K[1, 0], K[1, 2] = uz, -ux
+    K[2, 0], K[2, 1] = -uy, ux
+    th = omega * dt
+    if abs(th) < 1e-4:
+        a = omega * dt * dt / 2.0
+        b = omega * omega * dt**3 / 6.0
+    else:
+        a = (1.0 - np.cos(th)) / omega
+        b = dt - np.sin(th) / omega
+    s, c1 = np.sin(th), 1.0 - np.cos(th)
+    for i in range(3):
+        for j in range(3):
+            k2 = K[i, 0] * K[0, j] + K[i, 1] * K[1, j] + K[i, 2] * K[2, j]
+            eye = 1.0 if i == j else 0.0
+            R[i, j] = eye + s * K[i, j] + c1 * k2
+            S[i, j] = dt * eye + a * K[i, j] + b * k2
+
+
+@njit(cache=True)
+def turn_blocks(up: np.ndarray, omega: np.ndarray, dt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = up.shape[0]
+    R = np.empty((n, 3, 3))
+    S = np.empty((n, 3, 3))
+    for k in range(n):
+        _turn_row(up[k, 0], up[k, 1], up[k, 2], omega[k], dt[k], R[k], S[k])
+    return R, S
+
+
+@njit(cache=True)
+def predict(x: np.ndarray, P: np.ndarray, dt: np.ndarray, qa: np.ndarray,
+            omega: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """motion.predict_ncv where omega is 0, motion.predict_turn elsewhere (the turn model
+    with omega = 0 is exactly NCV: R = I, S = dt I)."""
+    n = x.shape[0]
+    xn = np.empty_like(x)
+    Pn = np.empty_like(P)
+    R = np.empty((3, 3))
+    S = np.empty((3, 3))
+    SC = np.empty((3, 3))
+    BSC = np.empty((3, 3))
+    RC = np.empty((3, 3))
+    for k in range(n):
+        d = dt[k]
+        ad = abs(d)
+        q3 = ad**3 / 3.0
+        # (adt^2 / 2) sign(dt), as in the numpy model (0 at dt = 0).
+        q2 = ad**2 / 2.0 * np.sign(d)
+        Pk, Nk, Q = P[k], Pn[k], qa[k]
+        w = omega[k]
+        if w == 0.0:
+            for i in range(3):
+                xn[k, i] = x[k, i] + d * x[k, 3 + i]
+                xn[k, 3 + i] = x[k, 3 + i]
+                for j in range(3):
+                    Nk[i, j] = (Pk[i, j] + d * (Pk[i, 3 + j] + Pk[j, 3 + i])
+                                + d * d * Pk[3 + i, 3 + j] + q3 * Q[i, j])
+                    b = Pk[i, 3 + j] + d * Pk[3 + i, 3 + j] + q2 * Q[i, j]
+                    Nk[i, 3 + j] = b
+                    Nk[3 + j, i] = b
+                    Nk[3 + i, 3 + j] = Pk[3 + i, 3 + j] + ad * Q[i, j]
+            continue
+        ux, uy, uz = _local_up(x[k, 0], x[k, 1], x[k, 2])
+        _turn_row(ux, uy, uz, w, d, R, S)
+        # A' = A + S B^T + B S^T + S C S^T,  B' = (B + S C) R^T,  C' = R C R^T.
+        for i in range(3):
+            for j in range(3):
+                sc = 0.0
+                rc = 0.0
+                for m in range(3):
+                    sc += S[i, m] * Pk[3 + m, 3 + j]
+                    rc += R[i, m] * Pk[3 + m, 3 + j]
+                SC[i, j] = sc
+                RC[i, j] = rc
+                BSC[i, j] = Pk[i, 3 + j] + sc
+        for i in range(3):
+            xs = x[k, i]
+            xv = 0.0
+            for m in range(3):
+                xs += S[i, m] * x[k, 3 + m]
+                xv += R[i, m] * x[k, 3 + m]
+            xn[k, i] = xs
+            xn[k, 3 + i] = xv
+            for j in range(3):
+                a = Pk[i, j] + q3 * Q[i, j]
+                b = q2 * Q[i, j]
+                c = ad * Q[i, j]
+                for m in range(3):
+                    # S B^T + B S^T + S C S^T
+                    a += S[i, m] * Pk[j, 3 + m] + Pk[i, 3 + m] * S[j, m] + SC[i, m] * S[j, m]
+                    b += BSC[i, m] * R[j, m]
+                    c += RC[i, m] * R[j, m]
+                Nk[i, j] = a
+                Nk[i, 3 + j] = b
+                Nk[3 + j, i] = b
+                Nk[3 + i, 3 + j] = c
+    return xn, Pn
+
+
+@njit(cache=True, inline="always")
+def _inv3_row(S: np.ndarray, inv: np.ndarray) -> float:
+    """filter.inv3 for one 3x3 matrix; returns the determinant."""
+    a, b, c = S[0, 0], S[0, 1], S[0, 2]
+    d, e, f = S[1, 0], S[1, 1], S[1, 2]
+    g, h, i = S[2, 0], S[2, 1], S[2, 2]
+    A_, B_, C_ = e * i - f * h, -(d * i - f * g), d * h - e * g
+    det = a * A_ + b * B_ + c * C_
+    # As in filter.inv3: a tiny floor for a singular S (a target exactly at a site).
+    safe = det if abs(det) > 1e-300 else 1e-300
+    inv[0, 0], inv[1, 0], inv[2, 0] = A_ / safe, B_ / safe, C_ / safe
+    inv[0, 1] = -(b * i - c * h) / safe
+    inv[1, 1] = (a * i - c * g) / safe
+    inv[2, 1] = -(a * h - b * g) / safe
+    inv[0, 2] = (b * f - c * e) / safe
+    inv[1, 2] = -(a * f - c * d) / safe
+    inv[2, 2] = (a * e - b * d) / safe
+    return det
+
+
+@njit(cache=True)
+def inv3(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = S.shape[0]
+    inv = np.empty_like(S)
+    det = np.empty(n)
+    for k in range(n):
+        det[k] = _inv3_row(S[k], inv[k])
+    return inv, det
+
+
+@njit(cache=True)
+def innovation_stats(P: np.ndarray, H: np.ndarray, var: np.ndarray, r: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """S = H P H^T + diag(var), S^-1, |S| and d^2 = r^T S^-1 r per row."""
+    n = P.shape[0]
+    S = np.empty((n, 3, 3))
+    Sinv = np.empty((n, 3, 3))
+    det = np.empty(n)
+    d2 = np.empty(n)
+    HP = np.empty((3, 6))
+    for k in range(n):
+        Pk, Hk, Sk = P[k], H[k], S[k]
+        for i in range(3):
+            for j in range(6):
+                acc = 0.0
+                for m in range(6):
+                    acc += Hk[i, m] * Pk[m, j]
+                HP[i, j] = acc
+        for i in range(3):
+            for j in range(3):
+                acc = 0.0
+                for m in range(6):
+                    acc += HP[i, m] * Hk[j, m]
+                Sk[i, j] = acc
+            Sk[i, i] += var[k, i]
+        det[k] = _inv3_row(Sk, Sinv[k])
+        acc = 0.0
+        for i in range(3):
+            for j in range(3):
+                acc += r[k, i] * Sinv[k, i, j] * r[k, j]
+        d2[k] = acc
+    return S, Sinv, det, d2
+
+
+@njit(cache=True)
+def update(x: np.ndarray, P: np.ndarray, dt: np.ndarray, omega: np.ndarray,
+           xm: np.ndarray, Pm: np.ndarray, r: np.ndarray, H: np.ndarray, S: np.ndarray,
+           Sinv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x+, P+ of filter.update from the pairs' innovations.
+
+    Forward (dt >= 0): C = P- H^T from the predicted x-, P-. Out of sequence: C = P F^T H^T
+    (F with the track's turn rate; omega = 0 gives NCV) from the current x, P. Then
+    K = C S^-1, x+ = x0 + K r, P+ = P0 - K S K^T, symmetrised.
+    """
+    n = x.shape[0]
+    xn = np.empty_like(x)
+    Pn = np.empty_like(P)
+    C = np.empty((6, 3))
+    G = np.empty((3, 6))
+    K = np.empty((6, 3))
+    KS = np.empty((6, 3))
+    R = np.empty((3, 3))
+    Sb = np.empty((3, 3))
+    for k in range(n):
+        Hk = H[k]
+        if dt[k] >= 0.0:
+            x0, P0 = xm[k], Pm[k]
+            for i in range(3):
+                for j in range(6):
+                    G[i, j] = Hk[i, j]
+        else:
+            x0, P0 = x[k], P[k]
+            ux, uy, uz = _local_up(x[k, 0], x[k, 1], x[k, 2])
+            _turn_row(ux, uy, uz, omega[k], dt[k], R, Sb)
+            # G = H F, F = [[I, S], [0, R]]: G = [H_p, H_p S + H_v R].
+            for i in range(3):
+                for j in range(3):
+                    G[i, j] = Hk[i, j]
+                    acc = 0.0
+                    for m in range(3):
+                        acc += Hk[i, m] * Sb[m, j] + Hk[i, 3 + m] * R[m, j]
+                    G[i, 3 + j] = acc
+        for i in range(6):
+            for j in range(3):
+                acc = 0.0
+                for m in range(6):
+                    acc += P0[i, m] * G[j, m]
+                C[i, j] = acc
+        for i in range(6):
+            for j in range(3):
+                acc = 0.0
+                for m in range(3):
+                    acc += C[i, m] * Sinv[k, m, j]
+                K[i, j] = acc
+        for i in range(6):
+            for j in range(3):
+                acc = 0.0
+                for m in range(3):
+                    acc += K[i, m] * S[k, m, j]
+                KS[i, j] = acc
+        for i in range(6):
+            acc = x0[i]
+            for m in range(3):
+                acc += K[i, m] * r[k, m]
+            xn[k, i] = acc
+        Nk = Pn[k]
+        for i in range(6):
+            for j in range(6):
+                acc = P0[i, j]
+                for m in range(3):
+                    acc -= KS[i, m] * K[j, m]
+                Nk[i, j] = acc
+        for i in range(6):
+            for j in range(i + 1, 6):
+                s = 0.5 * (Nk[i, j] + Nk[j, i])
+                Nk[i, j] = s
+                Nk[j, i] = s
+    return xn, Pn
+
+
+@njit(cache=True)
+def acceleration_density(pos: np.ndarray, q_h: float, q_v: float, scale: np.ndarray
+                         ) -> np.ndarray:
+    """motion.acceleration_density: (q_h I + (q_v - q_h) u u^T) scale, u the local up."""
+    n = pos.shape[0]
+    qa = np.empty((n, 3, 3))
+    for k in range(n):
+        u = _local_up(pos[k, 0], pos[k, 1], pos[k, 2])
+        for i in range(3):
+            for j in range(3):
+                eye = q_h if i == j else 0.0
+                qa[k, i, j] = (eye + (q_v - q_h) * u[i] * u[j]) * scale[k]
+    return qa
+
+
+@njit(cache=True, inline="always")
+def _wrap(a: float) -> float:
+    # measure._wrap; numba's float % has Python's sign convention, as numpy's.
+    return (a + np.pi) % (2.0 * np.pi) - np.pi
+
+
+@njit(cache=True)
+def innovation(rot: np.ndarray, origin: np.ndarray, z: np.ndarray, mask: np.ndarray,
+               kind: np.ndarray, j: np.ndarray, x: np.ndarray,
+               position: int, polar: int, bearing: int) -> tuple[np.ndarray, np.ndarray]:
+    """measure.innovation: residuals (N, 3) and Jacobians (N, 3, 6) of detections j
+    (rows of the measurement columns) at states x; ``position``, ``polar`` and
+    ``bearing`` are measure's kind codes."""
+    n = j.shape[0]
+    res = np.zeros((n, 3))
+    H = np.zeros((n, 3, 6))
+    d = np.empty(3)
+    Jd = np.empty((3, 3))
+    for k in range(n):
+        q = j[k]
+        for i in range(3):
+            d[i] = (rot[q, i, 0] * (x[k, 0] - origin[q, 0])
+                    + rot[q, i, 1] * (x[k, 1] - origin[q, 1])
+                    + rot[q, i, 2] * (x[k, 2] - origin[q, 2]))
+        e, nn, u = d[0], d[1], d[2]
+        rho2 = max(e * e + nn * nn, 1e-6)
+        rho = np.sqrt(rho2)
+        r2 = rho2 + u * u
+        r = np.sqrt(r2)
+        Jd[:] = 0.0
+        kd = kind[q]
+        if kd == position:
+            for i in range(3):
+                Jd[i, i] = 1.0
+                res[k, i] = -d[i]
+        elif kd == polar:
+            az = np.arctan2(e, nn)
+            el = np.arctan2(u, rho)
+            for i in range(3):
+                Jd[0, i] = d[i] / r
+            Jd[1, 0], Jd[1, 1] = nn / rho2, -e / rho2
+            Jd[2, 0] = -e * u / (r2 * rho)
+            Jd[2, 1] = -nn * u / (r2 * rho)
+            Jd[2, 2] = rho / r2
+            res[k, 0] = z[q, 0] - r
+            res[k, 1] = _wrap(z[q, 1] - az)
+            res[k, 2] = z[q, 2] - el
+        elif kd == bearing:
+            Jd[0, 0], Jd[0, 1] = nn / rho2, -e / rho2
+            res[k, 0] = _wrap(z[q, 0] - np.arctan2(e, nn))
+        # Masked components are zero in both; H = [Jd rot, 0].
+        for i in range(3):
+            if not mask[q, i]:
+                res[k, i] = 0.0
+                continue
+            for c in range(3):
+                H[k, i, c] = (Jd[i, 0] * rot[q, 0, c] + Jd[i, 1] * rot[q, 1, c]
+                              + Jd[i, 2] * rot[q, 2, c])
+    return res, H
