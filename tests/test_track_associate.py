@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from skywarden.geo import geodetic_to_ecef
-from skywarden.track.associate import BRUTE_FORCE_PAIRS, MARGIN, assign, candidate_pairs, project
+from skywarden.track.associate import MARGIN, assign, candidate_pairs, project
 
 
 def _brute(tp, tr, dp, dr):
@@ -17,8 +17,7 @@ def _brute(tp, tr, dp, dr):
 
 def test_candidate_search_finds_exactly_the_pairs_within_reach():
     rng = np.random.default_rng(0)
-    n_t, n_d = 400, 300  # large enough for the KD-tree path
-    assert n_t * n_d > BRUTE_FORCE_PAIRS
+    n_t, n_d = 400, 300
     lat = rng.uniform(50, 54, n_t + n_d)
     lon = rng.uniform(14, 24, n_t + n_d)
     pts = project(geodetic_to_ecef(lat, lon, rng.uniform(0, 12000, lat.size)))
@@ -30,11 +29,34 @@ def test_candidate_search_finds_exactly_the_pairs_within_reach():
     got = set(zip(i.tolist(), j.tolist(), strict=True))
     assert got == _brute(tp, tr, dp, dr)
     assert len(got) > 100
-    # The small case goes brute force and agrees too.
+    # A small case agrees too.
     i2, j2 = candidate_pairs(tp[:20], tr[:20], dp[:30], dr[:30])
     assert set(zip(i2.tolist(), j2.tolist(), strict=True)) == _brute(
         tp[:20], tr[:20], dp[:30], dr[:30]
     )
+
+
+def test_candidate_search_edge_cases():
+    # One huge reach among small ones (that track tests every point instead of its many
+    # cells), an infinite reach (every detection), a NaN reach or point (nothing), and
+    # empty inputs; never a pair twice.
+    rng = np.random.default_rng(1)
+    lat, lon = rng.uniform(50, 54, 700), rng.uniform(14, 24, 700)
+    pts = project(geodetic_to_ecef(lat, lon, 0.0))
+    tp, dp = pts[:400].copy(), pts[400:].copy()
+    tr, dr = np.full(400, 300.0), np.full(300, 100.0)
+    tr[0] = 150000.0
+    i, j = candidate_pairs(tp, tr, dp, dr)
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == _brute(tp, tr, dp, dr)
+    assert len(set(zip(i.tolist(), j.tolist(), strict=True))) == i.size
+    tr[1], tr[2], tp[3] = np.inf, np.nan, np.nan
+    i, j = candidate_pairs(tp, tr, dp, dr)
+    assert sorted(j[i == 1].tolist()) == list(range(300))
+    assert not np.isin(i, [2, 3]).any()
+    e, f = candidate_pairs(tp[:0], tr[:0], dp, dr)
+    assert e.size == f.size == 0
+    e, f = candidate_pairs(tp, tr, dp[:0], dr[:0])
+    assert e.size == f.size == 0
 
 
 def test_projection_never_increases_horizontal_separation():

@@ -7,9 +7,9 @@ Gate, in two stages:
    ``k (sigma_i + sigma_j) + margin`` with k = sqrt(chi2 gate), sigma_i the track's
    position spread (plus its motion over the window), sigma_j the detection's. Points
    are projected radially onto a sphere, where horizontal separation never grows, and
-   searched with KD-trees (scipy cKDTree) bucketed by radius, so one diffuse track or one
-   3 km citizen report does not widen every search. This never drops a pair that lies
-   inside the Mahalanobis gate: ``|r| <= sqrt(chi2 * lambda_max(S))``.
+   searched in a hashed uniform grid (kernels.ball_pairs), the detections bucketed by
+   radius, so one 3 km citizen report does not widen every search. This never drops a
+   pair that lies inside the Mahalanobis gate: ``|r| <= sqrt(chi2 * lambda_max(S))``.
 2. **Chi-square gate** (filter.innovate) on the candidate pairs only.
 
 Associate: global nearest neighbour, one detection per track per sensor scan. The gated
@@ -30,28 +30,26 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
+
+from . import kernels
 
 SPHERE_RADIUS = 6371000.0
 # Projection slack: geodetic vs geocentric normals differ by up to 0.19 deg (35 m at
 # 10 km altitude), and time rounding; a generous constant costs nothing.
 MARGIN = 200.0
-# Bucket edges (m) for search radii.
-BUCKETS = (2000.0, 10000.0, 50000.0)
+# Bucket edges (m) for the detections' search radii.
+BUCKETS = np.array([2000.0, 10000.0, 50000.0])
+# Relative slack on each pair's reach: the search compares squared distances, which may
+# round a pair at exactly its reach the other way than |d| <= reach would; a pair too
+# many costs one chi-square test, a pair too few a missed association.
+SLACK = 1e-9
 _BIG = 1.0e12
-# Below this many track x detection pairs the search is brute force.
-BRUTE_FORCE_PAIRS = 4096
 
 
 def project(points: np.ndarray) -> np.ndarray:
     """ECEF points (N, 3) radially onto the sphere of radius SPHERE_RADIUS."""
     norm = np.linalg.norm(points, axis=1, keepdims=True)
     return points * (SPHERE_RADIUS / np.maximum(norm, 1.0))
-
-
-def _buckets(reach: np.ndarray) -> list[np.ndarray]:
-    edges = np.searchsorted(np.asarray(BUCKETS), reach)
-    return [np.flatnonzero(edges == b) for b in range(len(BUCKETS) + 1)]
 
 
 def candidate_pairs(
@@ -62,37 +60,15 @@ def candidate_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (i into tracks, j into detections) with horizontal separation within
     ``track_reach[i] + det_reach[j] + MARGIN`` (points already projected)."""
-    nt, nd = track_points.shape[0], det_points.shape[0]
-    if nt == 0 or nd == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    if nt * nd <= BRUTE_FORCE_PAIRS:
-        # Few pairs: every distance at once beats building trees.
-        diff = track_points[:, None, :] - det_points[None, :, :]
-        dist = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
-        ii, jj = np.nonzero(dist <= track_reach[:, None] + det_reach[None, :] + MARGIN)
-        return ii.astype(np.int64), jj.astype(np.int64)
-    out_i: list[np.ndarray] = []
-    out_j: list[np.ndarray] = []
-    t_buckets = [b for b in _buckets(track_reach) if b.size]
-    d_buckets = [b for b in _buckets(det_reach) if b.size]
-    t_trees = [cKDTree(track_points[b]) for b in t_buckets]
-    for db in d_buckets:
-        d_tree = cKDTree(det_points[db])
-        r_d = float(det_reach[db].max())
-        for tb, t_tree in zip(t_buckets, t_trees, strict=True):
-            r_max = r_d + float(track_reach[tb].max()) + MARGIN
-            found = d_tree.sparse_distance_matrix(t_tree, r_max, output_type="ndarray")
-            if found.size == 0:
-                continue
-            jj, ii, dist = db[found["i"]], tb[found["j"]], found["v"]
-            keep = dist <= track_reach[ii] + det_reach[jj] + MARGIN
-            out_i.append(ii[keep])
-            out_j.append(jj[keep])
-    if not out_i:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    return np.concatenate(out_i).astype(np.int64), np.concatenate(out_j).astype(np.int64)
+    return kernels.ball_pairs(
+        np.ascontiguousarray(track_points, dtype=np.float64),
+        np.ascontiguousarray(track_reach, dtype=np.float64),
+        np.ascontiguousarray(det_points, dtype=np.float64),
+        np.ascontiguousarray(det_reach, dtype=np.float64),
+        MARGIN,
+        SLACK,
+        BUCKETS,
+    )
 
 
 def assign(key: np.ndarray, det: np.ndarray, cost: np.ndarray, miss: np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""Compiled (numba) kernels for the filter's numeric core: predict, innovation
-covariance and gate distance, update.
+"""Compiled (numba) kernels for the tracker's numeric core: the filter's predict,
+measurement residuals, innovation covariance and gate distance, and update; and the
+spatial pre-gate's search for pairs within reach.
 
 The filter works on stacks of small matrices (x (N, 6), P (N, 6, 6), H (N, 3, 6)). In
 numpy every 3x3 block product is its own pass over the whole stack with its own
@@ -351,3 +352,165 @@ def innovation(rot: np.ndarray, origin: np.ndarray, z: np.ndarray, mask: np.ndar
                 H[k, i, c] = (Jd[i, 0] * rot[q, 0, c] + Jd[i, 1] * rot[q, 1, c]
                               + Jd[i, 2] * rot[q, 2, c])
     return res, H
+
+
+# Grid cells are keyed by their integer coordinates, 21 bits each (offset to be >= 0).
+_CELL_OFFSET = 1 << 20
+# Points lie within this of the Earth's centre, so no two are farther apart than twice
+# it: a longer search distance finds nothing more, and is cut to that for the grid.
+_EARTH_BOUND = 6.4e6
+# A track whose search spans more cells than this along an axis tests every point.
+_MAX_CELLS_SPAN = 8.0
+# Cell side over the typical search distance (the mean track reach plus the bucket's
+# largest detection reach): larger cells mean fewer hash look-ups per track and more
+# points per cell to test. 6 was fastest on the 10,000-target scenario and on synthetic
+# cases 10x denser (2 cost up to 4x more, 4 1.5x, 8 and 12 up to 1.4x).
+_CELL_PER_REACH = 6.0
+
+
+@njit(cache=True, inline="always")
+def _cell_hash(cx: int, cy: int, cz: int, mask: int) -> int:
+    # Spatial hash (Teschner et al. 2003); coordinates < 2^21, so no product overflows.
+    return ((cx * 73856093) ^ (cy * 19349663) ^ (cz * 83492791)) & mask
+
+
+@njit(cache=True)
+def _grid_pairs(tp: np.ndarray, t_reach: np.ndarray, dp: np.ndarray, d_reach: np.ndarray,
+                dj: np.ndarray, t_mean: float, margin: float, slack: float,
+                out_i: np.ndarray, out_j: np.ndarray, n: int
+                ) -> tuple[np.ndarray, np.ndarray, int]:
+    """The pairs of ball_pairs among all tracks and the detections dj, appended to
+    out_i, out_j (grown as needed) after their first n; returns them and the new count.
+
+    The points dp[dj] are hashed into a uniform grid of cubes of side _CELL_PER_REACH
+    times the typical search distance (``t_mean``, the mean track reach, plus the points'
+    largest reach); a track looks in the cells that the cube [tp_i - r_i, tp_i + r_i]
+    overlaps, r_i its largest search distance, or (when that is many cells) at every
+    point. Points are ECEF metres
+    near the Earth's surface: with cells of 12 m or more their coordinates fit 21 bits.
+    """
+    nt, nd = tp.shape[0], dj.shape[0]
+    d_max = 0.0
+    for q in range(nd):
+        d_max = max(d_max, d_reach[dj[q]])  # (a NaN reach is skipped: it matches nothing)
+    d_max = min(d_max, 2.0 * _EARTH_BOUND)
+    cell = max(_CELL_PER_REACH * (t_mean + d_max + margin), 2.0 * _EARTH_BOUND / _CELL_OFFSET)
+    inv = 1.0 / cell
+    # Points sorted by cell; each occupied cell's run [start, end) of that order found
+    # through an open-addressing hash table of its coordinates.
+    cx = np.empty(nd, dtype=np.int64)
+    cy = np.empty(nd, dtype=np.int64)
+    cz = np.empty(nd, dtype=np.int64)
+    key = np.empty(nd, dtype=np.int64)
+    for q in range(nd):
+        j = dj[q]
+        if not np.isfinite(dp[j, 0] + dp[j, 1] + dp[j, 2]):
+            key[q] = -1  # within reach of nothing: left out of the grid
+            continue
+        cx[q] = int(np.floor(dp[j, 0] * inv)) + _CELL_OFFSET
+        cy[q] = int(np.floor(dp[j, 1] * inv)) + _CELL_OFFSET
+        cz[q] = int(np.floor(dp[j, 2] * inv)) + _CELL_OFFSET
+        key[q] = (cx[q] << 42) | (cy[q] << 21) | cz[q]
+    order = np.argsort(key)
+    first = 0
+    while first < nd and key[order[first]] < 0:
+        first += 1
+    size = 16
+    while size < 2 * nd:
+        size *= 2
+    mask = size - 1
+    slot_key = np.full(size, -1, dtype=np.int64)
+    slot_start = np.empty(size, dtype=np.int64)
+    slot_end = np.empty(size, dtype=np.int64)
+    k = first
+    while k < nd:
+        q = order[k]
+        e = k + 1
+        while e < nd and key[order[e]] == key[q]:
+            e += 1
+        h = _cell_hash(cx[q], cy[q], cz[q], mask)
+        while slot_key[h] != -1:
+            h = (h + 1) & mask
+        slot_key[h], slot_start[h], slot_end[h] = key[q], k, e
+        k = e
+    for i in range(nt):
+        x, y, z = tp[i, 0], tp[i, 1], tp[i, 2]
+        r = (min(t_reach[i], 2.0 * _EARTH_BOUND) + d_max + margin) * (1.0 + slack)
+        if not np.isfinite(x + y + z + r):
+            continue  # a NaN reach or point is within reach of nothing
+        if r > _MAX_CELLS_SPAN * cell:
+            # Too many cells to look in: test every point.
+            for k in range(first, nd):
+                out_i, out_j, n = _test_pair(tp, t_reach, dp, d_reach, i, dj[order[k]],
+                                             margin, slack, out_i, out_j, n)
+            continue
+        x0 = int(np.floor((x - r) * inv)) + _CELL_OFFSET
+        x1 = int(np.floor((x + r) * inv)) + _CELL_OFFSET
+        y0 = int(np.floor((y - r) * inv)) + _CELL_OFFSET
+        y1 = int(np.floor((y + r) * inv)) + _CELL_OFFSET
+        z0 = int(np.floor((z - r) * inv)) + _CELL_OFFSET
+        z1 = int(np.floor((z + r) * inv)) + _CELL_OFFSET
+        for a in range(x0, x1 + 1):
+            for b in range(y0, y1 + 1):
+                for c in range(z0, z1 + 1):
+                    want = (a << 42) | (b << 21) | c
+                    h = _cell_hash(a, b, c, mask)
+                    while slot_key[h] != -1 and slot_key[h] != want:
+                        h = (h + 1) & mask
+                    if slot_key[h] == -1:
+                        continue
+                    for k in range(slot_start[h], slot_end[h]):
+                        out_i, out_j, n = _test_pair(tp, t_reach, dp, d_reach, i,
+                                                     dj[order[k]], margin, slack,
+                                                     out_i, out_j, n)
+    return out_i, out_j, n
+
+
+@njit(cache=True, inline="always")
+def _test_pair(tp: np.ndarray, t_reach: np.ndarray, dp: np.ndarray, d_reach: np.ndarray,
+               i: int, j: int, margin: float, slack: float,
+               out_i: np.ndarray, out_j: np.ndarray, n: int
+               ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Append (i, j) to out_i, out_j (grown as needed) if within reach."""
+    dx, dy, dz = tp[i, 0] - dp[j, 0], tp[i, 1] - dp[j, 1], tp[i, 2] - dp[j, 2]
+    lim = (t_reach[i] + d_reach[j] + margin) * (1.0 + slack)
+    if dx * dx + dy * dy + dz * dz <= lim * lim:
+        if n == out_i.shape[0]:
+            grown_i = np.empty(2 * n, dtype=np.int64)
+            grown_j = np.empty(2 * n, dtype=np.int64)
+            grown_i[:n] = out_i
+            grown_j[:n] = out_j
+            out_i, out_j = grown_i, grown_j
+        out_i[n], out_j[n] = i, j
+        n += 1
+    return out_i, out_j, n
+
+
+@njit(cache=True)
+def ball_pairs(tp: np.ndarray, t_reach: np.ndarray, dp: np.ndarray, d_reach: np.ndarray,
+               margin: float, slack: float, edges: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i, j) with |tp_i - dp_j| <= (t_reach_i + d_reach_j + margin) (1 + slack).
+
+    Detections are split into buckets by reach (``edges``), each searched with its own
+    grid (_grid_pairs), so one 3 km citizen report does not make every search large; the
+    cells are sized to the mean track reach, so one diffuse track does not either.
+    """
+    t_mean = 0.0
+    count = 0
+    for i in range(t_reach.shape[0]):
+        if np.isfinite(t_reach[i]):
+            t_mean += min(t_reach[i], 2.0 * _EARTH_BOUND)
+            count += 1
+    t_mean /= max(count, 1)
+    db = np.searchsorted(edges, d_reach)
+    out_i = np.empty(4 * (tp.shape[0] + dp.shape[0]) + 16, dtype=np.int64)
+    out_j = np.empty_like(out_i)
+    n = 0
+    for bd in range(edges.shape[0] + 1):
+        dj = np.flatnonzero(db == bd)
+        if dj.size == 0:
+            continue
+        out_i, out_j, n = _grid_pairs(tp, t_reach, dp, d_reach, dj, t_mean, margin, slack,
+                                      out_i, out_j, n)
+    return out_i[:n].copy(), out_j[:n].copy()
