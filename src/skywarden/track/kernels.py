@@ -38,10 +38,11 @@ def _local_up(px: float, py: float, pz: float) -> tuple[float, float, float]:
 def _turn_row(ux: float, uy: float, uz: float, omega: float, dt: float,
               R: np.ndarray, S: np.ndarray) -> None:
     """motion.turn_blocks for one row, into R and S (3, 3)."""
-    K = np.zeros((3, 3))
-    K[0, 1], K[0, 2] = -uz, uy
-    K[1, 0], K[1, 2] = uz, -ux
-    K[2, 0], K[2, 1] = -uy, ux
+    # K, the cross-product matrix of u, and K^2 (as K @ K: the zero terms add nothing).
+    K = ((0.0, -uz, uy), (uz, 0.0, -ux), (-uy, ux, 0.0))
+    K2 = ((-uz * uz - uy * uy, uy * ux, uz * ux),
+          (ux * uy, -uz * uz - ux * ux, uz * uy),
+          (ux * uz, uy * uz, -uy * uy - ux * ux))
     th = omega * dt
     if abs(th) < 1e-4:
         a = omega * dt * dt / 2.0
@@ -52,10 +53,9 @@ def _turn_row(ux: float, uy: float, uz: float, omega: float, dt: float,
     s, c1 = np.sin(th), 1.0 - np.cos(th)
     for i in range(3):
         for j in range(3):
-            k2 = K[i, 0] * K[0, j] + K[i, 1] * K[1, j] + K[i, 2] * K[2, j]
             eye = 1.0 if i == j else 0.0
-            R[i, j] = eye + s * K[i, j] + c1 * k2
-            S[i, j] = dt * eye + a * K[i, j] + b * k2
+            R[i, j] = eye + s * K[i][j] + c1 * K2[i][j]
+            S[i, j] = dt * eye + a * K[i][j] + b * K2[i][j]
 
 
 @njit(cache=True)
@@ -375,115 +375,19 @@ def _cell_hash(cx: int, cy: int, cz: int, mask: int) -> int:
 
 
 @njit(cache=True)
-def _grid_pairs(tp: np.ndarray, t_reach: np.ndarray, dp: np.ndarray, d_reach: np.ndarray,
-                dj: np.ndarray, t_mean: float, margin: float, slack: float,
-                out_i: np.ndarray, out_j: np.ndarray, n: int
-                ) -> tuple[np.ndarray, np.ndarray, int]:
-    """The pairs of ball_pairs among all tracks and the detections dj, appended to
-    out_i, out_j (grown as needed) after their first n; returns them and the new count.
-
-    The points dp[dj] are hashed into a uniform grid of cubes of side _CELL_PER_REACH
-    times the typical search distance (``t_mean``, the mean track reach, plus the points'
-    largest reach); a track looks in the cells that the cube [tp_i - r_i, tp_i + r_i]
-    overlaps, r_i its largest search distance, or (when that is many cells) at every
-    point. Points are ECEF metres
-    near the Earth's surface: with cells of 12 m or more their coordinates fit 21 bits.
-    """
-    nt, nd = tp.shape[0], dj.shape[0]
-    d_max = 0.0
-    for q in range(nd):
-        d_max = max(d_max, d_reach[dj[q]])  # (a NaN reach is skipped: it matches nothing)
-    d_max = min(d_max, 2.0 * _EARTH_BOUND)
-    cell = max(_CELL_PER_REACH * (t_mean + d_max + margin), 2.0 * _EARTH_BOUND / _CELL_OFFSET)
-    inv = 1.0 / cell
-    # Points sorted by cell; each occupied cell's run [start, end) of that order found
-    # through an open-addressing hash table of its coordinates.
-    cx = np.empty(nd, dtype=np.int64)
-    cy = np.empty(nd, dtype=np.int64)
-    cz = np.empty(nd, dtype=np.int64)
-    key = np.empty(nd, dtype=np.int64)
-    for q in range(nd):
-        j = dj[q]
-        if not np.isfinite(dp[j, 0] + dp[j, 1] + dp[j, 2]):
-            key[q] = -1  # within reach of nothing: left out of the grid
-            continue
-        cx[q] = int(np.floor(dp[j, 0] * inv)) + _CELL_OFFSET
-        cy[q] = int(np.floor(dp[j, 1] * inv)) + _CELL_OFFSET
-        cz[q] = int(np.floor(dp[j, 2] * inv)) + _CELL_OFFSET
-        key[q] = (cx[q] << 42) | (cy[q] << 21) | cz[q]
-    order = np.argsort(key)
-    first = 0
-    while first < nd and key[order[first]] < 0:
-        first += 1
-    size = 16
-    while size < 2 * nd:
-        size *= 2
-    mask = size - 1
-    slot_key = np.full(size, -1, dtype=np.int64)
-    slot_start = np.empty(size, dtype=np.int64)
-    slot_end = np.empty(size, dtype=np.int64)
-    k = first
-    while k < nd:
-        q = order[k]
-        e = k + 1
-        while e < nd and key[order[e]] == key[q]:
-            e += 1
-        h = _cell_hash(cx[q], cy[q], cz[q], mask)
-        while slot_key[h] != -1:
-            h = (h + 1) & mask
-        slot_key[h], slot_start[h], slot_end[h] = key[q], k, e
-        k = e
-    for i in range(nt):
-        x, y, z = tp[i, 0], tp[i, 1], tp[i, 2]
-        r = (min(t_reach[i], 2.0 * _EARTH_BOUND) + d_max + margin) * (1.0 + slack)
-        if not np.isfinite(x + y + z + r):
-            continue  # a NaN reach or point is within reach of nothing
-        if r > _MAX_CELLS_SPAN * cell:
-            # Too many cells to look in: test every point.
-            for k in range(first, nd):
-                out_i, out_j, n = _test_pair(tp, t_reach, dp, d_reach, i, dj[order[k]],
-                                             margin, slack, out_i, out_j, n)
-            continue
-        x0 = int(np.floor((x - r) * inv)) + _CELL_OFFSET
-        x1 = int(np.floor((x + r) * inv)) + _CELL_OFFSET
-        y0 = int(np.floor((y - r) * inv)) + _CELL_OFFSET
-        y1 = int(np.floor((y + r) * inv)) + _CELL_OFFSET
-        z0 = int(np.floor((z - r) * inv)) + _CELL_OFFSET
-        z1 = int(np.floor((z + r) * inv)) + _CELL_OFFSET
-        for a in range(x0, x1 + 1):
-            for b in range(y0, y1 + 1):
-                for c in range(z0, z1 + 1):
-                    want = (a << 42) | (b << 21) | c
-                    h = _cell_hash(a, b, c, mask)
-                    while slot_key[h] != -1 and slot_key[h] != want:
-                        h = (h + 1) & mask
-                    if slot_key[h] == -1:
-                        continue
-                    for k in range(slot_start[h], slot_end[h]):
-                        out_i, out_j, n = _test_pair(tp, t_reach, dp, d_reach, i,
-                                                     dj[order[k]], margin, slack,
-                                                     out_i, out_j, n)
-    return out_i, out_j, n
-
-
-@njit(cache=True, inline="always")
-def _test_pair(tp: np.ndarray, t_reach: np.ndarray, dp: np.ndarray, d_reach: np.ndarray,
-               i: int, j: int, margin: float, slack: float,
-               out_i: np.ndarray, out_j: np.ndarray, n: int
-               ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Append (i, j) to out_i, out_j (grown as needed) if within reach."""
-    dx, dy, dz = tp[i, 0] - dp[j, 0], tp[i, 1] - dp[j, 1], tp[i, 2] - dp[j, 2]
-    lim = (t_reach[i] + d_reach[j] + margin) * (1.0 + slack)
-    if dx * dx + dy * dy + dz * dz <= lim * lim:
-        if n == out_i.shape[0]:
-            grown_i = np.empty(2 * n, dtype=np.int64)
-            grown_j = np.empty(2 * n, dtype=np.int64)
-            grown_i[:n] = out_i
-            grown_j[:n] = out_j
-            out_i, out_j = grown_i, grown_j
-        out_i[n], out_j[n] = i, j
-        n += 1
-    return out_i, out_j, n
+def _reserve(out_i: np.ndarray, out_j: np.ndarray, n: int, extra: int
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """out_i, out_j with room for ``extra`` more pairs after their first n."""
+    if n + extra <= out_i.shape[0]:
+        return out_i, out_j
+    cap = max(2 * out_i.shape[0], n + extra)
+    grown_i = np.empty(cap, dtype=np.int64)
+    grown_j = np.empty(cap, dtype=np.int64)
+    # (Element loops: numba compiles slice assignment slowly.)
+    for q in range(n):
+        grown_i[q] = out_i[q]
+        grown_j[q] = out_j[q]
+    return grown_i, grown_j
 
 
 @njit(cache=True)
@@ -492,25 +396,118 @@ def ball_pairs(tp: np.ndarray, t_reach: np.ndarray, dp: np.ndarray, d_reach: np.
                ) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (i, j) with |tp_i - dp_j| <= (t_reach_i + d_reach_j + margin) (1 + slack).
 
-    Detections are split into buckets by reach (``edges``), each searched with its own
-    grid (_grid_pairs), so one 3 km citizen report does not make every search large; the
-    cells are sized to the mean track reach, so one diffuse track does not either.
+    The detections are split into buckets by reach (``edges``), so one 3 km citizen
+    report does not widen every search. Each bucket's points are hashed into a uniform
+    grid of cubes of side _CELL_PER_REACH times the typical search distance (the mean
+    track reach plus the bucket's largest detection reach); a track looks in the cells
+    that the cube [tp_i - r_i, tp_i + r_i] overlaps, r_i its largest search distance, or
+    (a diffuse track, whose cube spans many cells) at every point of the bucket. Points
+    are ECEF metres near the Earth's surface: with cells of 12 m or more their
+    coordinates fit 21 bits.
     """
+    nt, nd = tp.shape[0], dp.shape[0]
     t_mean = 0.0
     count = 0
-    for i in range(t_reach.shape[0]):
+    for i in range(nt):
         if np.isfinite(t_reach[i]):
             t_mean += min(t_reach[i], 2.0 * _EARTH_BOUND)
             count += 1
     t_mean /= max(count, 1)
-    db = np.searchsorted(edges, d_reach)
-    out_i = np.empty(4 * (tp.shape[0] + dp.shape[0]) + 16, dtype=np.int64)
-    out_j = np.empty_like(out_i)
+    # Bucket of each detection: how many edges lie below its reach.
+    nb = edges.shape[0] + 1
+    bucket = np.zeros(nd, dtype=np.int64)
+    for j in range(nd):
+        b = 0
+        while b < nb - 1 and edges[b] < d_reach[j]:
+            b += 1
+        bucket[j] = b
+    out_i = np.empty(4 * (nt + nd) + 16, dtype=np.int64)
+    out_j = np.empty(4 * (nt + nd) + 16, dtype=np.int64)
     n = 0
-    for bd in range(edges.shape[0] + 1):
-        dj = np.flatnonzero(db == bd)
-        if dj.size == 0:
+    size = 16
+    while size < 2 * nd:
+        size *= 2
+    mask = size - 1
+    slot_key = np.empty(size, dtype=np.int64)
+    start = np.empty(size + 1, dtype=np.int64)
+    slot_of = np.empty(nd, dtype=np.int64)
+    members = np.empty(nd, dtype=np.int64)
+    for bd in range(nb):
+        d_max = 0.0
+        any_in = False
+        for j in range(nd):
+            if bucket[j] == bd:
+                any_in = True
+                d_max = max(d_max, d_reach[j])  # (a NaN reach is skipped: it matches nothing)
+        if not any_in:
             continue
-        out_i, out_j, n = _grid_pairs(tp, t_reach, dp, d_reach, dj, t_mean, margin, slack,
-                                      out_i, out_j, n)
+        d_max = min(d_max, 2.0 * _EARTH_BOUND)
+        cell = max(_CELL_PER_REACH * (t_mean + d_max + margin),
+                   2.0 * _EARTH_BOUND / _CELL_OFFSET)
+        inv = 1.0 / cell
+        # An open-addressing hash table of the occupied cells (slot_key: the cell's packed
+        # coordinates), then the bucket's points listed cell by cell: those of the cell in
+        # slot h are members[start[h]:start[h + 1]] (a counting sort).
+        slot_key[:] = -1
+        start[:] = 0
+        for j in range(nd):
+            slot_of[j] = -1
+            if bucket[j] != bd or not np.isfinite(dp[j, 0] + dp[j, 1] + dp[j, 2]):
+                continue  # (a non-finite point is within reach of nothing)
+            a = int(np.floor(dp[j, 0] * inv)) + _CELL_OFFSET
+            b = int(np.floor(dp[j, 1] * inv)) + _CELL_OFFSET
+            c = int(np.floor(dp[j, 2] * inv)) + _CELL_OFFSET
+            key = (a << 42) | (b << 21) | c
+            h = _cell_hash(a, b, c, mask)
+            while slot_key[h] != -1 and slot_key[h] != key:
+                h = (h + 1) & mask
+            slot_key[h] = key
+            start[h + 1] += 1
+            slot_of[j] = h
+        for h in range(size):
+            start[h + 1] += start[h]
+        fill = start[:-1].copy()
+        for j in range(nd):
+            h = slot_of[j]
+            if h >= 0:
+                members[fill[h]] = j
+                fill[h] += 1
+        total = start[size]
+        for i in range(nt):
+            x, y, z = tp[i, 0], tp[i, 1], tp[i, 2]
+            r = (min(t_reach[i], 2.0 * _EARTH_BOUND) + d_max + margin) * (1.0 + slack)
+            if not np.isfinite(x + y + z + r):
+                continue  # a NaN reach or point is within reach of nothing
+            if r > _MAX_CELLS_SPAN * cell:
+                # Too many cells to look in: test every point, as one "cell".
+                x0 = x1 = y0 = y1 = z0 = z1 = -1
+            else:
+                x0 = int(np.floor((x - r) * inv)) + _CELL_OFFSET
+                x1 = int(np.floor((x + r) * inv)) + _CELL_OFFSET
+                y0 = int(np.floor((y - r) * inv)) + _CELL_OFFSET
+                y1 = int(np.floor((y + r) * inv)) + _CELL_OFFSET
+                z0 = int(np.floor((z - r) * inv)) + _CELL_OFFSET
+                z1 = int(np.floor((z + r) * inv)) + _CELL_OFFSET
+            for a in range(x0, x1 + 1):
+                for b in range(y0, y1 + 1):
+                    for c in range(z0, z1 + 1):
+                        if a < 0:
+                            lo, hi = 0, total
+                        else:
+                            want = (a << 42) | (b << 21) | c
+                            h = _cell_hash(a, b, c, mask)
+                            while slot_key[h] != -1 and slot_key[h] != want:
+                                h = (h + 1) & mask
+                            if slot_key[h] == -1:
+                                continue
+                            lo, hi = start[h], start[h + 1]
+                        out_i, out_j = _reserve(out_i, out_j, n, hi - lo)
+                        for k in range(lo, hi):
+                            j = members[k]
+                            dx, dy, dz = x - dp[j, 0], y - dp[j, 1], z - dp[j, 2]
+                            lim = (t_reach[i] + d_reach[j] + margin) * (1.0 + slack)
+                            if dx * dx + dy * dy + dz * dz <= lim * lim:
+                                out_i[n] = i
+                                out_j[n] = j
+                                n += 1
     return out_i[:n].copy(), out_j[:n].copy()
