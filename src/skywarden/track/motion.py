@@ -55,7 +55,11 @@ def approx_altitude(pos: np.ndarray) -> np.ndarray:
 
 def acceleration_density(pos: np.ndarray, q_h: float, q_v: float, scale: np.ndarray) -> np.ndarray:
     """Qa (N, 3, 3) in ECEF: q_h horizontally, q_v along local up, times the track's scale."""
-    return kernels.acceleration_density(pos, q_h, q_v, np.asarray(scale, dtype=np.float64))
+    # Contiguous: callers pass x[:, :3], strided except for one row, and each memory
+    # layout would be a separate compilation.
+    return kernels.acceleration_density(
+        np.ascontiguousarray(pos), q_h, q_v, np.asarray(scale, dtype=np.float64)
+    )
 
 
 def predict_ncv(
