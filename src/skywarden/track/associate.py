@@ -59,8 +59,9 @@ def candidate_pairs(
     det_reach: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (i into tracks, j into detections) with horizontal separation within
-    ``track_reach[i] + det_reach[j] + MARGIN`` (points already projected)."""
-    return kernels.ball_pairs(
+    ``track_reach[i] + det_reach[j] + MARGIN`` (points already projected), ordered by
+    track, then detection."""
+    i, j = kernels.ball_pairs(
         np.ascontiguousarray(track_points, dtype=np.float64),
         np.ascontiguousarray(track_reach, dtype=np.float64),
         np.ascontiguousarray(det_points, dtype=np.float64),
@@ -69,6 +70,10 @@ def candidate_pairs(
         SLACK,
         BUCKETS,
     )
+    # A fixed order: ties downstream (a track's two plots of the same time, equal gate
+    # costs) are then broken the same way whatever order the search found the pairs in.
+    order = np.lexsort((j, i))
+    return i[order], j[order]
 
 
 def assign(key: np.ndarray, det: np.ndarray, cost: np.ndarray, miss: np.ndarray) -> np.ndarray:
