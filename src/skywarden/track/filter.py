@@ -50,13 +50,6 @@ def chi2_gate(probability: float, dof: int | np.ndarray) -> np.ndarray:
     return _quantiles(float(probability))[np.clip(dof, 0, 7)]
 
 
-def inv3(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverses and determinants of stacked 3x3 matrices (N, 3, 3), by cofactors (a
-    singular S, a target exactly at a site, gets a tiny floor on its determinant so the
-    pair's distance is huge instead of NaN)."""
-    return kernels.inv3(S)
-
-
 def predict(
     x: np.ndarray,
     P: np.ndarray,
@@ -116,7 +109,7 @@ def innovate(
     """Predict each pair's track by its own dt and form its innovation."""
     xm, Pm = predict(x, P, dt, q_h, q_v, scale, omega)
     r, H, var = residual(xm)
-    # S = H P- H^T + diag(var), its inverse (inv3) and d^2 = r^T S^-1 r in one pass.
+    # S = H P- H^T + diag(var), its inverse (by cofactors) and d^2 = r^T S^-1 r in one pass.
     S, Sinv, det, d2 = kernels.innovation_stats(Pm, H, var, r)
     return Innovation(xm, Pm, r, H, S, Sinv, det, d2)
 

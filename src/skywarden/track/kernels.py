@@ -37,7 +37,7 @@ def _local_up(px: float, py: float, pz: float) -> tuple[float, float, float]:
 @njit(cache=True)
 def _turn_row(ux: float, uy: float, uz: float, omega: float, dt: float,
               R: np.ndarray, S: np.ndarray) -> None:
-    """motion.turn_blocks for one row, into R and S (3, 3)."""
+    """The turn blocks of motion.predict_turn for one row, into R and S (3, 3)."""
     # K, the cross-product matrix of u, and K^2 (as K @ K: the zero terms add nothing).
     K = ((0.0, -uz, uy), (uz, 0.0, -ux), (-uy, ux, 0.0))
     K2 = ((-uz * uz - uy * uy, uy * ux, uz * ux),
@@ -56,16 +56,6 @@ def _turn_row(ux: float, uy: float, uz: float, omega: float, dt: float,
             eye = 1.0 if i == j else 0.0
             R[i, j] = eye + s * K[i][j] + c1 * K2[i][j]
             S[i, j] = dt * eye + a * K[i][j] + b * K2[i][j]
-
-
-@njit(cache=True)
-def turn_blocks(up: np.ndarray, omega: np.ndarray, dt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    n = up.shape[0]
-    R = np.empty((n, 3, 3))
-    S = np.empty((n, 3, 3))
-    for k in range(n):
-        _turn_row(up[k, 0], up[k, 1], up[k, 2], omega[k], dt[k], R[k], S[k])
-    return R, S
 
 
 @njit(cache=True)
@@ -140,13 +130,14 @@ def predict(x: np.ndarray, P: np.ndarray, dt: np.ndarray, qa: np.ndarray,
 
 @njit(cache=True, inline="always")
 def _inv3_row(S: np.ndarray, inv: np.ndarray) -> float:
-    """filter.inv3 for one 3x3 matrix; returns the determinant."""
+    """Inverse of one 3x3 matrix by cofactors, into inv; returns the determinant."""
     a, b, c = S[0, 0], S[0, 1], S[0, 2]
     d, e, f = S[1, 0], S[1, 1], S[1, 2]
     g, h, i = S[2, 0], S[2, 1], S[2, 2]
     A_, B_, C_ = e * i - f * h, -(d * i - f * g), d * h - e * g
     det = a * A_ + b * B_ + c * C_
-    # As in filter.inv3: a tiny floor for a singular S (a target exactly at a site).
+    # A singular S means a degenerate geometry (a target exactly at a site); a tiny
+    # floor keeps the pair's distance huge instead of producing NaN.
     safe = det if abs(det) > 1e-300 else 1e-300
     inv[0, 0], inv[1, 0], inv[2, 0] = A_ / safe, B_ / safe, C_ / safe
     inv[0, 1] = -(b * i - c * h) / safe
@@ -156,16 +147,6 @@ def _inv3_row(S: np.ndarray, inv: np.ndarray) -> float:
     inv[1, 2] = -(a * f - c * d) / safe
     inv[2, 2] = (a * e - b * d) / safe
     return det
-
-
-@njit(cache=True)
-def inv3(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    n = S.shape[0]
-    inv = np.empty_like(S)
-    det = np.empty(n)
-    for k in range(n):
-        det[k] = _inv3_row(S[k], inv[k])
-    return inv, det
 
 
 @njit(cache=True)

@@ -79,22 +79,6 @@ def predict_ncv(
     return kernels.predict(x, P, dt, qa, np.zeros_like(dt))
 
 
-def turn_blocks(up: np.ndarray, omega: np.ndarray, dt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rotation R and its time integral S (N, 3, 3) for a turn at rate omega (rad/s,
-    counter-clockwise seen from above) about the local up u, over dt.
-
-    With K the cross-product matrix of u (K v = u x v) and theta = omega dt (Rodrigues):
-
-        R = I + sin(theta) K + (1 - cos(theta)) K^2
-        S = int_0^dt R(omega tau) dtau = dt I + (1 - cos theta)/omega K
-                                         + (dt - sin(theta)/omega) K^2
-
-    (series for small omega, where both fractions tend to 0).
-    """
-    dt = np.asarray(dt, dtype=np.float64)
-    return kernels.turn_blocks(up, np.asarray(omega, dtype=np.float64), dt)
-
-
 def predict_turn(
     x: np.ndarray, P: np.ndarray, dt: np.ndarray, qa: np.ndarray, omega: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -103,27 +87,21 @@ def predict_turn(
         x' = F x,   F = | I  S |,     P' = F P F^T + Q(|dt|)   (Q of the NCV model)
                         | 0  R |
 
+    with R the rotation by theta = omega dt about the local up u and S its time integral
+    (Rodrigues; K the cross-product matrix of u, K v = u x v):
+
+        R = I + sin(theta) K + (1 - cos(theta)) K^2
+        S = int_0^dt R(omega tau) dtau = dt I + (1 - cos theta)/omega K
+                                         + (dt - sin(theta)/omega) K^2
+
+    (series for small omega, where both fractions tend to 0).
+
     The turn rate is not a state: it is estimated from the track's own velocity history
     (``estimate_turn_rate``), so an orbiting aircraft is predicted on its circle instead
     of along the tangent.
     """
     dt = np.asarray(dt, dtype=np.float64)
     return kernels.predict(x, P, dt, qa, np.asarray(omega, dtype=np.float64))
-
-
-def transition(
-    dt: np.ndarray, R: np.ndarray | None = None, S: np.ndarray | None = None
-) -> np.ndarray:
-    """F(dt) as full (N, 6, 6) matrices: NCV, or with turn blocks R, S."""
-    dt = np.asarray(dt, dtype=np.float64)
-    F = np.tile(np.eye(6), (dt.shape[0], 1, 1))
-    if R is None or S is None:
-        idx = np.arange(3)
-        F[:, idx, idx + 3] = dt[:, None]
-    else:
-        F[:, :3, 3:] = S
-        F[:, 3:, 3:] = R
-    return F
 
 
 def estimate_turn_rate(
