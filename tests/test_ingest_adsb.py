@@ -181,6 +181,17 @@ def test_sbs_bad_lines_counted_valid_kept() -> None:
     assert counts.rejected == 4 and counts.units == 6
 
 
+def test_sbs_non_finite_field_is_rejected_not_taken_for_absent() -> None:
+    head = b"MSG,3,1,1,4840D6,1,2024/07/06,06:43:09.525,2024/07/06,06:43:09.525,,38000,,,"
+    lines = [head + b"nan,3.91937,,,0,,0,0", head + b"52.25720,inf,,,0,,0,0",
+             head + b"52.25720,3.91937,,,0,,0,0"]
+    counts = FeedCounts()
+    dets = list(decode_sbs_lines(lines, SbsDecoder("rx", counts)))
+    assert len(dets) == 1 and dets[0].lat == pytest.approx(52.2572)
+    assert counts.rejected == 2
+    assert counts.outcomes["rejected: SBS field not a number or date"] == 2
+
+
 @needs_samples
 def test_cli_decode_writes_detections_replay_can_read(tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]

@@ -41,10 +41,14 @@ def sbs_time(date: str, clock: str) -> float:
 
 
 def _num(field: str) -> float | None:
+    """A numeric field: None when empty (not sent); "nan" or "inf" is no value a
+    receiver sends for an absent one, so it is a malformed line (ValueError)."""
     if not field:
         return None
     v = float(field)
-    return v if math.isfinite(v) else None
+    if not math.isfinite(v):
+        raise ValueError(f"not a finite number: {field!r}")
+    return v
 
 
 class _Heard:
