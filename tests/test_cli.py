@@ -197,3 +197,17 @@ def test_an_input_with_no_usable_line_fails_and_says_what_to_check(tmp_path, cap
     # the same command on the good file still exits 0
     good = [command, str(dets), "--sensors", str(sensors)]
     assert main(good + (["-o", str(tmp_path / "t2.jsonl")] if command == "track" else [])) == 0
+
+
+@pytest.mark.parametrize("command", [
+    ["play", "{dir}", "--format", "sbs", "--serve", "127.0.0.1:0"],
+    ["decode", "--format", "sbs", "{dir}", "--sensor", "a1", "-o", "{out}"],
+    ["replay", "{dir}", "--format", "sbs", "--sensors", "{sensors}", "--sensor", "a1"],
+])
+def test_a_folder_given_as_a_recording_is_called_a_folder(tmp_path, capsys, command):
+    _, sensors = _detections(tmp_path)
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    argv = [a.format(dir=folder, out=tmp_path / "d.jsonl", sensors=sensors) for a in command]
+    assert main(argv) == 1
+    assert f"{folder}: a folder, not a recording file" in capsys.readouterr().err

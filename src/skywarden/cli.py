@@ -64,6 +64,15 @@ def _bad_start(args: argparse.Namespace) -> bool:
     return True
 
 
+def _no_recording(command: str, path: Path) -> bool:
+    """Say so when ``path`` is not a recording file: missing, or a folder."""
+    if path.is_file():
+        return False
+    why = "a folder, not a recording file" if path.is_dir() else "no such file"
+    print(f"skywarden {command}: error: {path}: {why}", file=sys.stderr)
+    return True
+
+
 def _nothing_usable(command: str, path: Path, good: int, bad: int) -> bool:
     """Say so when no line of the input was a usable detection: every line was named as
     bad above, but a run that read nothing should not end as if it had worked (a truth or
@@ -629,8 +638,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
         print(f"skywarden decode: error: --format {args.format} needs --sensor ID (the "
               "receiver's sensor id)", file=sys.stderr)
         return 2
-    if not args.file.is_file():
-        print(f"skywarden decode: error: {args.file}: no such file", file=sys.stderr)
+    if _no_recording("decode", args.file):
         return 1
     _keep_inputs([args.file, args.sensors], {"-o": args.out})
     registry = SensorRegistry.load(args.sensors) if args.sensors else None
@@ -674,8 +682,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     if not args.speed > 0:
         print(f"skywarden play: error: --speed {args.speed}: must be > 0", file=sys.stderr)
         return 2
-    if not args.file.is_file():
-        print(f"skywarden play: error: {args.file}: no such file", file=sys.stderr)
+    if _no_recording("play", args.file):
         return 1
     try:
         host, port = parse_address(args.serve or args.send, "--serve" if tcp else "--send")
@@ -766,8 +773,7 @@ def _replay_recording(args: argparse.Namespace, sensors: Path) -> int:
         print("skywarden replay: error: --format needs --sensors sensors.toml (the registry "
               "of the recording's sensors)", file=sys.stderr)
         return 2
-    if not args.source.is_file():
-        print(f"skywarden replay: error: {args.source}: no such file", file=sys.stderr)
+    if _no_recording("replay", args.source):
         return 1
     if _bad_start(args):
         return 2
