@@ -331,6 +331,18 @@ def test_geojson_bad_features_are_named_with_the_reason(tmp_path):
     assert [e.where for e in result.errors][1:3] == ["feature 2 (id 'bow')", "feature 3 (id 'when')"]
 
 
+def test_summary_groups_values_but_keeps_the_property_named(tmp_path):
+    doc = {"type": "FeatureCollection", "features": [
+        _feature({"id": "a"}), _feature({"id": "b"}),
+        _feature({"id": "c", "type": "no-fly"}), _feature({"id": "d", "type": "nofly"}),
+    ]}
+    path = tmp_path / "zones.geojson"
+    path.write_text(json.dumps(doc))
+    summary = load_zones(path, strict=False).summary()
+    assert "2 x no 'type' property" in summary  # what is missing stays readable
+    assert "2 x type '...' is not one of" in summary  # the wrong values are grouped
+
+
 def test_files_that_are_no_zone_files_are_refused(tmp_path):
     for text, reason in [("{oops", "not valid JSON"), ("hello\nworld", "not a zone file"),
                          ('{"a": 1}', "neither a GeoJSON FeatureCollection nor ED-269")]:

@@ -49,6 +49,13 @@ class ZoneLoad:
 
 
 def reason_key(reason: str) -> str:
-    """Group reasons for counting: quoted values and numbers replaced by '...'."""
-    key = re.sub(r"'[^']*'|\"[^\"]*\"", "'...'", reason)
+    """Group reasons for counting: quoted values and numbers replaced by '...'; a quoted
+    name of a property, key or list ("no 'type' property") is kept, as it says what is
+    wrong."""
+    key = _QUOTED.sub(lambda m: m.group(0) if _NAMES.match(reason, m.end()) else "'...'",
+                      reason)
     return re.sub(r"[-+]?\d[\d.:]*", "...", key)
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NAMES = re.compile(r" (property|properties|key|keys|list|field)\b")
