@@ -197,6 +197,14 @@ def test_an_input_with_no_usable_line_fails_and_says_what_to_check(tmp_path, cap
     # the same command on the good file still exits 0
     good = [command, str(dets), "--sensors", str(sensors)]
     assert main(good + (["-o", str(tmp_path / "t2.jsonl")] if command == "track" else [])) == 0
+    capsys.readouterr()
+    # the detections of one recording with the registry of another: the registry is named
+    other = tmp_path / "other.toml"
+    other.write_text(SENSORS.replace('"a1"', '"b7"'))
+    argv = ([command, str(dets), "--sensors", str(other)]
+            + (["-o", str(tmp_path / "t3.jsonl")] if command == "track" else []))
+    assert main(argv) == 1
+    assert f"none of its sensors is in {other}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", [

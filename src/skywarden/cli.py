@@ -20,6 +20,7 @@ import argparse
 import math
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,15 +74,20 @@ def _no_recording(command: str, path: Path) -> bool:
     return True
 
 
-def _nothing_usable(command: str, path: Path, good: int, bad: int) -> bool:
+def _nothing_usable(command: str, path: Path, good: int, reasons: Counter[str],
+                    sensors: Path) -> bool:
     """Say so when no line of the input was a usable detection: every line was named as
     bad above, but a run that read nothing should not end as if it had worked (a truth or
-    tracks file given as detections, another registry's sensors)."""
+    tracks file given as detections, the registry of another recording)."""
+    bad = sum(reasons.values())
     if good or not bad:
         return False
+    if all("is not in the sensor registry" in r for r in reasons):
+        hint = f"none of its sensors is in {sensors}: is that this recording's registry?"
+    else:
+        hint = "`skywarden check FILE` tells what a file holds"
     print(f"skywarden {command}: error: {path}: none of its {bad:,} lines is a usable "
-          "detection (reasons above); `skywarden check FILE` tells what a file holds",
-          file=sys.stderr)
+          f"detection (reasons above); {hint}", file=sys.stderr)
     return True
 
 
@@ -533,7 +539,7 @@ def cmd_track(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     print(summary)
     return 1 if _nothing_usable("track", args.detections, summary.lines_good,
-                                summary.lines_bad) else 0
+                                summary.bad_reasons, args.sensors) else 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -759,7 +765,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     print()
     print(summary)
     return 1 if _nothing_usable("replay", detections, summary.lines_good,
-                                summary.lines_bad) else 0
+                                summary.bad_reasons, sensors) else 0
 
 
 def _replay_recording(args: argparse.Namespace, sensors: Path) -> int:
