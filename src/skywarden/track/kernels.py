@@ -75,7 +75,8 @@ def predict(x: np.ndarray, P: np.ndarray, dt: np.ndarray, qa: np.ndarray,
         d = dt[k]
         ad = abs(d)
         q3 = ad**3 / 3.0
-        # (adt^2 / 2) sign(dt), as in the numpy model (0 at dt = 0).
+        # Q(|dt|) of the NCV model (motion.predict_ncv), its cross term taking dt's sign
+        # (0 at dt = 0).
         q2 = ad**2 / 2.0 * np.sign(d)
         Pk, Nk, Q = P[k], Pn[k], qa[k]
         w = omega[k]
@@ -276,7 +277,7 @@ def acceleration_density(pos: np.ndarray, q_h: float, q_v: float, scale: np.ndar
 
 @njit(cache=True, inline="always")
 def _wrap(a: float) -> float:
-    # measure._wrap; numba's float % has Python's sign convention, as numpy's.
+    # An angle wrapped to [-pi, pi); numba's float % has Python's sign convention.
     return (a + np.pi) % (2.0 * np.pi) - np.pi
 
 
