@@ -83,6 +83,12 @@ def test_not_toml_and_unknown_top_level(tmp_path):
         _load(tmp_path, RADAR + "\n[radar]\nx = 1\n")
 
 
+def test_an_empty_registry_is_refused_at_load(tmp_path):
+    for text in ("", "# sensors to come\n"):
+        with pytest.raises(RegistryError, match=r"no \[\[sensor\]\] tables"):
+            _load(tmp_path, text)
+
+
 def test_mark_is_the_releasability_a_row_of_this_sensor_carries():
     from skywarden.sensors import Sensor
 

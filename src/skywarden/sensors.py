@@ -220,6 +220,10 @@ class SensorRegistry:
         tables = doc.get("sensor", [])
         if not isinstance(tables, list):
             raise RegistryError(f"{path}: 'sensor' must be an array of tables [[sensor]]")
+        if not tables:
+            # Every report is refused against an empty registry: say so at load.
+            raise RegistryError(f"{path}: no [[sensor]] tables; a registry lists the sensors "
+                                "whose reports are taken (docs/FORMATS.md)")
         return cls.from_dicts(tables, str(path))
 
     def to_toml(self) -> str:
