@@ -175,3 +175,36 @@ def test_gzip_content_is_read_whatever_the_file_is_called(tmp_path):
     path.write_bytes(gzip.compress("".join(json.dumps(x) + "\n" for x in GOOD).encode()))
     stats = ReadStats()
     assert len(list(read_detections(path, stats=stats))) == len(GOOD) and stats.bad == 0
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_pipe_is_read_whole_plain_or_gzip(tmp_path, compressed):
+    """`zcat big.jsonl.gz | skywarden track /dev/stdin`: telling gzip from plain must not
+    take bytes out of a stream that cannot be read twice."""
+    import os
+    import threading
+
+    text = "".join(json.dumps(GOOD[1] | {"time": 1757450000.0 + k}) + "\n" for k in range(300))
+    data = gzip.compress(text.encode()) if compressed else text.encode()
+    fifo = tmp_path / "stream"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with fifo.open("wb") as fh:
+            fh.write(data)
+
+    got: list[Detection] = []
+    stats = ReadStats()
+
+    def read() -> None:
+        got.extend(read_detections(fifo, stats=stats))
+
+    # Daemon threads and a bounded wait: a reader that opens the pipe twice would block
+    # for ever on the second open, and must fail the test, not hang the suite.
+    threads = [threading.Thread(target=f, daemon=True) for f in (write, read)]
+    for t in threads:
+        t.start()
+    threads[1].join(timeout=20)
+    assert not threads[1].is_alive(), "the reader never finished: the pipe was opened twice"
+    assert len(got) == 300 and stats.bad == 0
+    assert [d.time for d in got] == [1757450000.0 + k for k in range(300)]

@@ -22,6 +22,7 @@ import tempfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -74,15 +75,18 @@ def _reason_key(reason: str) -> str:
     return reason.split(" (got ")[0]
 
 
-def _open_binary(path: str | Path) -> IO[bytes]:
+@contextmanager
+def _open_binary(path: str | Path) -> Iterator[IO[bytes]]:
     """The file's bytes, uncompressed if it is gzip: told by its first bytes, not its name,
-    so a compressed file called .jsonl, or a plain one called .gz, is read all the same."""
-    path = Path(path)
-    with path.open("rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return path.open("rb")
+    so a compressed file called .jsonl, or a plain one called .gz, is read all the same.
+    The file is opened once and its first bytes peeked, not read: a pipe (``/dev/stdin``)
+    works too."""
+    with Path(path).open("rb") as fh:
+        if fh.peek(2)[:2] == b"\x1f\x8b":
+            with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+                yield gz  # type: ignore[misc]
+        else:
+            yield fh
 
 
 def _numbered_lines(fh: IO[bytes], name: str) -> Iterator[tuple[int, bytes | BadLineError]]:
