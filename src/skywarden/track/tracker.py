@@ -7,7 +7,7 @@ late arrive in time order), then processes what is old enough in windows of
 ``window`` seconds. Per window, on numpy columns over all tracks at once:
 
 1. **predict + gate**: every track is predicted to each candidate detection's own time;
-   candidates come from a KD-tree pre-gate (associate.candidate_pairs), then the
+   candidates come from a spatial pre-gate (associate.candidate_pairs), then the
    chi-square gate on d^2 = r^T S^-1 r (filter.innovate). A bearing, which has no
    range, is also refused by a track predicted beyond its sensor's reach (plus the
    track's spread): the sensor cannot have heard it.
