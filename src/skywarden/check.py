@@ -7,15 +7,14 @@ fields unless told). Every bad line is reported as ``file:line: reason``.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import msgspec
 
-from .errors import ConfigError, not_toml
 from .ingest.jsonl import ReadStats, read_detections, read_jsonl, stderr_report
 from .records import TrackUpdate, Truth
 from .sensors import SensorRegistry
+from .tomlfile import read_toml
 
 
 def _guess_kind(path: Path) -> str:
@@ -41,10 +40,7 @@ def _guess_kind(path: Path) -> str:
 def check_file(path: Path, *, kind: str | None = None, sensors: Path | None = None) -> int:
     """Print what is wrong with ``path``; return 0 when it is all good, 1 otherwise."""
     if path.suffix == ".toml":
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: {not_toml(exc)}") from exc
+        doc = read_toml(path)
         if "scenario" in doc:
             from .sim.scenario import load_scenario
 

@@ -509,20 +509,16 @@ def _progress_line() -> Callable[[int, float], None]:
 
 
 def cmd_track(args: argparse.Namespace) -> int:
-    import tomllib
-
-    from .errors import ConfigError, not_toml
+    from .errors import ConfigError
     from .ingest.jsonl import stderr_report
+    from .tomlfile import read_toml
     from .track.config import TrackerConfig
     from .track.run import track_file
 
     _keep_inputs([args.detections, args.sensors, args.config], {"-o": args.out})
     config = None
     if args.config:
-        try:
-            doc = tomllib.loads(args.config.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{args.config}: {not_toml(exc)}") from exc
+        doc = read_toml(args.config)
         if set(doc) - {"tracker"}:
             # A misspelt [tracker] would otherwise leave every setting at its default.
             raise ConfigError(f"{args.config}: unknown table(s) "

@@ -66,11 +66,3 @@ class BadLineError(RecordError):
     def where(self) -> str:
         return f"{self.path}:{self.line}"
 
-
-def not_toml(exc: Exception) -> str:
-    """The reason a file could not be read as TOML, for ``tomllib.TOMLDecodeError`` and for
-    the ``UnicodeDecodeError`` of a binary or non-UTF-8 file (which tomllib lets through)."""
-    if isinstance(exc, UnicodeDecodeError):
-        return (f"not valid TOML: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
-                f"offset {exc.start})")
-    return f"not valid TOML: {exc}"

@@ -9,7 +9,6 @@ because polar and bearing measurements mean nothing without their origin.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,8 @@ from typing import Any
 import msgspec
 import tomli_w
 
-from .errors import RegistryError, not_toml
+from .errors import RegistryError
+from .tomlfile import TomlError, read_toml
 
 # CAT021 editions a ground station may send (ingest.asterix.uap.CAT021_EDITIONS, kept
 # here as names so that loading a registry imports no decoder).
@@ -205,12 +205,11 @@ class SensorRegistry:
     def load(cls, path: str | Path) -> SensorRegistry:
         path = Path(path)
         try:
-            with path.open("rb") as fh:
-                doc = tomllib.load(fh)
+            doc = read_toml(path)
         except OSError as exc:
             raise RegistryError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise RegistryError(f"{path}: {not_toml(exc)}") from exc
+        except TomlError as exc:
+            raise RegistryError(str(exc)) from exc
         extra = set(doc) - {"sensor"}
         if extra:
             raise RegistryError(

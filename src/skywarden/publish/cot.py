@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -49,6 +48,7 @@ import msgspec
 
 from ..errors import ConfigError
 from ..records import AlertEvent, TrackUpdate
+from ..tomlfile import read_toml
 
 __all__ = [
     "DEFAULT_TYPES_FILE", "UNKNOWN", "CotTypes", "alert_event", "alert_uid",
@@ -129,10 +129,8 @@ def _default_types() -> CotTypes:
 
 def _load(path: Path) -> CotTypes:
     try:
-        with path.open("rb") as f:
-            table = tomllib.load(f)
-        types = msgspec.convert(table, CotTypes)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, msgspec.ValidationError) as exc:
+        types = msgspec.convert(read_toml(path), CotTypes)
+    except (OSError, msgspec.ValidationError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     return types
 

@@ -18,7 +18,6 @@ condition is a boolean column over the tracks, so rules cost a few numpy operati
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..geo import ecef_to_geodetic, enu_rotation
 from ..records import TARGET_CLASSES
+from ..tomlfile import TomlError, read_toml
 from .table import COOP_ICAO, COOP_OTHER, COOP_RID, STATUS_NAMES, TrackTable
 
 IDENTITIES = ("pending", "unknown", "assumed_friend", "friend", "neutral", "suspect", "hostile")
@@ -176,9 +176,11 @@ class IdentityRules:
     def load(cls, path: str | Path | None = None) -> IdentityRules:
         path = Path(path) if path is not None else RULES_PATH
         try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            doc = read_toml(path)
+        except OSError as exc:
             raise ConfigError(f"{path}: cannot read identity rules: {exc}") from exc
+        except TomlError as exc:
+            raise ConfigError(f"{path}: cannot read identity rules: {exc.reason}") from exc
         extra = set(doc) - {"allow", "rule"}
         if extra:
             raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(extra))}")

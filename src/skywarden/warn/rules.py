@@ -49,7 +49,6 @@ levels and unknown actions are :class:`RulesError`, naming file, table path, key
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +56,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, not_toml
+from ..errors import ConfigError
 from ..records import TARGET_CLASSES
+from ..tomlfile import TomlError, read_toml
 from .input import IDENTITIES, TARGET_KINDS, ZONE_TYPES, Assessment
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "data" / "response"
@@ -246,12 +246,11 @@ def load_rulebook(directory: str | Path | None = None) -> Rulebook:
 def load_rules(path: str | Path) -> NationRules:
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
+        doc = read_toml(path)
     except OSError as exc:
         raise RulesError(str(path), "", "", f"cannot read: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RulesError(str(path), "", "", not_toml(exc)) from exc
+    except TomlError as exc:
+        raise RulesError(str(path), "", "", exc.reason) from exc
     rules = parse_rules(doc, str(path))
     if rules.nation != path.stem:
         raise RulesError(
