@@ -27,11 +27,8 @@ where the diagonal block lets a track stay unassigned at cost ``miss_i``.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
-from . import kernels
+from . import kernels, lsap
 
 SPHERE_RADIUS = 6371000.0
 # Projection slack: geodetic vs geocentric normals differ by up to 0.19 deg (35 m at
@@ -83,46 +80,7 @@ def assign(key: np.ndarray, det: np.ndarray, cost: np.ndarray, miss: np.ndarray)
     and each detection is used at most once. ``miss[p]`` is the cost of leaving pair p's
     key unassigned (only its value for the key matters).
     """
-    n = key.shape[0]
-    chosen = np.zeros(n, dtype=bool)
-    if n == 0:
-        return chosen
-    ukey, k = np.unique(key, return_inverse=True)
-    udet, d = np.unique(det, return_inverse=True)
-    nk, nd = ukey.shape[0], udet.shape[0]
-    graph = coo_matrix((np.ones(n), (k, nk + d)), shape=(nk + nd, nk + nd))
-    _, label = connected_components(graph, directed=False)
-    comp = label[k]
-    n_comp = int(label.max()) + 1
-    # Stars (one key or one detection in the cluster; most clusters) are solved in closed
-    # form: the assignment picks the pair with the least cost - miss, if that is negative.
-    keys_per_comp = np.bincount(label[:nk], minlength=n_comp)
-    dets_per_comp = np.bincount(label[nk:], minlength=n_comp)
-    star = (keys_per_comp[comp] == 1) | (dets_per_comp[comp] == 1)
-    gain = cost - miss
-    if star.any():
-        ps = np.flatnonzero(star)
-        ps = ps[np.lexsort((gain[ps], comp[ps]))]
-        first = np.r_[True, comp[ps][1:] != comp[ps][:-1]]
-        best = ps[first]
-        chosen[best[gain[best] < 0.0]] = True
-    contested = np.flatnonzero(~star)
-    if contested.size == 0:
-        return chosen
-    order = contested[np.argsort(comp[contested], kind="stable")]
-    bounds = np.flatnonzero(np.diff(comp[order])) + 1
-    for group in np.split(order, bounds):
-        gk, rows = np.unique(k[group], return_inverse=True)
-        gd, cols = np.unique(d[group], return_inverse=True)
-        nr, nc = gk.shape[0], gd.shape[0]
-        mat = np.full((nr, nc + nr), _BIG)
-        mat[rows, cols] = cost[group]
-        miss_of_row = np.full(nr, _BIG)
-        miss_of_row[rows] = miss[group]
-        mat[np.arange(nr), nc + np.arange(nr)] = miss_of_row
-        r_idx, c_idx = linear_sum_assignment(mat)
-        hit = c_idx < nc
-        pair_of = np.full((nr, nc), -1, dtype=np.int64)
-        pair_of[rows, cols] = group
-        chosen[pair_of[r_idx[hit], c_idx[hit]]] = True
-    return chosen
+    return lsap.gnn(np.ascontiguousarray(key, dtype=np.int64),
+                    np.ascontiguousarray(det, dtype=np.int64),
+                    np.ascontiguousarray(cost, dtype=np.float64),
+                    np.ascontiguousarray(miss, dtype=np.float64), _BIG)
