@@ -40,6 +40,19 @@ def coop_bits(ids: np.ndarray) -> np.ndarray:
     return np.where(np.char.startswith(text, "rid:"), COOP_RID, bits).astype(np.uint8)
 
 
+def slot_set(capacity: int, include: list[np.ndarray],
+             exclude: list[np.ndarray] | tuple[()] = ()) -> np.ndarray:
+    """The distinct slots (< ``capacity``) in any of ``include`` and in none of
+    ``exclude``, sorted: what np.union1d and np.setdiff1d give, by a mask over the
+    table's slots instead of a sort (a window makes a dozen such sets)."""
+    mark = np.zeros(capacity, dtype=bool)
+    for a in include:
+        mark[a] = True
+    for a in exclude:
+        mark[a] = False
+    return np.flatnonzero(mark)
+
+
 class TrackTable:
     """Columns for all tracks; see the module docstring for the invariants."""
 

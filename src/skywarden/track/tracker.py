@@ -56,7 +56,7 @@ from .measure import (
 )
 from .motion import estimate_turn_rate, local_up
 from .output import DELETED, Emitter, TrackBatch, TrackerStats, sensor_csr
-from .table import COASTING, CONFIRMED, FREE, TENTATIVE, TrackTable
+from .table import COASTING, CONFIRMED, FREE, TENTATIVE, TrackTable, slot_set
 from .window import ReorderBuffer, Window
 
 
@@ -150,10 +150,10 @@ class Tracker:
         claimed = np.zeros(len(m), dtype=bool)
         self._used_keys = np.zeros(0, dtype=np.int64)
         updated = self._associate_update(m, np.arange(len(m)), None, claimed)
-        updated = np.union1d(updated, self._manoeuvre_gate(m, claimed))
+        updated = slot_set(self.table.capacity, [updated, self._manoeuvre_gate(m, claimed)])
         self.stats.associated += int(claimed.sum())
         new = self._initiate(m, claimed)
-        self._lifecycle(t_end, updated=np.union1d(updated, new))
+        self._lifecycle(t_end, updated=slot_set(self.table.capacity, [updated, new]))
 
     def _manoeuvre_gate(self, m: Measurements, claimed: np.ndarray) -> np.ndarray:
         """Second chance for plots just outside a confirmed track's gate.
@@ -174,7 +174,7 @@ class Tracker:
         old = tab.q_scale[cand].copy()
         tab.q_scale[cand] = np.maximum(old, np.minimum(self.config.q_miss_scale, tab.q_cap[cand]))
         updated = self._associate_update(m, rows, cand, claimed)
-        untouched = ~np.isin(cand, updated)
+        untouched = ~np.isin(cand, updated, kind="table")
         tab.q_scale[cand[untouched]] = old[untouched]
         return updated
 
@@ -204,7 +204,7 @@ class Tracker:
                 tab.attach_id(s_, ident)
         self._pending_hint(pair_s, m.hint[pair_j])
         self._pending_sensors(pair_s, m.sensor[pair_j])
-        return np.unique(pair_s)
+        return slot_set(tab.capacity, [pair_s])
 
     def _forced_pairs(
         self, m: Measurements, rows: np.ndarray, claimed: np.ndarray
@@ -277,19 +277,20 @@ class Tracker:
         key = s * n_sensors + m.sensor[j]
         used = np.concatenate([self._used_keys, forced_s * n_sensors + m.sensor[forced_j]])
         if used.size:
-            ok &= ~np.isin(key, used)
+            ok &= ~np.isin(key, used, kind="table")
         s, j, key = s[ok], j[ok], key[ok]
         inn = self._innovate(m, s, j)
         if not s.size:
             return s, j, inn
-        gated = np.flatnonzero(inn.d2 <= kf.chi2_gate(cfg.gate_probability, m.dof[j]))
-        s, j, key, inn = s[gated], j[gated], key[gated], inn.take(gated)
+        # The gates below narrow ``sel`` (indices into the pairs, ascending); the pairs'
+        # innovations are gathered once, for the chosen (each take copies every column).
+        sel = np.flatnonzero(inn.d2 <= kf.chi2_gate(cfg.gate_probability, m.dof[j]))
         # Coverage gate: a bearing gives no range, but its sensor hears only within its
         # reach. A track predicted farther from the site than that (beyond its own
         # horizontal spread) is not what the sensor heard; without this, bearings of
         # other targets held tracks that slid along the rays out of the sensors' cover
         # (mass-attack: acoustic tracks 10 km north of the Danube line warned Moldova).
-        brg = np.flatnonzero(m.kind[j] == BEARING)
+        brg = sel[m.kind[j[sel]] == BEARING]
         if brg.size:
             up = local_up(inn.xm[brg, :3])
             rel = inn.xm[brg, :3] - m.point[j[brg]]
@@ -298,21 +299,21 @@ class Tracker:
             var_h = np.trace(P3, axis1=1, axis2=2) - np.einsum("ni,nij,nj->n", up, P3, up)
             beyond = ground > m.reach[j[brg]] + k * np.sqrt(np.maximum(var_h, 0.0))
             if beyond.any():
-                keep = np.setdiff1d(np.arange(s.size), brg[beyond])
-                s, j, key, inn = s[keep], j[keep], key[keep], inn.take(keep)
+                sel = np.setdiff1d(sel, brg[beyond], assume_unique=True)
         # Kinematic gate: a plot that would make the track faster than its class flies.
-        limit = speed_limit(tab.cls[s], tab.cls_conf[s], tab.hits[s],
+        limit = speed_limit(tab.cls[s[sel]], tab.cls_conf[s[sel]], tab.hits[s[sel]],
                             cfg.speed_gate_confidence, cfg.speed_gate_hits)
-        if np.isfinite(limit).any():
-            fast = kf.posterior_ground_speed(inn) > limit
+        bounded = np.flatnonzero(np.isfinite(limit))
+        if bounded.size:
+            fast = kf.posterior_ground_speed(inn.take(sel[bounded])) > limit[bounded]
             if fast.any():
                 self.stats.speed_gated += int(fast.sum())
-                keep = np.flatnonzero(~fast)
-                s, j, key, inn = s[keep], j[keep], key[keep], inn.take(keep)
+                sel = np.delete(sel, bounded[fast])
+        s, j, key = s[sel], j[sel], key[sel]
         penalty = np.where(tab.status[s] == TENTATIVE, cfg.tentative_penalty, 0.0)
         miss = kf.chi2_gate(cfg.gate_probability, 3) + penalty
-        chosen = np.flatnonzero(assign(key, j, inn.d2 + penalty, miss))
-        return s[chosen], j[chosen], inn.take(chosen)
+        chosen = np.flatnonzero(assign(key, j, inn.d2[sel] + penalty, miss))
+        return s[chosen], j[chosen], inn.take(sel[chosen])
 
     def _update_rounds(
         self, m: Measurements, s: np.ndarray, j: np.ndarray, inn: kf.Innovation
@@ -393,7 +394,7 @@ class Tracker:
         # The revisit that decides coasting: the fastest sensor that updated the track now.
         rev = np.full(tab.capacity, np.inf)
         np.minimum.at(rev, s, self.sensors.scan_period[m.sensor[j]])
-        us = np.unique(s)
+        us = slot_set(tab.capacity, [s])
         tab.revisit[us] = rev[us]
 
     # ---- initiation -----------------------------------------------------------------------
@@ -431,7 +432,7 @@ class Tracker:
             self.stats.bearings_waiting -= 2 * int(slots.size)
             self.stats.initiated += 2 * int(slots.size)
             touched.append(slots)
-        return np.unique(np.concatenate(touched)) if touched else np.zeros(0, dtype=np.int64)
+        return slot_set(self.table.capacity, touched)
 
     def _start(self, m: Measurements, rows: np.ndarray, claimed: np.ndarray) -> np.ndarray:
         revisit = self.sensors.scan_period[m.sensor[rows]]
@@ -489,7 +490,7 @@ class Tracker:
             self.stats.tracks_merged += len(absorbed)
         ab = np.array(absorbed, dtype=np.int64)
         ex = lifecycle.expire(tab, t_end, cfg)
-        upd = np.setdiff1d(upd, np.concatenate([ab, ex.dropped, ex.deleted]))
+        upd = slot_set(tab.capacity, [upd], [ab, ex.dropped, ex.deleted])
         self._classify(upd)
         if not cfg.emit_tentative:
             upd = upd[tab.status[upd] != TENTATIVE]
@@ -501,8 +502,8 @@ class Tracker:
             if cfg.coast_report_period > 0
             else ex.coasting
         )
-        coasting = np.setdiff1d(np.union1d(coasting, ex.coasting), np.concatenate([upd, ab]))
-        dead = np.union1d(ex.deleted, np.array(gone, dtype=np.int64))
+        coasting = slot_set(tab.capacity, [coasting, ex.coasting], [upd, ab])
+        dead = slot_set(tab.capacity, [ex.deleted, np.array(gone, dtype=np.int64)])
         self._emit_rows(
             upd, None, sensor_csr(self._contrib, upd, tab.capacity, len(self.sensors.ids))
         )
