@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from skywarden.geo import geodetic_to_ecef
-from skywarden.track.associate import MARGIN, assign, candidate_pairs, project
+from skywarden.track.associate import MARGIN, SPHERE_RADIUS, assign, candidate_pairs, project
 
 
 def _brute(tp, tr, dp, dr):
@@ -120,3 +120,34 @@ def test_gnn_matches_a_full_assignment_on_random_graphs():
         mat[np.arange(nk), nd + np.arange(nk)] = miss_k
         r, c = linear_sum_assignment(mat)
         assert total == pytest.approx(mat[r, c].sum())
+
+
+def test_search_points_match_the_reach_formula():
+    # kernels.search_points against the formula written out in numpy: the track's
+    # straight-line point at mid-window, projected, and
+    # k (sqrt tr P_pos + |dt| sqrt tr P_vel + sqrt(q |dt|^3)) + half v + |omega| v |dt|^2 / 2.
+    from skywarden.track.kernels import search_points
+
+    rng = np.random.default_rng(3)
+    n = 50
+    x = np.concatenate([geodetic_to_ecef(rng.uniform(45, 60, n), rng.uniform(10, 30, n),
+                                         rng.uniform(0, 12000, n)).reshape(n, 3),
+                        rng.normal(0, 150, (n, 3))], axis=1)
+    A = rng.normal(0, 30, (n, 6, 6))
+    P = A @ np.swapaxes(A, 1, 2)
+    t = rng.uniform(90, 100, n)
+    q_scale, omega = rng.uniform(1, 20, n), rng.normal(0, 0.05, n)
+    cand = np.sort(rng.choice(n, 30, replace=False))
+    t_mid, half, q, k = 100.4, 0.5, 30.0, 4.0
+    pts, reach = search_points(x, P, t, q_scale, omega, cand, t_mid, half, q, k,
+                               SPHERE_RADIUS)
+    dt = t_mid - t[cand]
+    adt = np.abs(dt) + half
+    v = np.linalg.norm(x[cand, 3:], axis=1)
+    sigma = (np.sqrt(np.trace(P[cand, :3, :3], axis1=1, axis2=2))
+             + adt * np.sqrt(np.trace(P[cand, 3:, 3:], axis1=1, axis2=2))
+             + np.sqrt(q * q_scale[cand] * adt**3))
+    want = k * sigma + half * v + 0.5 * np.abs(omega[cand]) * v * adt**2
+    np.testing.assert_allclose(reach, want, rtol=1e-12)
+    np.testing.assert_allclose(pts, project(x[cand, :3] + dt[:, None] * x[cand, 3:]),
+                               rtol=1e-12)

@@ -336,6 +336,40 @@ def innovation(rot: np.ndarray, origin: np.ndarray, z: np.ndarray, mask: np.ndar
     return res, H
 
 
+@njit(cache=True)
+def search_points(x: np.ndarray, P: np.ndarray, t: np.ndarray, q_scale: np.ndarray,
+                  omega: np.ndarray, cand: np.ndarray, t_mid: float, half: float,
+                  q_max: float, k: float, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """The pre-gate's view of tracks ``cand`` for a window centred on ``t_mid`` (half
+    width ``half``): each one's straight-line position at t_mid projected radially onto
+    the sphere of ``radius`` (associate.project), and its search reach (m)
+
+        k (sqrt(tr P_pos) + |dt| sqrt(tr P_vel) + sqrt(q |dt|^3)) + half v
+            + omega v |dt|^2 / 2,       |dt| = |t_mid - t| + half, v = |velocity|,
+
+    the spread of its position over the window, its motion within the window, and
+    how far a turn at rate omega bends it off the straight line."""
+    n = cand.shape[0]
+    pts = np.empty((n, 3))
+    reach = np.empty(n)
+    for q in range(n):
+        i = cand[q]
+        dt = t_mid - t[i]
+        adt = abs(dt) + half
+        px = x[i, 0] + dt * x[i, 3]
+        py = x[i, 1] + dt * x[i, 4]
+        pz = x[i, 2] + dt * x[i, 5]
+        norm = np.sqrt(px * px + py * py + pz * pz)
+        f = radius / max(norm, 1.0)
+        pts[q, 0], pts[q, 1], pts[q, 2] = px * f, py * f, pz * f
+        speed = np.sqrt(x[i, 3] * x[i, 3] + x[i, 4] * x[i, 4] + x[i, 5] * x[i, 5])
+        sigma = (np.sqrt(P[i, 0, 0] + P[i, 1, 1] + P[i, 2, 2])
+                 + adt * np.sqrt(P[i, 3, 3] + P[i, 4, 4] + P[i, 5, 5])
+                 + np.sqrt(q_max * q_scale[i] * adt**3))
+        reach[q] = k * sigma + half * speed + 0.5 * abs(omega[i]) * speed * adt**2
+    return pts, reach
+
+
 # Grid cells are keyed by their integer coordinates, 21 bits each (offset to be >= 0).
 _CELL_OFFSET = 1 << 20
 # Points lie within this of the Earth's centre, so no two are farther apart than twice

@@ -185,15 +185,13 @@ class Measurements:
     # class code (-1: none): worked out once per detection, not per candidate pair.
     coop_bits: np.ndarray  # (D,) uint8
     hint: np.ndarray  # (D,) int8
+    dof: np.ndarray  # (D,) real components: mask.sum(axis=1)
 
     def __len__(self) -> int:
         return int(self.time.shape[0])
 
-    @property
-    def dof(self) -> np.ndarray:
-        return self.mask.sum(axis=1)
-
-    def take(self, idx: np.ndarray) -> Measurements:
+    def take(self, idx: np.ndarray | slice) -> Measurements:
+        """Rows ``idx``: copies, or views for a slice."""
         return Measurements(*(getattr(self, f)[idx] for f in self.__slots__))
 
 
@@ -371,6 +369,7 @@ def _build(
         ln_pd=np.log(st.pd[s]),
         coop_bits=coop_bits(b.ids[idx]),
         hint=class_codes(b.class_hint[idx]),
+        dof=mask.sum(axis=1),
     )
 
 

@@ -36,9 +36,9 @@ import numpy as np
 
 from ..records import DetectionBatch
 from ..sensors import SensorRegistry
-from . import cooperative, lifecycle
+from . import cooperative, kernels, lifecycle
 from . import filter as kf
-from .associate import assign, candidate_pairs, project
+from .associate import SPHERE_RADIUS, assign, candidate_pairs, project
 from .bearing import BearingBuffer, triangulate_pairs
 from .classify import IdentityRules, class_codes, speed_and_altitude, speed_limit, update_class
 from .config import TrackerConfig
@@ -250,22 +250,12 @@ class Tracker:
         t_lo, t_hi = float(m.time[rows].min()), float(m.time[rows].max())
         t_mid = 0.5 * (t_lo + t_hi)
         half = 0.5 * (t_hi - t_lo)
-        dt = t_mid - tab.t[cand]
-        adt = np.abs(dt) + half
-        vel = tab.x[cand, 3:]
-        pts = tab.x[cand, :3] + dt[:, None] * vel
-        P = tab.P[cand]
-        qmax = max(cfg.q_horizontal, cfg.q_vertical) * tab.q_scale[cand]
-        sigma = (
-            np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2))
-            + adt * np.sqrt(np.trace(P[:, 3:, 3:], axis1=1, axis2=2))
-            + np.sqrt(qmax * adt**3)
-        )
-        speed = np.linalg.norm(vel, axis=1)
-        # The straight-line point misses a turning track by about omega v dt^2 / 2.
-        t_reach = k * sigma + half * speed + 0.5 * np.abs(tab.omega[cand]) * speed * adt**2
+        # Each track where it is at mid-window on the sphere, and how far to search.
+        pts, t_reach = kernels.search_points(
+            tab.x, tab.P, tab.t, tab.q_scale, tab.omega, cand, t_mid, half,
+            max(cfg.q_horizontal, cfg.q_vertical), k, SPHERE_RADIUS)
         d_reach = np.where(m.kind[rows] == BEARING, m.reach[rows], k * m.reach[rows])
-        ci, cj = candidate_pairs(project(pts), t_reach, project(m.point[rows]), d_reach)
+        ci, cj = candidate_pairs(pts, t_reach, project(m.point[rows]), d_reach)
         s, j = cand[ci], rows[cj]
         if not s.size:
             return s, j, self._innovate(m, s, j)

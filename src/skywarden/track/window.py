@@ -97,4 +97,4 @@ class Window:
         for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
             k = int(idx[a])
             self.current = max(self.current, k)
-            yield m.take(np.arange(a, b)), self.origin + (k + 1) * self.length
+            yield m.take(slice(a, b)), self.origin + (k + 1) * self.length
