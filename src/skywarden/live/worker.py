@@ -138,7 +138,12 @@ class PipelineWorker:
         self.ticks += 1
 
     def run(self, stop: threading.Event) -> None:
-        """The thread's loop: a tick every ``tick_s`` of wall time until ``stop``."""
+        """The thread's loop: a tick every ``tick_s`` of wall time until ``stop``. The
+        tracker's compiled kernels are made ready first (track/warm.py), so the first
+        tick of live data does not pay for compiling them."""
+        from ..track.warm import warm_kernels
+
+        log.info("tracker kernels ready in %.1f s", warm_kernels())
         period = self.settings.tick_s
         next_at = time.monotonic()
         while not stop.is_set():
