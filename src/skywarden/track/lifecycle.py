@@ -61,7 +61,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from .associate import MARGIN, candidate_pairs, project
 from .config import TrackerConfig
@@ -256,17 +255,10 @@ def explained(
     pa, ra = spread(slots)
     ra = ra + cfg.confirm_clearance
     pb, rb = spread(ref)
-    # Few candidates against every confirmed track: one quick tree over the latter.
-    tree = cKDTree(pb, balanced_tree=False, compact_nodes=False)
-    near = tree.query_ball_point(pa, ra + float(rb.max()) + MARGIN)
-    counts = np.fromiter((len(n) for n in near), dtype=np.int64, count=len(near))
-    if not counts.sum():
+    # Pairs within reach of each other: the pre-gate's grid search.
+    ii, jj = candidate_pairs(pa, ra, pb, rb)
+    if not ii.size:
         return out
-    ii = np.repeat(np.arange(slots.size), counts)
-    jj = np.concatenate([np.asarray(n, dtype=np.int64) for n in near if n])
-    dist = np.linalg.norm(pa[ii] - pb[jj], axis=1)
-    keep = dist <= ra[ii] + rb[jj] + MARGIN
-    ii, jj = ii[keep], jj[keep]
     a, b = slots[ii], ref[jj]
     keep = (table.coop[a] & table.coop[b]) == 0
     ii, a, b = ii[keep], a[keep], b[keep]
