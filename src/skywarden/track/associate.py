@@ -15,7 +15,7 @@ Gate, in two stages:
 Associate: global nearest neighbour, one detection per track per sensor scan. The gated
 pairs form a bipartite graph between (track, sensor) keys and detections; its connected
 components (independent gated clusters) are solved separately, a lone pair directly and a
-contested cluster with ``scipy.optimize.linear_sum_assignment`` on
+contested cluster by linear sum assignment (lsap.py: scipy's method, compiled) on
 
     | c_11 ... c_1m  miss_1   inf   ... |
     |  ...            inf    miss_2 ... |      c_ij = d^2_ij (+ penalty if i tentative)

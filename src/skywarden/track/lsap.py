@@ -1,15 +1,16 @@
 """Compiled (numba) linear sum assignment for the GNN's many small contested clusters.
 
-A window at 10,000 targets holds thousands of contested clusters of two to ten pairs.
+Two minutes of 10,000 targets hold some 8,000 contested clusters of a few pairs each.
 scipy's ``linear_sum_assignment`` solves each in microseconds, but building each one's
-matrix in numpy costs some thirty array calls, ten times the solve. Here the clusters are
-built and solved in one compiled loop.
+matrix in numpy took some thirty array calls, twenty times the solve. Here the clusters
+are found, built and solved in one compiled loop.
 
 The solver is the shortest augmenting path method of Crouse (2016), the one scipy uses
 (``rectangular_lsap``): rows are added one at a time, each by a Dijkstra search over
-reduced costs, with scipy's scan order and tie-breaks (the lowest reduced cost, ties to
-an unassigned column, else the last found), so it returns the same assignment as scipy,
-not only one of equal cost: tests compare the two on matrices full of ties.
+reduced costs, with scipy's scan order and tie-breaks (the lowest reduced cost; among
+equals the last unassigned column scanned, else the first), so it returns the same
+assignment as scipy, not only one of equal cost: tests compare the two on matrices full
+of ties.
 """
 
 from __future__ import annotations
