@@ -215,3 +215,26 @@ def test_a_reentry_is_warned_by_an_alert_open_across_the_exit(tmp_path, ended):
     else:
         assert again.lead_s == pytest.approx(t_back - t_exit)
         assert not again.missed
+
+
+def test_entries_into_a_nation_not_warned_by_policy_are_listed_not_missed(tmp_path):
+    # A drone flying east out of Poland into Belarus, seen before it crosses, no alert:
+    # the shipped deployment never warns Belarus (data/warned-nations.toml), so the entry
+    # is listed but neither scored nor missed; a deployment that warns it misses it.
+    eastbound = _westbound("drone-2", 52.05, 23.0, 2400, speed=-50.0)
+    nation = load_borders().nation_at(np.array([t.lat for t in eastbound]),
+                                      np.array([t.lon for t in eastbound]))
+    assert nation[0] == "POL" and "BLR" in set(nation.tolist())
+    _write(tmp_path / "truth.jsonl", eastbound)
+    _write(tmp_path / "alerts.jsonl", [])
+    _write(tmp_path / "dets.jsonl", [Detection(time=T0 + 10, sensor="r1", kind="position",
+                                               lat=52.05, lon=23.0, target="drone-2")])
+    args = (tmp_path / "truth.jsonl", tmp_path / "alerts.jsonl", tmp_path / "dets.jsonl")
+    rep = score_warnings(*args)
+    blr = [e for e in rep.entries if e.nation == "BLR"]
+    assert len(blr) == 1 and not blr[0].served and blr[0].seen_before
+    assert rep.missed == 0 and rep.scored == []
+    assert json.loads(rep.to_json())["entries_not_warned_by_policy"] == 1
+    assert "policy" in rep.table()
+    served = score_warnings(*args, not_warned=())
+    assert served.missed == 1 and len(served.scored) == 1

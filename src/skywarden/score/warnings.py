@@ -25,6 +25,10 @@ From the truth (targets marked ``hostile``) and the alert events of a run:
   (since its previous exit): a threat seen once before the border gives a tracker nothing
   to predict from (no track is confirmed on one plot), so the report counts the missed
   entries by that number (:meth:`WarningReport.missed_by_detections`).
+- **not warned by policy**: entries into the nations the deployment does not warn
+  (``data/warned-nations.toml``: the states the incursions came from, whose own airspace
+  the allied picture does not serve) are listed but neither scored nor missed: no alert
+  to them is ever raised, by design.
 - **incursion delay**: seconds from the entry to the first ``incursion`` alert for that
   nation about that threat.
 - **false alerts**: alerts (distinct alert ids, sensor alerts excluded) whose first event
@@ -40,6 +44,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -65,6 +70,8 @@ class Entry:
     # Labelled detections of the threat between its previous exit (or the start) and the
     # entry; None without labelled detections.
     detections_before: int | None = None
+    # False for a nation the deployment does not warn (data/warned-nations.toml).
+    served: bool = True
 
     @property
     def seen_before(self) -> bool:
@@ -72,7 +79,7 @@ class Entry:
 
     @property
     def missed(self) -> bool:
-        return self.seen_before and self.lead_s is None
+        return self.served and self.seen_before and self.lead_s is None
 
 
 @dataclass
@@ -86,8 +93,9 @@ class WarningReport:
 
     @property
     def scored(self) -> list[Entry]:
-        """Entries the sensors saw coming (the floor applies to these)."""
-        return [e for e in self.entries if e.seen_before]
+        """Entries into a nation the deployment warns that the sensors saw coming (the
+        floor applies to these)."""
+        return [e for e in self.entries if e.served and e.seen_before]
 
     @property
     def missed(self) -> int:
@@ -131,6 +139,7 @@ class WarningReport:
             "entries": [asdict(e) | {"missed": e.missed} for e in self.entries],
             "entries_total": len(self.entries),
             "entries_seen_before": len(self.scored),
+            "entries_not_warned_by_policy": sum(not e.served for e in self.entries),
             "missed": self.missed,
             "missed_by_detections_before": self.missed_by_detections(),
             "median_lead_s": self.median_lead(),
@@ -156,7 +165,7 @@ class WarningReport:
             f"{'incursion':>10}",
         ]
         for e in self.entries:
-            lead = "MISSED" if e.missed else fmt(e.lead_s)
+            lead = ("MISSED" if e.missed else fmt(e.lead_s)) if e.served else "policy"
             lines.append(
                 f"{e.target:<28} {e.nation:<6} {fmt(e.time - t0):>8} "
                 f"{fmt(e.possible_lead_s):>9} {lead:>9} {fmt(e.incursion_delay_s):>10}"
@@ -166,6 +175,7 @@ class WarningReport:
         lines += [
             "",
             f"entries                      {len(self.entries):>8}",
+            f"  not warned by policy       {sum(not e.served for e in self.entries):>8}",
             f"  seen before the border     {len(self.scored):>8}",
             f"  warned before entry        {len(self.scored) - self.missed:>8}",
             f"  missed                     {self.missed:>8}",
@@ -195,9 +205,17 @@ def score_warnings(
     borders: Borders | None = None,
     gate_m: float = DEFAULT_GATE_M,
     strict: bool = False,
+    not_warned: Collection[str] | None = None,
 ) -> WarningReport:
-    """Score the alerts of ``alerts_path`` against the truth; see the module docstring."""
+    """Score the alerts of ``alerts_path`` against the truth; see the module docstring.
+    ``not_warned``: the nations the run did not warn (default: the shipped list, which
+    the replay and the service use)."""
     borders = borders or load_borders()
+    if not_warned is None:
+        from ..pipeline import load_not_warned
+
+        not_warned = load_not_warned()
+    unserved = set(not_warned)
     # Bad alert lines are named here; bad truth and detection lines only counted, since the
     # track scores read those files too and name them once.
     alert_stats = ReadStats(report=stderr_report)
@@ -303,6 +321,7 @@ def score_warnings(
                     lead_s=lead,
                     incursion_delay_s=incursion[0].time - t_entry if incursion else None,
                     detections_before=n_before,
+                    served=now not in unserved,
                 )
             )
     report.entries.sort(key=lambda e: e.time)
