@@ -219,3 +219,26 @@ def test_a_folder_given_as_a_recording_is_called_a_folder(tmp_path, capsys, comm
     argv = [a.format(dir=folder, out=tmp_path / "d.jsonl", sensors=sensors) for a in command]
     assert main(argv) == 1
     assert f"{folder}: a folder, not a recording file" in capsys.readouterr().err
+
+
+def test_check_of_a_pipe_asks_what_it_holds_then_reads_it_once(tmp_path, capsys):
+    # Guessing the kind from a pipe would eat its first lines; with --as it is read whole.
+    import os
+    import threading
+
+    line = json.dumps({"time": 1757450000.0, "sensor": "r1", "kind": "position",
+                       "lat": 52.0, "lon": 23.0}) + "\n"
+    fifo = tmp_path / "stream"
+    os.mkfifo(fifo)
+    assert main(["check", str(fifo)]) == 1
+    assert "--as" in capsys.readouterr().err
+
+    def write() -> None:
+        with fifo.open("w") as fh:
+            fh.write(line * 500)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    assert main(["check", str(fifo), "--as", "detections"]) == 0
+    writer.join(timeout=20)
+    assert "500" in capsys.readouterr().out

@@ -7,10 +7,12 @@ fields unless told). Every bad line is reported as ``file:line: reason``.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import msgspec
 
+from .errors import ConfigError
 from .ingest.jsonl import ReadStats, read_detections, read_jsonl, stderr_report
 from .records import TrackUpdate, Truth
 from .sensors import SensorRegistry
@@ -37,6 +39,15 @@ def _guess_kind(path: Path) -> str:
     return "detections"
 
 
+def _read_once(path: Path) -> bool:
+    """Whether ``path`` is a stream (a pipe, /dev/stdin, a terminal), not a file."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False  # the reading names what is wrong with it
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+
+
 def check_file(path: Path, *, kind: str | None = None, sensors: Path | None = None) -> int:
     """Print what is wrong with ``path``; return 0 when it is all good, 1 otherwise."""
     if path.suffix == ".toml":
@@ -50,7 +61,12 @@ def check_file(path: Path, *, kind: str | None = None, sensors: Path | None = No
             registry = SensorRegistry.load(path)
             print(f"{path}: valid sensor registry, {len(registry)} sensors")
         return 0
-    kind = kind or _guess_kind(path)
+    if kind is None:
+        if _read_once(path):
+            # Guessing would take the stream's first lines away from the check proper.
+            raise ConfigError(f"{path}: a pipe or terminal can be read only once: say what "
+                              "it holds with --as detections, tracks or truth")
+        kind = _guess_kind(path)
     stats = ReadStats(report=stderr_report, report_limit=10**9)
     if kind == "detections":
         registry = SensorRegistry.load(sensors) if sensors else None

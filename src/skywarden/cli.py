@@ -210,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", type=Path)
     p.add_argument("--as", dest="kind", choices=["detections", "tracks", "truth"],
-                   default=None, help="record type of a JSON Lines file (default: guessed)")
+                   default=None, help="record type of a JSON Lines file (default: guessed from "
+                   "its first good line; a pipe must say)")
     p.add_argument("--sensors", type=Path, help="registry to check detection sensor ids against")
 
     p = sub.add_parser(
