@@ -134,3 +134,15 @@ def test_zones_check_names_bad_features_and_exits_one(tmp_path, capsys):
                     "DP 52:10:00 N 023:10:00 E\n")
     assert main(["zones", "check", str(good)]) == 0
     assert "1 zones (1 restricted)" in capsys.readouterr().out
+
+
+def test_command_line_times_count_from_now_both_ways_and_say_the_forms():
+    from skywarden.zones import cli_time
+
+    now = 1_757_540_000.0
+    assert cli_time("now", now) == now
+    assert cli_time("+6h", now) == now + 6 * 3600
+    assert cli_time("-30m", now) == now - 1800
+    assert cli_time("2025-09-10T20:00Z", now) == parse_time("2025-09-10T20:00Z")
+    with pytest.raises(ValueError, match=r"\+6h, -30m"):
+        cli_time("tomorrow", now)

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from .store import SqliteStore, StoredRestriction
 
 TIME_HELP = ("UTC time: ISO 8601 (2025-09-10T20:00Z, or with an offset +02:00), epoch "
-             "seconds, 'now', or now plus a duration (+90m, +6h, +3d)")
+             "seconds, 'now', or now plus or minus a duration (+90m, +6h, +3d; in the past "
+             "with '=': --start=-30m)")
 DESCRIPTION = """\
 Airspace zones: what is restricted, where, how high, when and for whom. A zone is an
 outline (polygon or circle) between a floor and a ceiling, with a validity (start, end,
@@ -133,17 +134,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def cli_time(text: str, now: float | None = None) -> float:
-    """A time from the command line: :func:`.schedule.parse_time`, 'now' or '+6h'."""
+    """A time from the command line: :func:`.schedule.parse_time`, 'now', '+6h' or
+    '-30m' (argparse takes a value that starts with '-' only as ``--start=-30m``)."""
     from .airspace.schedule import parse_time
 
     now = time.time() if now is None else now
     text = text.strip()
     if text.lower() == "now":
         return now
-    m = re.fullmatch(r"\+(\d+(?:\.\d+)?)\s*([smhd])", text.lower())
+    m = re.fullmatch(r"([+-])(\d+(?:\.\d+)?)\s*([smhd])", text.lower())
     if m:
-        return now + float(m[1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m[2]]
-    return parse_time(text)
+        step = float(m[2]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m[3]]
+        return now + step if m[1] == "+" else now - step
+    try:
+        return parse_time(text)
+    except ValueError as exc:
+        raise ValueError(f"{exc}, 'now', or now plus or minus a duration (+6h, -30m)"
+                         ) from None
 
 
 def _list(args: argparse.Namespace) -> int:
