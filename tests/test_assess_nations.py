@@ -333,3 +333,31 @@ def test_tracks_far_beyond_the_grid_neither_break_the_cycle_nor_change_the_other
                                     "id": "gr"}]), NOW)
     mkd = rows_of(north_bound, "gr")["MKD"]
     assert 600 < mkd["eta"] < 1100 and mkd["p"] > 0.5
+
+
+@pytest.mark.parametrize("stop", [False, True])
+def test_the_march_skips_paths_never_on_the_grid_among_others(stop):
+    """A member path that never comes onto the grid (a track beyond the borders' box,
+    heading away) among paths that do: the walk of the others is unchanged. The region
+    walk (no stop value) once sized one column by all the rows instead of the walked
+    ones and failed the whole cycle (``skywarden replay`` of the scale scenario)."""
+    from skywarden.assess.plane import Paths
+    from skywarden.assess.predict import march
+
+    raster = assessor().raster
+    lat, lon = np.array([52.0, 80.0, 50.5]), np.array([23.0, 60.0, 24.6])
+    paths = Paths.fan(raster.plane, lat, lon, np.array([90.0, 45.0, 270.0]),
+                      np.zeros((3, 1)), np.array([60.0, 250.0, 60.0]), 3600.0)
+    layer = raster.region
+    value = (np.array([B.codes.index("BLR"), 0, B.codes.index("POL")])
+             if stop else None)
+
+    def walk(rows: np.ndarray):
+        got = march(raster, layer, paths, rows, np.zeros(rows.size), paths.lam_max[rows],
+                    4000.0, None if value is None else value[rows])
+        i, a, b, v = got
+        return rows[i].tolist(), a.tolist(), b.tolist(), v.tolist()
+
+    both = walk(np.array([0, 1, 2]))
+    assert both == walk(np.array([0, 2]))
+    assert 0 in both[0] and 2 in both[0] and 1 not in both[0]

@@ -226,7 +226,7 @@ def march(
         if stop is not None:
             stop = stop[idx]
     lprev = lam
-    prev = np.full(rows.size, _NOTHING, dtype=np.int8)
+    prev = np.full(idx.size, _NOTHING, dtype=np.int8)
     target = None if stop is None else stop.astype(np.int8)
     clr = layer.clearance
     if clr is not None:  # directional clearance: (block, sector) table
