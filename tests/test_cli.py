@@ -242,3 +242,16 @@ def test_check_of_a_pipe_asks_what_it_holds_then_reads_it_once(tmp_path, capsys)
     assert main(["check", str(fifo), "--as", "detections"]) == 0
     writer.join(timeout=20)
     assert "500" in capsys.readouterr().out
+
+
+def test_score_of_a_file_with_no_line_of_its_kind_fails_naming_it(tmp_path, capsys):
+    truth = tmp_path / "truth.jsonl"
+    truth.write_text("".join(json.dumps(
+        {"time": 1757462400.0 + k, "target": "d1", "lat": 52.0, "lon": 23.0, "alt": 300.0,
+         "vel_e": 0.0, "vel_n": 0.0, "vel_u": 0.0, "cls": "drone"}) + "\n" for k in range(3)))
+    dets, _ = _detections(tmp_path)  # detections given where tracks go
+    assert main(["score", str(truth), str(dets)]) == 1
+    err = capsys.readouterr().err
+    assert f"{dets}: none of its" in err and "is a track line" in err
+    # truth scored against itself read as tracks is a (perfect) score, exit 0
+    assert main(["score", str(truth), str(truth)]) == 0

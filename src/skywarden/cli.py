@@ -552,9 +552,21 @@ def cmd_score(args: argparse.Namespace) -> int:
         from .plot import check_image_path
 
         check_image_path(args.plot)
+    from .ingest.jsonl import ReadStats, stderr_report
+
+    truth_stats, track_stats = ReadStats(report=stderr_report), ReadStats(report=stderr_report)
     report = score_files(args.truth, args.tracks, c=args.c, p=args.p, alpha=args.alpha,
                          max_age=args.max_age, step=args.step,
-                         confirmed_only=not args.all_tracks, strict=args.strict)
+                         confirmed_only=not args.all_tracks, strict=args.strict,
+                         truth_stats=truth_stats, track_stats=track_stats)
+    for path, stats, what in ((args.truth, truth_stats, "truth"),
+                              (args.tracks, track_stats, "track")):
+        if stats.bad and not stats.good:
+            # A detections or truth file given for the other: a score of nothing is no score.
+            print(f"skywarden score: error: {path}: none of its {stats.bad:,} lines is a "
+                  f"{what} line (reasons above); `skywarden check FILE` tells what a file "
+                  "holds", file=sys.stderr)
+            return 1
     delays = None
     if args.detections is not None:
         from .score import confirmation_delays
