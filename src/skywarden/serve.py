@@ -112,6 +112,9 @@ def serve(args: argparse.Namespace) -> int:
     speed = args.speed if args.demo else 1.0
     if not 0 <= args.max_late <= 3600:
         raise ConfigError(f"--max-late {args.max_late}: seconds, 0-3600")
+    if Path(args.data).exists() and not Path(args.data).is_dir():
+        raise ConfigError(f"--data {args.data}: a file, not a folder (the data directory: "
+                          "the store, the demo's simulation; made if missing)")
     tls = _tls(args.tls_cert, args.tls_key)
     settings = RuntimeSettings(data_dir=args.data, reorder_lag=args.lag * speed,
                                max_late_s=args.max_late * speed, tick_s=args.tick,

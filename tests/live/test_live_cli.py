@@ -63,6 +63,15 @@ def test_serve_needs_a_registry_or_the_demo(tmp_path, capsys):
     assert "--sensors sensors.toml" in capsys.readouterr().err
 
 
+def test_serve_names_a_data_directory_that_is_a_file_before_anything_starts(tmp_path,
+                                                                           capsys):
+    data = tmp_path / "data"
+    data.write_text("not a folder")
+    assert main(["serve", "--demo", "--data", str(data)]) == 1
+    assert f"--data {data}: a file, not a folder" in capsys.readouterr().err
+    assert data.read_text() == "not a folder"
+
+
 def test_demo_tokens_are_made_once_and_readable_by_the_owner_only(tmp_path):
     with SqliteStore(tmp_path / "skywarden.db") as store:
         path, tokens, made = demo_tokens(store, tmp_path)
