@@ -272,3 +272,11 @@ def test_alert_ids_by_kind_include_ended_alerts(db):
     db.add_alert_events([ev(2, "ended", alert="S1", kind="sensor_down", level=0)])
     assert db.alert_ids("sensor_down") == ["S1"]
     assert sorted(db.alert_ids()) == ["A1", "S1"]
+
+
+def test_a_data_directory_that_is_a_file_is_named_and_left_alone(tmp_path):
+    data = tmp_path / "data"
+    data.write_text("a file")
+    with pytest.raises(StoreError, match="a file, not a folder"):
+        SqliteStore(data / "skywarden.db")
+    assert data.read_text() == "a file"

@@ -827,9 +827,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _open_store(data: Path):  # type: ignore[no-untyped-def]
     from .store import SqliteStore
 
-    if not (data / "skywarden.db").is_file():
-        print(f"note: {data}/skywarden.db does not exist yet; making it", file=sys.stderr)
-    return SqliteStore(data / "skywarden.db")
+    new = not (data / "skywarden.db").is_file()
+    store = SqliteStore(data / "skywarden.db")
+    if new:
+        print(f"note: {data}/skywarden.db did not exist; made it", file=sys.stderr)
+    return store
 
 
 def cmd_org(args: argparse.Namespace) -> int:

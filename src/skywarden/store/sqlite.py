@@ -100,6 +100,9 @@ class SqliteStore:
         self._readers: list[sqlite3.Connection] = []
         self._closed = False
         self._sync = ""
+        if self.path.parent.exists() and not self.path.parent.is_dir():
+            raise StoreError(str(self.path.parent), "a file, not a folder (the data directory "
+                             "the store is kept in)")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             con = sqlite3.connect(
