@@ -133,3 +133,19 @@ def test_an_owner_that_is_not_iso3_is_refused_before_writing_a_registry(
     assert main(["decode", "--format", "avr", str(rec), "-o", str(out), "--sensor", "rx",
                  "--site", "52.2,3.9", "--owner", "NLD", "--start", "1700000000"]) == 0
     assert main(["replay", str(out)]) == 0
+
+
+def test_decoding_nothing_is_an_error_that_says_why_and_writes_no_registry(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rec = tmp_path / "feed.avr"
+    rec.write_text(AVR)
+    out = tmp_path / "detections.jsonl"
+    # raw AVR lines read as SBS: every line rejected, so the format is what to check
+    assert main(["decode", "--format", "sbs", str(rec), "-o", str(out), "--sensor", "rx",
+                 "--site", "52.2,3.9", "--start", "1700000000"]) == 1
+    assert "is it a sbs recording?" in capsys.readouterr().err
+    # the right format with a receiver 2,000 km from the aircraft: positions rejected
+    assert main(["decode", "--format", "avr", str(rec), "-o", str(out), "--sensor", "rx",
+                 "--site", "35.0,33.0", "--start", "1700000000"]) == 1
+    assert "wrong --site" in capsys.readouterr().err
+    assert not (tmp_path / "sensors.toml").exists()

@@ -666,6 +666,16 @@ def cmd_decode(args: argparse.Namespace) -> int:
         return 2
     print(counts.summary(UNITS[args.format]))
     print(f"wrote {counts.positions} detections to {args.out}")
+    if not counts.positions:
+        # Nothing to track: say why rather than suggest a replay of an empty file.
+        hint = (f"is it a {args.format} recording? (--format; `skywarden decode --help` "
+                "lists them)" if not counts.decoded else
+                "the records held no usable position (outcomes above"
+                + ("; positions beyond the receiver's range point to a wrong --site)"
+                   if any("beyond receiver range" in k for k in counts.outcomes) else ")"))
+        print(f"skywarden decode: error: no detection decoded from {args.file}: {hint}",
+              file=sys.stderr)
+        return 1
     if by_sac:
         print(f"replay with: skywarden replay {args.out} --sensors {args.sensors}")
         return 0
