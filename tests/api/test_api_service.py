@@ -247,3 +247,19 @@ def test_methods_other_paths_and_sockets_get_api_answers(service: Service) -> No
         cap = spec["paths"]["/api/v1/cap/{nation}.xml"]["get"]
         assert cap["parameters"][0]["schema"]["pattern"] == "^[A-Z]{3}$"
         assert "404" in cap["responses"]
+
+
+def test_a_query_parameter_the_endpoint_does_not_take_is_named_not_ignored(
+        service: Service) -> None:
+    with service.client("pol-view") as c:
+        r = c.get("/api/v1/alerts", params={"limit": "10"})
+        body = r.json()
+        assert r.status_code == 400 and body["reason"] == "bad_param"
+        assert body["field"] == "limit" and "it takes nation, open" in body["error"]
+        r = c.get("/api/v1/me", params={"verbose": "1"})
+        assert r.status_code == 400 and "it takes none" in r.json()["error"]
+        # the declared ones still work
+        assert c.get("/api/v1/alerts", params={"open": "false", "nation": "POL"}
+                     ).status_code == 200
+    with service.client() as c:  # no token: still 401 first, whatever the query
+        assert c.get("/api/v1/alerts", params={"limit": "10"}).status_code == 401

@@ -179,12 +179,22 @@ RECORDS: tuple[Any, ...] = (Detection, TrackUpdate, AlertEvent)
 
 
 def _wrap(ep: Endpoint, svc: Service) -> Callable[[Request], Awaitable[Response]]:
+    # The query parameters the endpoint takes, and the token (which may come that way).
+    known = sorted(p.name for p in ep.params if p.where == "query")
+    takes = f"it takes {', '.join(known)}" if known else "it takes none"
+
     async def endpoint(request: Request) -> Response:
         try:
             who = await svc.tokens.require(request, ep.role)
             key = who.token if who is not None else \
                 f"ip:{request.client.host if request.client else '?'}"
             svc.limits.request(key)
+            unknown = sorted(set(request.query_params) - {*known, "token"})
+            if unknown:
+                # A misspelt or imagined filter (?limit=10) would silently be ignored.
+                raise ApiError(400, f"{unknown[0]}: not a parameter of {ep.method} "
+                               f"{ep.path} ({takes}; /docs describes them)",
+                               reason="bad_param", field=unknown[0])
             return await ep.handler(svc, request, who)
         except ApiError as exc:
             request.scope.setdefault("state", {})["reject_reason"] = exc.reason
