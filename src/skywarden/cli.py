@@ -668,11 +668,14 @@ def cmd_decode(args: argparse.Namespace) -> int:
     print(f"wrote {counts.positions} detections to {args.out}")
     if not counts.positions:
         # Nothing to track: say why rather than suggest a replay of an empty file.
-        hint = (f"is it a {args.format} recording? (--format; `skywarden decode --help` "
-                "lists them)" if not counts.decoded else
-                "the records held no usable position (outcomes above"
-                + ("; positions beyond the receiver's range point to a wrong --site)"
-                   if any("beyond receiver range" in k for k in counts.outcomes) else ")"))
+        if not counts.decoded:
+            hint = (f"is it a {args.format} recording? (--format; `skywarden decode --help` "
+                    "lists them)")
+        elif any("beyond receiver range" in k for k in counts.outcomes):
+            hint = ("the records held no usable position (outcomes above; positions beyond "
+                    "the receiver's range point to a wrong --site)")
+        else:
+            hint = "the records held no usable position (outcomes above)"
         print(f"skywarden decode: error: no detection decoded from {args.file}: {hint}",
               file=sys.stderr)
         return 1
