@@ -255,3 +255,14 @@ def test_score_of_a_file_with_no_line_of_its_kind_fails_naming_it(tmp_path, caps
     assert f"{dets}: none of its" in err and "is a track line" in err
     # truth scored against itself read as tracks is a (perfect) score, exit 0
     assert main(["score", str(truth), str(truth)]) == 0
+
+
+def test_replay_names_a_rules_folder_or_cap_folder_that_is_not_one(tmp_path, capsys):
+    dets, sensors = _detections(tmp_path)
+    base = ["replay", str(dets), "--sensors", str(sensors)]
+    assert main([*base, "--rules", str(tmp_path / "nosuch")]) == 1
+    assert f"{tmp_path / 'nosuch'}: no such folder" in capsys.readouterr().err
+    assert main([*base, "--rules", str(sensors)]) == 1
+    assert "a file, not a folder of rules files" in capsys.readouterr().err
+    assert main([*base, "--cap-out", str(sensors)]) == 1
+    assert f"{sensors}: a file, not a folder" in capsys.readouterr().err

@@ -233,6 +233,9 @@ class Rulebook:
 def load_rulebook(directory: str | Path | None = None) -> Rulebook:
     """Every ``*.toml`` of ``directory`` (default: the shipped ``data/response``)."""
     directory = Path(directory) if directory is not None else RULES_DIR
+    if not directory.is_dir():
+        raise RulesError(str(directory), "", "", "a file, not a folder of rules files"
+                         if directory.exists() else "no such folder")
     files = sorted(directory.glob("*.toml"))
     rules = {}
     for path in files:
