@@ -88,7 +88,7 @@ def test_sim_into_a_file_is_a_clear_error(tmp_path, capsys):
     out = tmp_path / "truth.jsonl"
     out.write_text("keep\n")
     assert main(["sim", "scale", "--targets", "2", "--duration", "10", "-o", str(out)]) == 1
-    assert f"{out}: File exists" in capsys.readouterr().err
+    assert f"{out}: a file, not a folder" in capsys.readouterr().err
     assert out.read_text() == "keep\n"
 
 
@@ -266,3 +266,16 @@ def test_replay_names_a_rules_folder_or_cap_folder_that_is_not_one(tmp_path, cap
     assert "a file, not a folder of rules files" in capsys.readouterr().err
     assert main([*base, "--cap-out", str(sensors)]) == 1
     assert f"{sensors}: a file, not a folder" in capsys.readouterr().err
+
+
+def test_a_negative_seed_is_a_usage_error_and_demo_names_an_output_file(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["sim", "scale", "--targets", "2", "--duration", "10", "--seed", "-1",
+              "-o", str(tmp_path / "out")])
+    assert stop.value.code == 2
+    assert "--seed: '-1': a whole number >= 0" in capsys.readouterr().err
+    file = tmp_path / "taken"
+    file.write_text("keep me")
+    assert main(["demo", "-o", str(file)]) == 1
+    assert f"{file}: a file, not a folder" in capsys.readouterr().err
+    assert file.read_text() == "keep me"

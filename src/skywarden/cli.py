@@ -91,6 +91,26 @@ def _nothing_usable(command: str, path: Path, good: int, reasons: Counter[str],
     return True
 
 
+def _seed(text: str) -> int:
+    """A simulator seed: numpy's generators take whole numbers >= 0 only."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number >= 0")
+    return value
+
+
+def _not_a_folder(command: str, path: Path) -> bool:
+    """Say so when an output folder is an existing file (before anything is written)."""
+    if path.exists() and not path.is_dir():
+        print(f"skywarden {command}: error: {path}: a file, not a folder (where the output "
+              "files go)", file=sys.stderr)
+        return True
+    return False
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skywarden",
@@ -114,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="directory for the files it writes (default: out/demo)")
     p.add_argument("--scenario", default="poland-2025-09",
                    help="scenario name or file (default: poland-2025-09)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    p.add_argument("--seed", type=_seed, default=None,
+                   help="random seed, a whole number >= 0 (default: the scenario's)")
     p.add_argument("--plot", action="store_true", help="also draw truth and tracks to tracks.png")
 
     p = sub.add_parser(
@@ -127,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("scenario", nargs="?", help="scenario name (see --list) or path to a .toml file")
     p.add_argument("-o", "--out", type=Path, help="output directory")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    p.add_argument("--seed", type=_seed, default=None,
+                   help="random seed, a whole number >= 0 (default: the scenario's)")
     p.add_argument("--labels", action="store_true",
                    help="write the true target id of each detection (field 'target'), "
                    "for oracle trackers in benchmarks")
@@ -361,8 +383,9 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
                    "and tokens on first start (DIR/demo-tokens.txt)")
     p.add_argument("--speed", type=float, default=1.0,
                    help="with --demo: scenario seconds per real second (default 1)")
-    p.add_argument("--seed", type=int, default=None,
-                   help="with --demo: simulator seed (default the scenario's)")
+    p.add_argument("--seed", type=_seed, default=None,
+                   help="with --demo: simulator seed, a whole number >= 0 (default the "
+                   "scenario's)")
     p.add_argument("--sensors", type=Path, metavar="sensors.toml",
                    help="sensor registry: every sensor that may feed the service, with its "
                    "owner and releasability (needed without --demo; docs/FORMATS.md)")
@@ -483,6 +506,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
     if not args.scenario or not args.out:
         print("skywarden sim: error: give a SCENARIO and -o DIR (or --list)", file=sys.stderr)
         return 2
+    if _not_a_folder("sim", args.out):
+        return 1
     overrides = {k: getattr(args, k) for k in ("targets", "duration", "sensors")
                  if getattr(args, k) is not None}
     scenario = load_scenario(args.scenario, **overrides)
@@ -610,6 +635,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
+    if _not_a_folder("demo", args.out):
+        return 1
     return run_demo(args.scenario, args.out, seed=args.seed, plot=args.plot)
 
 
