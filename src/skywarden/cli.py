@@ -75,19 +75,19 @@ def _no_recording(command: str, path: Path) -> bool:
 
 
 def _nothing_usable(command: str, path: Path, good: int, reasons: Counter[str],
-                    sensors: Path) -> bool:
-    """Say so when no line of the input was a usable detection: every line was named as
-    bad above, but a run that read nothing should not end as if it had worked (a truth or
-    tracks file given as detections, the registry of another recording)."""
+                    sensors: Path | None = None, what: str = "usable detection") -> bool:
+    """Say so when no line of the input was ``what`` the command reads: every line was
+    named as bad above, but a run that read nothing should not end as if it had worked (a
+    truth or tracks file given as detections, the registry of another recording)."""
     bad = sum(reasons.values())
     if good or not bad:
         return False
-    if all("is not in the sensor registry" in r for r in reasons):
+    if sensors is not None and all("is not in the sensor registry" in r for r in reasons):
         hint = f"none of its sensors is in {sensors}: is that this recording's registry?"
     else:
         hint = "`skywarden check FILE` tells what a file holds"
-    print(f"skywarden {command}: error: {path}: none of its {bad:,} lines is a usable "
-          f"detection (reasons above); {hint}", file=sys.stderr)
+    print(f"skywarden {command}: error: {path}: none of its {bad:,} lines is a {what} "
+          f"(reasons above); {hint}", file=sys.stderr)
     return True
 
 
@@ -102,13 +102,16 @@ def _seed(text: str) -> int:
     return value
 
 
-def _not_a_folder(command: str, path: Path) -> bool:
-    """Say so when an output folder is an existing file (before anything is written)."""
-    if path.exists() and not path.is_dir():
-        print(f"skywarden {command}: error: {path}: a file, not a folder (where the output "
-              "files go)", file=sys.stderr)
-        return True
-    return False
+def _file_in_the_way(exc: OSError) -> Path | None:
+    """The file standing where a folder was to be made or used (``-o out`` naming a file:
+    mkdir's "File exists" or "Not a directory"), else None."""
+    if not isinstance(exc, FileExistsError | NotADirectoryError) or exc.filename is None:
+        return None
+    path = Path(exc.filename)
+    for p in (path, *path.parents):
+        if p.exists():
+            return None if p.is_dir() else p
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -487,8 +490,13 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         # A folder where a file was meant, a file where a folder was, no permission, a full
         # disk: the user's to fix, so the path and the system's reason, not a traceback.
-        where = f"{exc.filename}: " if exc.filename is not None else ""
-        print(f"skywarden {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        blocker = _file_in_the_way(exc)
+        if blocker is not None:
+            why = f"{blocker}: a file, not a folder (where the output files go)"
+        else:
+            why = (f"{exc.filename}: " if exc.filename is not None else "") + str(
+                exc.strerror or exc)
+        print(f"skywarden {args.command}: error: {why}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -506,8 +514,6 @@ def cmd_sim(args: argparse.Namespace) -> int:
     if not args.scenario or not args.out:
         print("skywarden sim: error: give a SCENARIO and -o DIR (or --list)", file=sys.stderr)
         return 2
-    if _not_a_folder("sim", args.out):
-        return 1
     overrides = {k: getattr(args, k) for k in ("targets", "duration", "sensors")
                  if getattr(args, k) is not None}
     scenario = load_scenario(args.scenario, **overrides)
@@ -584,13 +590,10 @@ def cmd_score(args: argparse.Namespace) -> int:
                          max_age=args.max_age, step=args.step,
                          confirmed_only=not args.all_tracks, strict=args.strict,
                          truth_stats=truth_stats, track_stats=track_stats)
-    for path, stats, what in ((args.truth, truth_stats, "truth"),
-                              (args.tracks, track_stats, "track")):
-        if stats.bad and not stats.good:
-            # A detections or truth file given for the other: a score of nothing is no score.
-            print(f"skywarden score: error: {path}: none of its {stats.bad:,} lines is a "
-                  f"{what} line (reasons above); `skywarden check FILE` tells what a file "
-                  "holds", file=sys.stderr)
+    for path, stats, what in ((args.truth, truth_stats, "truth line"),
+                              (args.tracks, track_stats, "track line")):
+        # A detections or truth file given for the other: a score of nothing is no score.
+        if _nothing_usable("score", path, stats.good, stats.reasons, what=what):
             return 1
     delays = None
     if args.detections is not None:
@@ -635,8 +638,6 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    if _not_a_folder("demo", args.out):
-        return 1
     return run_demo(args.scenario, args.out, seed=args.seed, plot=args.plot)
 
 

@@ -65,4 +65,3 @@ class BadLineError(RecordError):
     @property
     def where(self) -> str:
         return f"{self.path}:{self.line}"
-

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import ConfigError
 from .ingest.jsonl import JsonlWriter, ReadStats, read_detections
 from .pipeline import Pipeline, StageTimes, StepOutput
 from .records import AlertEvent, Detection, DetectionBatch
@@ -154,9 +153,6 @@ def replay(
     summary = ReplaySummary()
     cap_folder = Path(cap_dir) if cap_dir is not None else None
     if cap_folder is not None:
-        if cap_folder.exists() and not cap_folder.is_dir():
-            raise ConfigError(f"{cap_folder}: a file, not a folder (where each CAP message "
-                              "is written as one XML file)")
         cap_folder.mkdir(parents=True, exist_ok=True)
 
     alerts_w = JsonlWriter(alerts_out) if alerts_out is not None else None
