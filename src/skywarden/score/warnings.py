@@ -101,6 +101,11 @@ class WarningReport:
     def missed(self) -> int:
         return sum(e.missed for e in self.entries)
 
+    @property
+    def not_served(self) -> int:
+        """Entries into nations the deployment does not warn (listed, not scored)."""
+        return sum(not e.served for e in self.entries)
+
     def missed_by_detections(self) -> dict[str, int]:
         """Missed entries by the threat's detections before the entry: '1', '2', '3',
         '4+' ('?' where the detections were not labelled)."""
@@ -139,7 +144,7 @@ class WarningReport:
             "entries": [asdict(e) | {"missed": e.missed} for e in self.entries],
             "entries_total": len(self.entries),
             "entries_seen_before": len(self.scored),
-            "entries_not_warned_by_policy": sum(not e.served for e in self.entries),
+            "entries_not_warned_by_policy": self.not_served,
             "missed": self.missed,
             "missed_by_detections_before": self.missed_by_detections(),
             "median_lead_s": self.median_lead(),
@@ -175,7 +180,7 @@ class WarningReport:
         lines += [
             "",
             f"entries                      {len(self.entries):>8}",
-            f"  not warned by policy       {sum(not e.served for e in self.entries):>8}",
+            f"  not warned by policy       {self.not_served:>8}",
             f"  seen before the border     {len(self.scored):>8}",
             f"  warned before entry        {len(self.scored) - self.missed:>8}",
             f"  missed                     {self.missed:>8}",

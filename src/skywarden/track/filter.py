@@ -34,7 +34,7 @@ import numpy as np
 from scipy.special import chdtri
 
 from . import kernels
-from .motion import acceleration_density, local_up, predict_ncv, predict_turn
+from .motion import acceleration_density, local_up, predict_turn
 
 Residual = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -65,9 +65,8 @@ def predict(
         # Same-time updates (a velocity report right after its position): nothing moves.
         return x.copy(), P.copy()
     qa = acceleration_density(x[:, :3], q_h, q_v, scale)
-    if omega is None or not np.any(omega):
-        return predict_ncv(x, P, dt, qa)
-    return predict_turn(x, P, dt, qa, omega)
+    # One kernel for both: the turn model with omega = 0 is exactly NCV.
+    return predict_turn(x, P, dt, qa, np.zeros(len(x)) if omega is None else omega)
 
 
 @dataclass(slots=True)
