@@ -172,9 +172,9 @@ def _pct(a: float, b: float) -> str:
 
 
 def run(quick: bool = False, budget: float | None = None) -> str:
-    from timing import warm_kernels
+    from skywarden.track.warm import warm_kernels
 
-    warm_kernels()  # first-run compilation is not what the rows measure
+    warm_kernels()  # compiled into the cache: first-run compilation is not what rows measure
     results = []
     for case in cases(quick, budget):
         work = Path(tempfile.mkdtemp(prefix="bench-peer-"))

@@ -30,22 +30,3 @@ def hist_quantile(hist: Any, q: float) -> float:
         if s.value >= q * total:
             return float(s.labels["le"])
     return math.inf
-
-
-def warm_kernels() -> None:
-    """Compile the tracker's numba kernels (track/kernels.py) into their cache before
-    anything is timed: the first run after an install or an edit compiles them (seconds),
-    later processes load them. A tiny scenario is tracked in a child process for it."""
-    import subprocess
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory(prefix="bench-warm-") as tmp:
-        out = Path(tmp)
-        for args in (["sim", "scale", "--targets", "20", "--duration", "30", "-o", tmp],
-                     ["track", str(out / "detections.jsonl"), "--sensors",
-                      str(out / "sensors.toml"), "-o", str(out / "tracks.jsonl"),
-                      "--no-progress"]):
-            subprocess.run([sys.executable, "-m", "skywarden.cli", *args], check=True,
-                           capture_output=True)
