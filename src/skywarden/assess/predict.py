@@ -53,7 +53,7 @@ from scipy.special import ndtri
 
 from ..records import TARGET_CLASSES
 from ..track.classify import ENVELOPES
-from .clearance import SECTORS, SHIFT, UNIT
+from . import walks
 from .plane import Paths
 from .raster import SEA, Layer, NationRaster
 
@@ -204,99 +204,31 @@ def march(
 
     From a point whose cell has bound r (cells) no other value lies within r cells, so the
     next point is max(r, min_step) further. After ``max_iterations`` points the rows
-    still walking (paths along a border) are sampled every min_step to the end at once.
+    still walking (paths along a border) are sampled every min_step to the end. The walk
+    itself is compiled (:mod:`.walks`).
     """
     cell = raster.cell
-    nx2 = raster.nx + 2
-    cells, vpad = layer.cells, layer.value
-    ms = min_step / cell
     # cells, origin at the padded grid's corner; every walk ends inside the frame
     x0 = (paths.x0[rows] - raster.xmin) / cell + 1.0
     y0 = (paths.y0[rows] - raster.ymin) / cell + 1.0
     dx, dy = paths.dx[rows], paths.dy[rows]
     enter, leave = _span(raster, x0, y0, dx, dy)
-    lend = np.minimum(lam_to / cell, leave)
-    lam = np.minimum(np.maximum(lam_from / cell, enter), lend)
-    idx = np.arange(rows.size)
-    # a path that is never on the grid up to lam_to (a track beyond the borders' box,
-    # heading away) has nothing to walk
-    if (lend < enter).any():
-        idx = np.flatnonzero(lend >= enter)
-        x0, y0, dx, dy, lend, lam = x0[idx], y0[idx], dx[idx], dy[idx], lend[idx], lam[idx]
-        if stop is not None:
-            stop = stop[idx]
-    lprev = lam
-    prev = np.full(idx.size, _NOTHING, dtype=np.int8)
-    target = None if stop is None else stop.astype(np.int8)
     clr = layer.clearance
     if clr is not None:  # directional clearance: (block, sector) table
-        table, nbx = clr.table, clr.nbx
-        sec = clr.sector(dx, dy)
-    out: list[tuple[NDArray[np.generic], ...]] = []
-    # Rows that stop stay in the arrays, masked, until a fifth of them have: moving
-    # every column costs more than walking a few stopped rows along.
-    stopped = np.zeros(idx.size, dtype=bool)
-    for _ in range(max_iterations):
-        if not idx.size:
-            break
-        ix = (x0 + lam * dx).astype(np.int64)
-        iy = (y0 + lam * dy).astype(np.int64)
-        here = cells[iy * nx2 + ix]  # value and bound in one gather
-        v = here["value"]
-        if clr is not None:
-            ahead = table[((iy >> SHIFT) * nbx + (ix >> SHIFT)) * SECTORS + sec]
-            r = np.maximum(here["bound"], ahead.astype(np.int16) * UNIT).astype(np.float64)
-        else:
-            r = here["bound"].astype(np.float64)
-        hit = ((v == target) if target is not None else (v != prev)) & ~stopped
-        found = np.flatnonzero(hit)
-        if found.size:
-            out.append((idx[found], lprev[found], lam[found], v[found]))
-        # at the end, or the bound reaches it (r >= 0, so r >= remaining covers both)
-        stopped |= r >= lend - lam
-        if target is not None:
-            stopped |= hit
-        lprev, prev = lam, v
-        lam = np.minimum(lam + np.maximum(r, ms), lend)
-        n_stopped = np.count_nonzero(stopped)
-        if n_stopped * 5 >= idx.size:
-            keep = np.flatnonzero(~stopped)
-            idx, x0, y0, dx, dy, lend = idx[keep], x0[keep], y0[keep], dx[keep], dy[keep], lend[keep]
-            lam, lprev, prev = lam[keep], lprev[keep], prev[keep]
-            stopped = stopped[keep]
-            if target is not None:
-                target = target[keep]
-            if clr is not None:
-                sec = sec[keep]
-    if stopped.any():
-        keep = np.flatnonzero(~stopped)
-        idx, x0, y0, dx, dy, lend = idx[keep], x0[keep], y0[keep], dx[keep], dy[keep], lend[keep]
-        lprev, prev = lprev[keep], prev[keep]
-        if target is not None:
-            target = target[keep]
-    if idx.size:  # the long tail: sample the rest at min_step in one go
-        n = np.ceil((lend - lprev) / ms).astype(np.int64) + 1
-        row = np.repeat(np.arange(idx.size), n)
-        k = np.arange(row.size) - np.repeat(np.cumsum(n) - n, n)
-        lam_s = np.minimum(lprev[row] + k * ms, lend[row])
-        flat = ((y0[row] + lam_s * dy[row]).astype(np.int64) * nx2
-                + (x0[row] + lam_s * dx[row]).astype(np.int64))
-        v = vpad[flat]
-        first = k == 0
-        before = np.where(first, prev[row], np.roll(v, 1))
-        before_lam = np.where(first, lprev[row], np.roll(lam_s, 1))
-        hit = ((v == target[row]) if target is not None else (v != before)) & ~first
-        found = np.flatnonzero(hit)
-        if target is not None and found.size:  # only the first hit of each row
-            found = found[np.r_[True, row[found][1:] != row[found][:-1]]]
-        out.append((idx[row[found]], before_lam[found], lam_s[found], v[found]))
-    if not out:
-        z = np.zeros(0)
-        return np.zeros(0, np.intp), z, z, np.zeros(0, np.intp)
-    i, a, b, v = (np.concatenate(c) for c in zip(*out, strict=True))
-    # events were gathered per step: a stable sort by row keeps each row's in lam order
-    order = np.argsort(i, kind="stable")
-    return i[order].astype(np.intp), a[order] * cell, b[order] * cell, v[order].astype(np.intp)
+        table, nbx, sec = clr.table, clr.nbx, clr.sector(dx, dy)
+    else:
+        table, nbx, sec = _NO_TABLE, 0, _NO_SECTOR
+    target = _NO_TARGET if stop is None else stop.astype(np.int8)
+    lend = np.minimum(lam_to / cell, leave)
+    i, a, b, v = walks.march_all(x0, y0, dx, dy, lam_from / cell, enter, lend, layer.value,
+                                 layer.bound, table, nbx, sec, raster.nx + 2, min_step / cell,
+                                 target, max_iterations, max(16, 4 * rows.size))
+    return i.astype(np.intp), a * cell, b * cell, v.astype(np.intp)
+
+
+_NO_TABLE = np.zeros(0, np.uint8)
+_NO_SECTOR = np.zeros(0, np.int64)
+_NO_TARGET = np.zeros(0, np.int8)
 
 
 def _span(raster: NationRaster, x0: FloatArray, y0: FloatArray, dx: FloatArray,
@@ -324,7 +256,6 @@ def _slab(p0: FloatArray, d: FloatArray, hi: float) -> tuple[FloatArray, FloatAr
     return np.where(still_out, np.inf, t_lo), np.where(still_out, -np.inf, t_hi)
 
 
-_NOTHING = 99  # a value no layer holds
 # The region walk (borders between nations, lines across the sea) steps at least this
 # many times min_step; the land walk (coasts, within a foreign nation's region) min_step.
 REGION_STEP = 2.0
@@ -349,36 +280,14 @@ def cone_walk(
     min_step.
     """
     cell = raster.cell
-    nx2 = raster.nx + 2
-    bpad = layer.bound
-    ms = min_step / cell
     x0 = (paths.x0[rows] - raster.xmin) / cell + 1.0
     y0 = (paths.y0[rows] - raster.ymin) / cell + 1.0
     dx, dy = paths.dx[rows], paths.dy[rows]
     enter, leave = _span(raster, x0, y0, dx, dy)
-    lend = np.minimum(paths.lam_max[rows] / cell, leave)
     # a path never on the grid within the horizon enters no nation the data holds
-    clear = lend < enter
-    stop = np.zeros(rows.size)
-    idx = np.flatnonzero(~clear)
-    lam = enter[idx]
-    x0, y0, dx, dy, lend = x0[idx], y0[idx], dx[idx], dy[idx], lend[idx]
-    sl = slope[idx]
-    for _ in range(max_iterations):
-        if not idx.size:
-            break
-        flat = (y0 + lam * dy).astype(np.int64) * nx2 + (x0 + lam * dx).astype(np.int64)
-        r = bpad[flat].astype(np.float64)
-        step = (r - lam * sl) / (1.0 + sl)
-        blocked = step < ms
-        reached = ~blocked & (lam + step >= lend)
-        ended = np.flatnonzero(blocked | reached)  # one scatter for both outcomes
-        clear[idx[ended]] = reached[ended]
-        stop[idx[ended]] = np.where(reached[ended], 0.0, lam[ended])
-        keep = np.flatnonzero(~(blocked | reached))
-        idx, x0, y0, dx, dy, lend, sl = idx[keep], x0[keep], y0[keep], dx[keep], dy[keep], lend[keep], sl[keep]
-        lam = lam[keep] + step[keep]
-    stop[idx] = lam  # still walking: the members take over from here
+    clear, stop = walks.cone(x0, y0, dx, dy, enter,
+                             np.minimum(paths.lam_max[rows] / cell, leave), slope,
+                             layer.bound, raster.nx + 2, min_step / cell, max_iterations)
     return clear, stop * cell
 
 

@@ -1,0 +1,199 @@
+"""Compiled (numba) walks of predicted paths over the nation raster's layers.
+
+The walks of :mod:`.predict` (the cone and the march, documented there) step each path
+from point to point, reading a raster cell at each. In numpy every step is a dozen passes
+over all the paths still walking, plus the compaction of those that stopped; here each
+path is walked to its end in one loop, in registers. The steps, the points and the
+floating-point operations are those of the numpy formulation they replaced, so the
+crossings found are the same to the bit.
+
+The kernels release the GIL (``nogil``): the assessor's threads walk their shares of the
+tracks at once. ``cache=True`` keeps the compiled code beside this file (as
+:mod:`skywarden.track.kernels` does).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .clearance import SECTORS, SHIFT, UNIT
+
+NOTHING = 99  # a value no layer holds: the first point walked is always a change
+# Paths walked side by side. One path alone waits on each step's raster read (a cache
+# miss on a 50 MB grid) before it knows where to read next; the steps of different paths
+# are independent, so a block of them keeps many reads in flight.
+LANES = 256
+
+
+@njit(cache=True, nogil=True)
+def cone(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray, enter: np.ndarray,
+         lend: np.ndarray, slope: np.ndarray, bound: np.ndarray, nx2: int, ms: float,
+         max_iterations: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per path (cells of the padded grid): whether its cone of half-width lam * slope
+    stays in one value to ``lend``, and where not, the lam up to which it does."""
+    n = x0.size
+    clear = np.zeros(n, dtype=np.bool_)
+    stop = np.zeros(n)
+    act = np.empty(LANES, np.int64)
+    lam = np.empty(LANES)
+    got = np.empty(LANES, bound.dtype)
+    for first in range(0, n, LANES):
+        cnt = 0
+        for i in range(first, min(first + LANES, n)):
+            if lend[i] < enter[i]:  # never on the grid within the horizon
+                clear[i] = True
+            else:
+                act[cnt], lam[cnt] = i, enter[i]
+                cnt += 1
+        for _ in range(max_iterations):
+            for q in range(cnt):  # the reads first, side by side (module docstring)
+                i = act[q]
+                got[q] = bound[np.int64(y0[i] + lam[q] * dy[i]) * nx2
+                               + np.int64(x0[i] + lam[q] * dx[i])]
+            w = 0
+            for q in range(cnt):
+                i, at = act[q], lam[q]
+                step = (np.float64(got[q]) - at * slope[i]) / (1.0 + slope[i])
+                if step < ms:  # blocked: the members take over from here
+                    stop[i] = at
+                elif at + step >= lend[i]:  # clear to the end
+                    clear[i] = True
+                else:
+                    act[w], lam[w] = i, at + step
+                    w += 1
+            cnt = w
+            if cnt == 0:
+                break
+        for q in range(cnt):  # still walking: the members take over from here
+            stop[act[q]] = lam[q]
+    return clear, stop
+
+
+@njit(cache=True, nogil=True)
+def march(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray,
+          lam_from: np.ndarray, enter: np.ndarray, lend: np.ndarray, value: np.ndarray,
+          bound: np.ndarray, table: np.ndarray, nbx: int, sector: np.ndarray, nx2: int,
+          ms: float, target: np.ndarray, max_iterations: int, begin: int, cap: int
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Walk each path (cells of the padded grid) from ``lam_from`` to ``lend``, where it
+    is on the grid (from ``enter``: a path never on the grid before ``lend`` has nothing
+    to walk); the value changes as (path, lam before, lam after, value), in path order
+    and lam order within each (:func:`skywarden.assess.predict.march`). ``table`` empty:
+    no directional clearance. ``target`` empty: every change; else only the first point
+    whose value is ``target[i]``, where that path's walk ends.
+
+    Walks paths ``begin`` onwards until their changes would overflow ``cap``; returns
+    the changes and the first path not walked (``x0.size`` when all were). Growing the
+    buffers inside the loop would make every step reload them."""
+    n = x0.size
+    bi = np.empty(cap, np.int64)
+    ba, bb = np.empty(cap), np.empty(cap)
+    bv = np.empty(cap, np.int8)
+    k = 0
+    directional = table.size > 0
+    stop_at = target.size > 0
+    act = np.empty(LANES, np.int64)
+    lam, lprev = np.empty(LANES), np.empty(LANES)
+    prev = np.empty(LANES, np.int8)
+    vals = np.empty(LANES, np.int8)
+    reach = np.empty(LANES)
+    for first in range(begin, n, LANES):
+        last = min(first + LANES, n)
+        k0 = k
+        cnt = 0
+        for i in range(first, last):
+            if lend[i] >= enter[i]:
+                act[cnt] = i
+                lam[cnt] = lprev[cnt] = min(max(lam_from[i], enter[i]), lend[i])
+                prev[cnt] = NOTHING
+                cnt += 1
+        for _ in range(max_iterations):
+            for q in range(cnt):  # the reads first, side by side (module docstring)
+                i, at = act[q], lam[q]
+                ix = np.int64(x0[i] + at * dx[i])
+                iy = np.int64(y0[i] + at * dy[i])
+                flat = iy * nx2 + ix
+                vals[q] = value[flat]
+                r = np.int64(bound[flat])
+                if directional:
+                    r = max(r, np.int64(table[((iy >> SHIFT) * nbx + (ix >> SHIFT)) * SECTORS
+                                              + sector[i]]) * UNIT)
+                reach[q] = np.float64(r)
+            w = 0
+            for q in range(cnt):
+                i, at, v, r = act[q], lam[q], vals[q], reach[q]
+                hit = (v == target[i]) if stop_at else (v != prev[q])
+                if hit:
+                    if k == cap:
+                        return bi[:k0], ba[:k0], bb[:k0], bv[:k0], first
+                    bi[k], ba[k], bb[k], bv[k] = i, lprev[q], at, v
+                    k += 1
+                # at the end, or the bound reaches it; or found what it was looking for
+                if r >= lend[i] - at or (hit and stop_at):
+                    continue
+                act[w], lprev[w], prev[w] = i, at, v
+                lam[w] = min(at + max(r, ms), lend[i])
+                w += 1
+            cnt = w
+            if cnt == 0:
+                break
+        # still walking after max_iterations (along a border): every ms from lprev
+        for q in range(cnt):
+            i, start = act[q], lprev[q]
+            before, before_lam = prev[q], start
+            for s in range(1, np.int64(np.ceil((lend[i] - start) / ms)) + 1):
+                lam_s = min(start + s * ms, lend[i])
+                v = value[np.int64(y0[i] + lam_s * dy[i]) * nx2
+                          + np.int64(x0[i] + lam_s * dx[i])]
+                if (v == target[i]) if stop_at else (v != before):
+                    if k == cap:
+                        return bi[:k0], ba[:k0], bb[:k0], bv[:k0], first
+                    bi[k], ba[k], bb[k], bv[k] = i, before_lam, lam_s, v
+                    k += 1
+                    if stop_at:
+                        break
+                before, before_lam = v, lam_s
+        _by_path(bi, ba, bb, bv, k0, k, first, last)
+    return bi[:k], ba[:k], bb[:k], bv[:k], n
+
+
+@njit(cache=True, nogil=True)
+def _by_path(bi: np.ndarray, ba: np.ndarray, bb: np.ndarray, bv: np.ndarray,
+             k0: int, k: int, first: int, last: int) -> None:
+    """Events k0:k of paths first:last, gathered a step of all of them at a time, put in
+    path order (stable: each path's stay in lam order); a counting sort."""
+    start = np.zeros(last - first + 1, np.int64)
+    for e in range(k0, k):
+        start[bi[e] - first + 1] += 1
+    for p in range(1, start.size):
+        start[p] += start[p - 1]
+    m = k - k0
+    ti, ta, tb, tv = np.empty(m, np.int64), np.empty(m), np.empty(m), np.empty(m, np.int8)
+    for e in range(k0, k):
+        p = bi[e] - first
+        d = start[p]
+        start[p] += 1
+        ti[d], ta[d], tb[d], tv[d] = bi[e], ba[e], bb[e], bv[e]
+    bi[k0:k], ba[k0:k], bb[k0:k], bv[k0:k] = ti, ta, tb, tv
+
+
+def march_all(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray,
+              lam_from: np.ndarray, enter: np.ndarray, lend: np.ndarray, value: np.ndarray,
+              bound: np.ndarray, table: np.ndarray, nbx: int, sector: np.ndarray, nx2: int,
+              ms: float, target: np.ndarray, max_iterations: int, cap: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`march` over every path, with twice the room each time the buffers run out
+    (only paths with many changes need more than ``cap``)."""
+    parts, begin = [], 0
+    while True:
+        *found, begin = march(x0, y0, dx, dy, lam_from, enter, lend, value, bound, table,
+                              nbx, sector, nx2, ms, target, max_iterations, begin, cap)
+        parts.append(found)
+        if begin >= x0.size:
+            break
+        cap *= 2
+    if len(parts) == 1:
+        return parts[0][0], parts[0][1], parts[0][2], parts[0][3]
+    i, a, b, v = (np.concatenate(c) for c in zip(*parts, strict=True))
+    return i, a, b, v
