@@ -17,7 +17,6 @@ from skywarden.assess import Assessor, TrackColumns, encounter, zoneparts
 from skywarden.assess.assess import _has_repeats, _wrap_lon
 from skywarden.assess.cone import _BUCKETS as BUCKETS
 from skywarden.assess.cone import SECTORS, ConeIndex
-from skywarden.assess.raster import _first_nearest
 from test_assess_nations import NOW
 
 # Poland, the Baltic states, Belarus and the sea: borders, coasts and zones close together
@@ -174,17 +173,6 @@ def test_cone_query_reads_what_a_plain_reading_does():
     assert list(zip(t.tolist(), p.tolist(), strict=True)) == plain_query(
         index, x0, y0, heading, half, reach)
     assert t.size > 1000
-
-
-def test_first_nearest_is_the_first_of_a_stable_sort():
-    rng = np.random.default_rng(8)
-    group = np.sort(rng.integers(0, 300, 2000))
-    dist = rng.integers(0, 4, 2000) / 4.0  # many ties
-    got = _first_nearest(group, dist)
-    order = np.lexsort((dist, group))  # stable: ties keep their order
-    first = order[np.r_[True, group[order][1:] != group[order][:-1]]]
-    want = dict(zip(group[first].tolist(), first.tolist(), strict=True))
-    assert got.tolist() == [want[g] for g in group.tolist()]
 
 
 @pytest.mark.parametrize("key", [[], [5], [1, 2, 3], [3, 2, 1], [1, 1], [4, 9, 4], [2, 7, 9, 7]])

@@ -129,3 +129,35 @@ def test_cone_is_the_walk_by_hand():
                 want_stop = lam
         assert (clear[i], stop[i]) == (want_clear, want_stop), i
     assert 0 < clear.sum() < x0.size
+
+
+def test_refine_finds_the_crossing_a_search_of_every_edge_does():
+    """Chords across the borders around Poland: the crossing nearest the chord's middle
+    among the nation's edges listed in the chord's cells is the one among all its edges."""
+    r = raster()
+    rng = np.random.default_rng(11)
+    n = 400
+    codes = [r.borders.codes.index(c) for c in ("POL", "BLR", "UKR", "LTU")]
+    # chords through points near these nations' edges, a few cells long, any direction
+    edge = rng.choice(np.flatnonzero(np.isin(r.edge_owner, codes)), n)
+    mx = 0.5 * (r.ex0[edge] + r.ex1[edge]) + rng.normal(0.0, 0.5 * r.cell, n)
+    my = 0.5 * (r.ey0[edge] + r.ey1[edge]) + rng.normal(0.0, 0.5 * r.cell, n)
+    ang = rng.uniform(0.0, 2.0 * np.pi, n)
+    half = 0.5 * rng.uniform(0.5, 3.0, n) * r.cell
+    ax, ay = mx - half * np.cos(ang), my - half * np.sin(ang)
+    bx, by = mx + half * np.cos(ang), my + half * np.sin(ang)
+    nation = rng.choice(codes, n)
+    got = r.refine(ax, ay, bx, by, nation)
+    for c in range(n):
+        own = np.flatnonzero(r.edge_owner == nation[c])
+        qx, qy = r.ex0[own], r.ey0[own]
+        sx, sy = r.ex1[own] - qx, r.ey1[own] - qy
+        rx, ry = bx[c] - ax[c], by[c] - ay[c]
+        den = rx * sy - ry * sx
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = ((qx - ax[c]) * sy - (qy - ay[c]) * sx) / den
+            v = ((qx - ax[c]) * ry - (qy - ay[c]) * rx) / den
+        u = u[(den != 0) & (u >= 0) & (u <= 1) & (v >= 0) & (v <= 1)]
+        want = u[np.argmin(np.abs(u - 0.5))] if u.size else np.nan
+        assert got[c] == want or (np.isnan(got[c]) and np.isnan(want)), c
+    assert 20 < np.isfinite(got).sum() < n

@@ -426,17 +426,9 @@ def crossing(
     the exact border edge (module docstring). NaN where the exact crossing lies behind
     the start (the track is leaving)."""
     cell = raster.cell
-    a, b = lam_a.copy(), lam_b.copy()
     x0, y0, dx, dy = paths.x0[path], paths.y0[path], paths.dx[path], paths.dy[path]
-    for _ in range(8):
-        wide = np.flatnonzero(b - a > 0.25 * cell)
-        if not wide.size:
-            break
-        mid = 0.5 * (a[wide] + b[wide])
-        v = raster.value_at(x0[wide] + mid * dx[wide], y0[wide] + mid * dy[wide])
-        inside = v == nation[wide]
-        b[wide[inside]] = mid[inside]
-        a[wide[~inside]] = mid[~inside]
+    a, b = walks.bisect(x0, y0, dx, dy, lam_a, lam_b, nation, raster.land.value, raster.xmin,
+                        raster.ymin, cell, raster.nx, raster.ny)
     est = 0.5 * (a + b)
     out = np.maximum(est, 0.0)
     near = np.flatnonzero(paths.time_at(est, path) <= refine_s)

@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 from scipy.ndimage import distance_transform_cdt, distance_transform_edt
 
 from ..airspace.borders import Borders, load_borders
-from . import cache
+from . import cache, walks
 from .clearance import Clearance
 from .plane import Plane
 
@@ -126,6 +126,7 @@ class NationRaster:
                                     state["clearance"])
         for k in self._EDGE_ARRAYS:
             setattr(self, k, state[k.lstrip("_")])
+        self._list_edges()
         return self
 
     @property
@@ -180,51 +181,11 @@ class NationRaster:
         (0-1) of the crossing nearest its middle, NaN where it crosses none.
 
         Chords should be a few cells long: every edge listed in a cell of the chord's box
-        is tested (vectorized over all chords and their candidate edges).
+        is tested (compiled: :func:`.walks.refine`).
         """
-        m = ax.size
-        out = np.full(m, np.nan)
-        if m == 0:
-            return out
-        c = self.cell
-        ix0 = np.floor((np.minimum(ax, bx) - self.xmin) / c).astype(np.int64)
-        ix1 = np.floor((np.maximum(ax, bx) - self.xmin) / c).astype(np.int64)
-        iy0 = np.floor((np.minimum(ay, by) - self.ymin) / c).astype(np.int64)
-        iy1 = np.floor((np.maximum(ay, by) - self.ymin) / c).astype(np.int64)
-        ix0, ix1 = np.clip(ix0, 0, self.nx - 1), np.clip(ix1, 0, self.nx - 1)
-        iy0, iy1 = np.clip(iy0, 0, self.ny - 1), np.clip(iy1, 0, self.ny - 1)
-        wx, wy = ix1 - ix0 + 1, iy1 - iy0 + 1
-        # (chord, cell) pairs over each chord's box of cells
-        chord = np.repeat(np.arange(m), wx * wy)
-        k = _ragged_arange(wx * wy)
-        cell = (iy0[chord] + k // wx[chord]) * self.nx + ix0[chord] + k % wx[chord]
-        pos = np.searchsorted(self._cells, cell)
-        pos = np.minimum(pos, self._cells.size - 1)
-        found = self._cells[pos] == cell
-        chord, pos = chord[found], pos[found]
-        count = self._offsets[pos + 1] - self._offsets[pos]
-        pair_chord = np.repeat(chord, count)
-        edge = self._cell_edge[_ragged_from(self._offsets[pos], count)]
-        keep = self.edge_owner[edge] == nation[pair_chord]
-        pair_chord, edge = pair_chord[keep], edge[keep]
-        if not edge.size:
-            return out
-        px, py = ax[pair_chord], ay[pair_chord]
-        rx, ry = bx[pair_chord] - px, by[pair_chord] - py
-        qx, qy = self.ex0[edge], self.ey0[edge]
-        sx, sy = self.ex1[edge] - qx, self.ey1[edge] - qy
-        den = rx * sy - ry * sx
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = ((qx - px) * sy - (qy - py) * sx) / den  # along the chord
-            v = ((qx - px) * ry - (qy - py) * rx) / den  # along the edge
-        hit = (den != 0) & (u >= 0) & (u <= 1) & (v >= 0) & (v <= 1)
-        pair_chord, u = pair_chord[hit], u[hit]
-        if not u.size:
-            return out
-        # the crossing nearest the chord's middle (the raster's estimate), the first listed
-        # on a tie; pairs are in chord order, so a minimum per run of equal chords finds it
-        out[pair_chord] = u[_first_nearest(pair_chord, np.abs(u - 0.5))]
-        return out
+        return walks.refine(ax, ay, bx, by, nation, self.xmin, self.ymin, self.cell, self.nx,
+                            self.ny, self._cells, self._row_start, self._offsets,
+                            self._listed, self._listed_owner)
 
     # -- construction --------------------------------------------------------------------
 
@@ -305,6 +266,16 @@ class NationRaster:
         self._cell_edge = edge.astype(np.int32)
         self.ex0, self.ey0, self.ex1, self.ey1 = x0, y0, x1, y1
         self.edge_owner = owner.astype(np.int16)
+        self._list_edges()
+
+    def _list_edges(self) -> None:
+        """The edge lists as :func:`.walks.refine` reads them: each row's listed cells
+        (``_row_start``), and each list's edges (end points, owner) in list order, so a
+        cell's candidates are read in one run instead of gathered over all edges."""
+        self._row_start = np.searchsorted(self._cells, np.arange(self.ny + 1) * self.nx)
+        e = self._cell_edge
+        self._listed = np.column_stack([self.ex0[e], self.ey0[e], self.ex1[e], self.ey1[e]])
+        self._listed_owner = self.edge_owner[e]
 
 
 # A cell of a layer as the walks read it: value and bound side by side, so one gather
@@ -383,18 +354,6 @@ def _bound(value: NDArray[np.int8]) -> NDArray[np.uint8]:
     return np.minimum(dist, MAX_BOUND).astype(np.uint8)
 
 
-def _first_nearest(group: IntArray, dist: FloatArray) -> IntArray:
-    """For each position, the position of the least ``dist`` of its run of equal ``group``
-    values (``group`` sorted; the first of equals, as a stable sort would put it).
-    One pass, not a sort."""
-    starts = np.r_[True, group[1:] != group[:-1]]
-    run = np.cumsum(starts) - 1
-    least = np.minimum.reduceat(dist, np.flatnonzero(starts))
-    at = np.flatnonzero(dist == least[run])
-    first = at[np.r_[True, run[at][1:] != run[at][:-1]]]
-    return first[run]
-
-
 def _latlon(xy: FloatArray) -> tuple[FloatArray, FloatArray]:
     return xy[:, 1], xy[:, 0]
 
@@ -406,8 +365,3 @@ def _ragged_arange(count: NDArray[np.int64]) -> NDArray[np.int64]:
         return np.zeros(0, dtype=np.int64)
     ends = np.cumsum(count)
     return np.arange(total, dtype=np.int64) - np.repeat(ends - count, count)
-
-
-def _ragged_from(first: NDArray[np.int64], count: NDArray[np.int64]) -> NDArray[np.int64]:
-    """first[i]..first[i]+count[i]-1 for each i, concatenated."""
-    return np.repeat(first, count) + _ragged_arange(count)

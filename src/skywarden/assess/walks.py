@@ -1,4 +1,5 @@
-"""Compiled (numba) walks of predicted paths over the nation raster's layers.
+"""Compiled (numba) walks of predicted paths over the nation raster's layers, and the
+crossings they find, bisected on the raster and intersected with the border edges.
 
 The walks of :mod:`.predict` (the cone and the march, documented there) step each path
 from point to point, reading a raster cell at each. In numpy every step is a dozen passes
@@ -197,3 +198,83 @@ def march_all(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray,
         return parts[0][0], parts[0][1], parts[0][2], parts[0][3]
     i, a, b, v = (np.concatenate(c) for c in zip(*parts, strict=True))
     return i, a, b, v
+
+
+@njit(cache=True, nogil=True)
+def bisect(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray, lam_a: np.ndarray,
+           lam_b: np.ndarray, nation: np.ndarray, value: np.ndarray, xmin: float, ymin: float,
+           cell: float, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
+    """Narrow each path's crossing into ``nation`` from (lam_a, lam_b] (plane metres) to a
+    quarter cell on the land layer ``value`` (at most eight halvings); the new ends.
+    A point is read in the cell :meth:`NationRaster.cell_of` gives."""
+    n = x0.size
+    a, b = lam_a.copy(), lam_b.copy()
+    for i in range(n):
+        for _ in range(8):
+            if not b[i] - a[i] > 0.25 * cell:
+                break
+            mid = 0.5 * (a[i] + b[i])
+            fx = (x0[i] + mid * dx[i] - xmin) / cell + 1.0
+            fy = (y0[i] + mid * dy[i] - ymin) / cell + 1.0
+            fx = fx if fx > 0.0 else 0.0  # NaN and below: the frame's corner
+            fy = fy if fy > 0.0 else 0.0
+            flat = (np.int64(min(fy, ny + 1.5)) * (nx + 2) + np.int64(min(fx, nx + 1.5)))
+            if value[flat] == nation[i]:
+                b[i] = mid
+            else:
+                a[i] = mid
+    return a, b
+
+
+@njit(cache=True, nogil=True)
+def refine(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray, nation: np.ndarray,
+           xmin: float, ymin: float, cell: float, nx: int, ny: int, cells: np.ndarray,
+           row_start: np.ndarray, offsets: np.ndarray, listed: np.ndarray,
+           listed_owner: np.ndarray) -> np.ndarray:
+    """:meth:`NationRaster.refine`: for each chord a -> b, the fraction (0-1) where it
+    crosses an edge of ``nation`` nearest its middle (the first listed on a tie), NaN
+    where it crosses none. Every edge listed in a cell of the chord's box is tested:
+    the listed cells (``cells``, sorted; ``row_start`` where each row's begin) hold
+    their edges at ``offsets[pos]:offsets[pos + 1]`` of ``listed`` (x0, y0, x1, y1)."""
+    m = ax.size
+    out = np.full(m, np.nan)
+    for c in range(m):
+        ix0 = min(max(np.int64(np.floor((min(ax[c], bx[c]) - xmin) / cell)), 0), nx - 1)
+        ix1 = min(max(np.int64(np.floor((max(ax[c], bx[c]) - xmin) / cell)), 0), nx - 1)
+        iy0 = min(max(np.int64(np.floor((min(ay[c], by[c]) - ymin) / cell)), 0), ny - 1)
+        iy1 = min(max(np.int64(np.floor((max(ay[c], by[c]) - ymin) / cell)), 0), ny - 1)
+        px, py = ax[c], ay[c]
+        rx, ry = bx[c] - px, by[c] - py
+        best, least = np.nan, np.inf
+        for iy in range(iy0, iy1 + 1):
+            for ix in range(ix0, ix1 + 1):
+                pos = _find(cells, row_start[iy], row_start[iy + 1], iy * nx + ix)
+                if pos < 0:
+                    continue
+                for e in range(offsets[pos], offsets[pos + 1]):
+                    if listed_owner[e] != nation[c]:
+                        continue
+                    qx, qy = listed[e, 0], listed[e, 1]
+                    sx, sy = listed[e, 2] - qx, listed[e, 3] - qy
+                    den = rx * sy - ry * sx
+                    if den == 0:
+                        continue
+                    u = ((qx - px) * sy - (qy - py) * sx) / den  # along the chord
+                    v = ((qx - px) * ry - (qy - py) * rx) / den  # along the edge
+                    if 0 <= u <= 1 and 0 <= v <= 1 and abs(u - 0.5) < least:
+                        best, least = u, abs(u - 0.5)
+        out[c] = best
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _find(sorted_keys: np.ndarray, lo: int, hi: int, key: int) -> int:
+    """Position of ``key`` in ``sorted_keys[lo:hi]``, -1 where absent (a binary search)."""
+    end = hi
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if sorted_keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < end and sorted_keys[lo] == key else -1
