@@ -18,6 +18,7 @@ own first sector).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -103,34 +104,54 @@ class ConeIndex:
         """(track, part) pairs: parts listed for the track's cell in the sectors its cone
         spans (``heading``: plane angle, rad, counter-clockwise from east), up to its reach;
         each part at most once per track."""
-        width = 2.0 * np.pi / SECTORS
-        ix = np.clip(np.floor((x0 - self.xmin) / self.cell), 0, self.nx - 1).astype(np.int64)
-        iy = np.clip(np.floor((y0 - self.ymin) / self.cell), 0, self.ny - 1).astype(np.int64)
-        cell = iy * self.nx + ix
-        half = np.minimum(half_angle, np.pi)
-        s_lo = np.floor((heading - half) / width).astype(np.int64)
-        s_hi = np.floor((heading + half) / width).astype(np.int64)
-        n_sec = np.minimum(s_hi - s_lo + 1, SECTORS)
-        track = np.repeat(np.arange(x0.size), n_sec)
-        j = np.arange(track.size) - np.repeat(np.cumsum(n_sec) - n_sec, n_sec)
-        sector = (s_lo[track] + j) % SECTORS
-        key = cell[track] * SECTORS + sector
-        b = np.minimum(np.searchsorted(_BUCKETS, np.minimum(reach, self.max_reach)),
-                       _BUCKETS.size - 1)
-        count = self.counts.ravel()[key * _BUCKETS.size + b[track]].astype(np.int64)
-        # list entry i of key k sits at offsets[k] + i: one repeat for the start less the
-        # entries before it, one arange for i
-        pair = np.repeat(np.arange(key.size, dtype=np.int32), count)
-        pos = (np.repeat(self.offsets[key] - (np.cumsum(count) - count), count)
-               + np.arange(pair.size))
-        # each part once per track: in the first sector read, where every entry is kept
-        # (``own`` -1), else in the part's own first sector, unless its span also covers
-        # the first sector read (a part around the track's cell, listed in every sector:
-        # reading the sectors across north-east, 31 then 0, met it twice)
-        own = np.where(j == 0, -1, sector).astype(np.int8)[pair]
-        keep = own < 0
-        at = np.flatnonzero(self.first[pos] == own)
-        covers = ((s_lo[track[pair[at]]] - own[at]) & (SECTORS - 1)) < self.span[pos[at]]
-        keep[at[~covers]] = True
-        keep = np.flatnonzero(keep)
-        return track[pair[keep]], self.part[pos[keep]].astype(np.intp)
+        t, p = _query(x0, y0, heading, half_angle, reach, self.xmin, self.ymin, self.cell,
+                      self.nx, self.ny, self.max_reach, _BUCKETS, self.counts, self.offsets,
+                      self.part, self.first, self.span)
+        return t.astype(np.intp), p.astype(np.intp)
+
+
+@njit(cache=True, nogil=True)
+def _query(x0: np.ndarray, y0: np.ndarray, heading: np.ndarray, half_angle: np.ndarray,
+           reach: np.ndarray, xmin: float, ymin: float, cell_m: float, nx: int, ny: int,
+           max_reach: float, buckets: np.ndarray, counts: np.ndarray, offsets: np.ndarray,
+           part: np.ndarray, first: np.ndarray, span: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """ConeIndex.query, one track at a time: its lists read in sector order, each up to
+    the track's reach bucket."""
+    width = 2.0 * np.pi / SECTORS
+    n = x0.size
+    cells = np.empty(n, np.int64)
+    s_lo = np.empty(n, np.int64)
+    n_sec = np.empty(n, np.int64)
+    bucket = np.empty(n, np.int64)
+    total = 0
+    for t in range(n):  # first the lists' lengths: the room the pairs may need
+        ix = np.int64(min(max(np.floor((x0[t] - xmin) / cell_m), 0), nx - 1))
+        iy = np.int64(min(max(np.floor((y0[t] - ymin) / cell_m), 0), ny - 1))
+        cells[t] = iy * nx + ix
+        half = min(half_angle[t], np.pi)
+        s_lo[t] = np.int64(np.floor((heading[t] - half) / width))
+        n_sec[t] = min(np.int64(np.floor((heading[t] + half) / width)) - s_lo[t] + 1, SECTORS)
+        bucket[t] = min(np.searchsorted(buckets, min(reach[t], max_reach)), buckets.size - 1)
+        for j in range(n_sec[t]):
+            total += counts[cells[t] * SECTORS + (s_lo[t] + j) % SECTORS, bucket[t]]
+    out_t = np.empty(total, np.int64)
+    out_p = np.empty(total, np.int64)
+    k = 0
+    for t in range(n):
+        for j in range(n_sec[t]):
+            sector = (s_lo[t] + j) % SECTORS
+            key = cells[t] * SECTORS + sector
+            start = offsets[key]
+            for pos in range(start, start + counts[key, bucket[t]]):
+                # each part once per track: in the first sector read, where every entry
+                # is kept, else in the part's own first sector, unless its span also
+                # covers the first sector read (a part around the track's cell, listed
+                # in every sector: reading the sectors across north-east, 31 then 0,
+                # met it twice)
+                if j > 0 and (first[pos] != sector
+                              or ((s_lo[t] - sector) & (SECTORS - 1)) < span[pos]):
+                    continue
+                out_t[k], out_p[k] = t, part[pos]
+                k += 1
+    return out_t[:k], out_p[:k]
