@@ -53,6 +53,7 @@ from .distance import MAX_SCALE, BorderDistance, haversine
 from .encounter import ZoneParts, zone_entries
 from .predict import Motion, entries, fan_offsets, fan_paths, motion
 from .raster import NationRaster, shipped_raster
+from .warm import warm_kernels
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -203,8 +204,10 @@ class Assessor:
         return self._raster
 
     def prepare(self) -> None:
-        """Build everything that is built once (raster, zone parts), now."""
+        """Build everything that is built once (raster, zone parts), now, and get the
+        compiled kernels ready (once per process: :mod:`.warm`)."""
         _ = self.raster
+        warm_kernels(self)
         if self.zones is not None and self._parts is None:
             self._parts = self.parts_for(self.zones)
         if self._distance is None:
