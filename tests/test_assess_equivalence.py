@@ -101,8 +101,7 @@ def test_zone_shortcuts_change_no_row(monkeypatch):
     tracks = random_tracks(rng, 4000)
     fast = Assessor(zones=zones, threads=1).assess(tracks, NOW)
     monkeypatch.setattr(zoneparts, "SMALL_CUT", 0)
-    monkeypatch.setattr(encounter, "_may_matter",
-                        lambda parts, paths, sigma, track, *a: np.ones(track.size, bool))
+    monkeypatch.setattr(encounter, "DISC_TEST", False)
     plain = Assessor(zones=zones, threads=1).assess(tracks, NOW)
     zone_rows = (fast.target_kind == "zone") & ~fast.inside
     assert zone_rows.sum() > 200  # the comparison is not empty

@@ -44,6 +44,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
@@ -97,13 +98,11 @@ def zone_entries(
     drone_like = (cls_code == _DRONE) | (cls_code == _UNKNOWN)
     track, item = parts.candidates(paths.x0, paths.y0, paths.dx, paths.dy, reach,
                                    z_max * sigma, ~drone_like, extent)
-    zone = parts.item_zone[item]
-    # the zone must bind the track: class and cooperative flag; and its disc must hold
+    # the zone must bind the track (class, cooperative flag), and its disc must hold
     # enough of the track's headings within reach (:func:`_may_matter`)
-    binds = ((zs.class_mask[zone] >> cls_code[track]) & 1) == 1
-    binds &= ~(zs.noncooperative_only[zone] & cooperative[track])
-    track, item, zone = track[binds], item[binds], zone[binds]
-    may = _may_matter(parts, paths, sigma, track, zone, reach, min_probability)
+    zone = parts.item_zone[item]
+    may = _may_matter(parts, paths, sigma, track, zone, cls_code, cooperative, reach,
+                      min_probability)
     track, part, zone = track[may], parts.item_part[item[may]], zone[may]
     n_z = max(len(zs), 1)
     # circles: one part per zone, so the part's heading interval is the zone's
@@ -148,11 +147,18 @@ def _empty() -> _Found:
     return np.zeros(0, np.intp), np.zeros(0, np.intp), z, z, z
 
 
+# The disc test of :func:`_may_matter` (off: every binding pair gets the exact geometry,
+# as the equivalence test compares).
+DISC_TEST = True
+
+
 def _may_matter(parts: ZoneParts, paths: Paths, sigma: FloatArray, track: IntArray,
-                zone: IntArray, reach: FloatArray, min_probability: float) -> NDArray[np.bool_]:
-    """Whether zone ``zone[i]`` may be entered by track ``track[i]`` with at least
-    ``min_probability``: a necessary condition, from the zone's disc (a few operations a
-    pair, against the exact geometry's dozens; most candidates of the cone index fail it).
+                zone: IntArray, cls_code: IntArray, cooperative: NDArray[np.bool_],
+                reach: FloatArray, min_probability: float) -> IntArray:
+    """The pairs (indices) whose zone ``zone[i]`` binds track ``track[i]`` (class,
+    cooperative flag) and may be entered by it with at least ``min_probability``: a
+    necessary condition, from the zone's disc (a few operations a pair, against the exact
+    geometry's dozens; most candidates of the cone index fail it).
 
     Every heading that meets the zone meets its disc, which subtends headings within
     ``half = asin(rho / d)`` of the direction ``theta`` to its centre, and lies within
@@ -160,25 +166,55 @@ def _may_matter(parts: ZoneParts, paths: Paths, sigma: FloatArray, track: IntArr
     ``2 half``, each at least ``|theta| - half`` from the track's heading (modulo a full
     turn), so their normal mass is at most that of ``[|theta| - half, |theta| + half]``.
     The exact probability can only be lower: a pair that fails here would be dropped
-    below ``min_probability`` later (the margin covers rounding), so no row changes.
+    below ``min_probability`` later (the margins cover rounding), so no row changes.
     The normal's tail alone (``|theta| - half`` beyond z_max sigma) settles most pairs
-    first; ``ndtr``, the costly part, runs on the others.
+    first, compiled in one pass with the binding test (:func:`_binding_near`); ``ndtr``,
+    the costly part, runs on the others.
     """
-    rx = parts.disc_x[zone] - paths.x0[track]
-    ry = parts.disc_y[zone] - paths.y0[track]
-    d = np.hypot(rx, ry)
-    rho = parts.disc_rho[zone]
-    hx, hy = paths.dx[track], paths.dy[track]
-    theta = np.abs(np.arctan2(hx * ry - hy * rx, hx * rx + hy * ry))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        half = np.where(d > rho, np.arcsin(np.minimum(rho / d, 1.0)), np.pi)
-    s = sigma[track]
     z_max = float(ndtri(1.0 - min(max(min_probability, 1e-6), 0.5)))
-    out = (d - rho <= reach[track]) & (theta - half <= (z_max + 1e-6) * s)
-    may = np.flatnonzero(out)
-    t, h, sm = theta[may], half[may], s[may]
-    out[may] = ndtr((t + h) / sm) - ndtr((t - h) / sm) >= min_probability - 1e-9
-    return out
+    zs = parts.zones
+    pick, theta, half = _binding_near(
+        track, zone, cls_code, cooperative, zs.class_mask, zs.noncooperative_only,
+        parts.disc_x, parts.disc_y, parts.disc_rho, paths.x0, paths.y0, paths.dx, paths.dy,
+        sigma, reach, z_max + 1e-6, DISC_TEST)
+    if not DISC_TEST:
+        return pick
+    s = sigma[track[pick]]
+    return pick[ndtr((theta + half) / s) - ndtr((theta - half) / s) >= min_probability - 1e-9]
+
+
+@njit(cache=True, nogil=True)
+def _binding_near(track: np.ndarray, zone: np.ndarray, cls_code: np.ndarray,
+                  cooperative: np.ndarray, class_mask: np.ndarray, nc_only: np.ndarray,
+                  disc_x: np.ndarray, disc_y: np.ndarray, disc_rho: np.ndarray,
+                  x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray,
+                  sigma: np.ndarray, reach: np.ndarray, z_tail: float, disc: bool
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs whose zone binds the track and, with ``disc``, whose disc lies within
+    reach and within ``z_tail`` sigmas of the track's heading (plus ``|theta|``, ``half``
+    of :func:`_may_matter` for them)."""
+    n = track.size
+    pick = np.empty(n, np.int64)
+    theta, half = np.empty(n), np.empty(n)
+    k = 0
+    for p in range(n):
+        t, z = track[p], zone[p]
+        if (class_mask[z] >> cls_code[t]) & 1 != 1 or (nc_only[z] and cooperative[t]):
+            continue
+        if disc:
+            rx, ry = disc_x[z] - x0[t], disc_y[z] - y0[t]
+            d, rho = np.hypot(rx, ry), disc_rho[z]
+            if d - rho > reach[t]:
+                continue
+            hx, hy = dx[t], dy[t]
+            th = abs(np.arctan2(hx * ry - hy * rx, hx * rx + hy * ry))
+            hf = np.arcsin(min(rho / d, 1.0)) if d > rho else np.pi
+            if th - hf > z_tail * sigma[t]:
+                continue
+            theta[k], half[k] = th, hf
+        pick[k] = p
+        k += 1
+    return pick[:k], theta[:k], half[:k]
 
 
 def _single(parts: ZoneParts, paths: Paths, sigma: FloatArray, track: IntArray,
