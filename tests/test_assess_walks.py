@@ -161,3 +161,34 @@ def test_refine_finds_the_crossing_a_search_of_every_edge_does():
         want = u[np.argmin(np.abs(u - 0.5))] if u.size else np.nan
         assert got[c] == want or (np.isnan(got[c]) and np.isnan(want)), c
     assert 20 < np.isfinite(got).sum() < n
+
+
+def test_span_is_the_slab_intersection():
+    """Where rays are on the grid: the slabs [0.5, n + 1.5] of both axes intersected, in
+    numpy, including rays along an axis (inside or outside it) and NaN starts."""
+    r = raster()
+    rng = np.random.default_rng(2)
+    n = 2000
+    x0 = rng.uniform(-500.0, r.nx + 500.0, n)
+    y0 = rng.uniform(-500.0, r.ny + 500.0, n)
+    a = rng.uniform(0.0, 2.0 * np.pi, n)
+    dx, dy = np.cos(a), np.sin(a)
+    dx[:200], dy[200:400] = 0.0, 0.0  # along one axis
+    x0[400:410] = np.nan
+
+    def slab(p0, d, hi):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_hi = np.where(d > 0, (hi - p0) / d, np.where(d < 0, (0.5 - p0) / d, np.inf))
+            t_lo = np.where(d > 0, (0.5 - p0) / d, np.where(d < 0, (hi - p0) / d, -np.inf))
+        out = (d == 0) & ((p0 < 0.5) | (p0 > hi))
+        return np.where(out, np.inf, t_lo), np.where(out, -np.inf, t_hi)
+
+    in_x, out_x = slab(x0, dx, r.nx + 1.5)
+    in_y, out_y = slab(y0, dy, r.ny + 1.5)
+    enter = np.maximum(np.maximum(in_x, in_y), 0.0)
+    out = np.minimum(out_x, out_y)
+    leave = np.where(out < enter, -1.0, np.maximum(out, 0.0))
+    got_enter, got_leave = _span(r, x0, y0, dx, dy)
+    np.testing.assert_array_equal(got_enter, enter)
+    np.testing.assert_array_equal(got_leave, leave)
+    assert 0 < (leave < enter).sum() < n and (enter > 0).any() and (enter == 0).any()

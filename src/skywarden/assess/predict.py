@@ -238,22 +238,7 @@ def _span(raster: NationRaster, x0: FloatArray, y0: FloatArray, dx: FloatArray,
     inside [0.5, nx + 1.5] x [0.5, ny + 1.5]. A ray that starts on the grid enters at 0;
     one that misses it (a track beyond the borders' box heading away) has leave < enter.
     """
-    in_x, out_x = _slab(x0, dx, raster.nx + 1.5)
-    in_y, out_y = _slab(y0, dy, raster.ny + 1.5)
-    enter = np.maximum(np.maximum(in_x, in_y), 0.0)
-    out = np.minimum(out_x, out_y)
-    return enter, np.where(out < enter, -1.0, np.maximum(out, 0.0))
-
-
-def _slab(p0: FloatArray, d: FloatArray, hi: float) -> tuple[FloatArray, FloatArray]:
-    """Distances along each ray at which it enters and leaves [0.5, hi] on one axis
-    (-inf, inf where it does not move along the axis and lies within it; inf, -inf
-    where it does not move and lies outside)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t_hi = np.where(d > 0, (hi - p0) / d, np.where(d < 0, (0.5 - p0) / d, np.inf))
-        t_lo = np.where(d > 0, (0.5 - p0) / d, np.where(d < 0, (hi - p0) / d, -np.inf))
-    still_out = (d == 0) & ((p0 < 0.5) | (p0 > hi))
-    return np.where(still_out, np.inf, t_lo), np.where(still_out, -np.inf, t_hi)
+    return walks.span(x0, y0, dx, dy, raster.nx, raster.ny)
 
 
 # The region walk (borders between nations, lines across the sea) steps at least this

@@ -278,3 +278,43 @@ def _find(sorted_keys: np.ndarray, lo: int, hi: int, key: int) -> int:
         else:
             hi = mid
     return lo if lo < end and sorted_keys[lo] == key else -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _max(a: float, b: float) -> float:
+    """np.maximum of two floats (NaN wins)."""
+    return a if a != a or a > b else b
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _min(a: float, b: float) -> float:
+    """np.minimum of two floats (NaN wins)."""
+    return a if a != a or a < b else b
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _slab(p0: float, d: float, hi: float) -> tuple[float, float]:
+    # distances along a ray at which it enters and leaves [0.5, hi] on one axis
+    if d > 0:
+        return (0.5 - p0) / d, (hi - p0) / d
+    if d < 0:
+        return (hi - p0) / d, (0.5 - p0) / d
+    if p0 < 0.5 or p0 > hi:  # not moving along the axis, and outside
+        return np.inf, -np.inf
+    return -np.inf, np.inf
+
+
+@njit(cache=True, nogil=True)
+def span(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray, nx: int, ny: int
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`skywarden.assess.predict._span`, one ray at a time."""
+    n = x0.size
+    enter, leave = np.empty(n), np.empty(n)
+    for i in range(n):
+        in_x, out_x = _slab(x0[i], dx[i], nx + 1.5)
+        in_y, out_y = _slab(y0[i], dy[i], ny + 1.5)
+        e = _max(_max(in_x, in_y), 0.0)
+        out = _min(out_x, out_y)
+        enter[i] = e
+        leave[i] = -1.0 if out < e else _max(out, 0.0)
+    return enter, leave
