@@ -9,7 +9,7 @@ aircraft (100-250 m/s, 1-12 km, 90 % cooperative), headings uniform. The zones a
 with the zone module: nine in ten geodesic circles (radius log-uniform 1-30 km), one in ten
 irregular octagons (5-40 km across); 60 % for drones only, 25 % for all traffic, 15 % for
 non-cooperative traffic; types mixed. Each cycle moves every track 4 s along its velocity.
-The one-off build (nation raster, zone parts) is timed apart; a cycle is the median of
+The one-off build (nation raster, zone parts, compiled kernels) is timed apart; a cycle is the median of
 ``--cycles`` calls of ``Assessor.assess`` after one warm-up call, with the assessor's
 default threads (one per core, at most 4; each assesses a share of the tracks).
 """
@@ -165,7 +165,8 @@ def run(quick: bool = False) -> str:
         "share of the tracks, and the paths, nations, distances and zones stages are summed "
         "over them). The cycle is the "
         "median of the runs after a warm-up, the stages are the medians of each; the "
-        "one-off build (nation raster from the disk cache or built, zone parts and index) "
+        "one-off build (nation raster from the disk cache or built, zone parts and index, "
+        "the compiled kernels loaded from their cache or compiled) "
         "is timed apart. CPU ms is the process's CPU time per cycle (all threads: the work "
         "itself, whatever else runs); load is the machine's 1-minute load average before "
         "the runs (on 2 cores, above 1 other work competes with the assessor's threads). "
