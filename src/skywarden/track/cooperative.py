@@ -33,13 +33,10 @@ def held_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(slot, row) of the rows whose id a track holds."""
     with_id = rows[m.ids[rows] != ""]
-    found = [
-        (table.id_map.get(i, -1), j) for i, j in zip(m.ids[with_id], with_id.tolist(), strict=True)
-    ]
-    found = [(s, j) for s, j in found if s >= 0]
-    s = np.array([f[0] for f in found], dtype=np.int64)
-    j = np.array([f[1] for f in found], dtype=np.int64)
-    return s, j
+    get = table.id_map.get
+    s = np.fromiter((get(i, -1) for i in m.ids[with_id].tolist()), np.int64, with_id.size)
+    held = s >= 0
+    return s[held], with_id[held].astype(np.int64)
 
 
 def spoof_check(
