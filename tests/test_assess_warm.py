@@ -1,11 +1,10 @@
 """The assessor's warm-up (Assessor.prepare) reaches every compiled kernel it calls."""
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import skywarden.assess
+from test_track_warm import signatures_after
 
 ASSESS = Path(skywarden.assess.__file__).parent
 
@@ -36,17 +35,7 @@ def test_prepare_compiles_every_kernel_the_assessment_calls():
     kernels = _kernels_called_from_python()
     assert {"walks.march", "walks.cone", "walks.refine", "walks.bisect",
             "cone._query"} <= kernels
-    code = (
-        "import importlib\n"
-        "from skywarden.assess import Assessor\n"
-        "Assessor().prepare()\n"
-        f"for name in {sorted(kernels)!r}:\n"
-        "    mod, fn = name.split('.')\n"
-        "    f = getattr(importlib.import_module('skywarden.assess.' + mod), fn)\n"
-        "    print(name, len(f.signatures))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split("\n")
-    counts = dict(line.split() for line in out if line)
+    counts = signatures_after("from skywarden.assess import Assessor; Assessor().prepare()",
+                              kernels, "skywarden.assess")
     assert set(counts) == kernels
-    assert all(int(n) >= 1 for n in counts.values()), counts
+    assert all(n >= 1 for n in counts.values()), counts

@@ -19,16 +19,23 @@ def test_warm_up_compiles_every_kernel_the_tracker_calls():
             continue
         called |= set(re.findall(r"\b((?:kernels|lsap)\.[a-z]\w*)\(", path.read_text()))
     assert {"kernels.predict", "kernels.ball_pairs", "lsap.gnn"} <= called
+    counts = signatures_after("from skywarden.track.warm import warm_kernels; warm_kernels()",
+                              called, "skywarden.track")
+    assert set(counts) == called
+    assert all(n >= 1 for n in counts.values()), counts
+
+
+def signatures_after(setup: str, kernels: set[str], package: str) -> dict[str, int]:
+    """Run ``setup`` in a fresh process (signatures persist in the process that compiled
+    them), then count the compiled signatures of each ``module.function`` of
+    ``package`` in ``kernels``."""
     code = (
-        "from skywarden.track import kernels, lsap\n"
-        "from skywarden.track.warm import warm_kernels\n"
-        "warm_kernels()\n"
-        f"for name in {sorted(called)!r}:\n"
+        f"import importlib\n{setup}\n"
+        f"for name in {sorted(kernels)!r}:\n"
         "    mod, fn = name.split('.')\n"
-        "    print(name, len(getattr({'kernels': kernels, 'lsap': lsap}[mod], fn).signatures))\n"
+        f"    f = getattr(importlib.import_module('{package}.' + mod), fn)\n"
+        "    print(name, len(f.signatures))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split("\n")
-    counts = dict(line.split() for line in out if line)
-    assert set(counts) == called
-    assert all(int(n) >= 1 for n in counts.values()), counts
+    return {name: int(n) for name, n in (line.split() for line in out if line)}
