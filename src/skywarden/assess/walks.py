@@ -2,11 +2,13 @@
 crossings they find, bisected on the raster and intersected with the border edges.
 
 The walks of :mod:`.predict` (the cone and the march, documented there) step each path
-from point to point, reading a raster cell at each. In numpy every step is a dozen passes
-over all the paths still walking, plus the compaction of those that stopped; here each
-path is walked to its end in one loop, in registers. The steps, the points and the
-floating-point operations are those of the numpy formulation they replaced, so the
-crossings found are the same to the bit.
+from point to point, reading a raster cell at each. In numpy every step was a dozen
+passes over all the paths still walking, plus the compaction of those that stopped; here
+a block of ``LANES`` paths is stepped together in one loop, the reads of a step first
+(each is a cache miss: issued side by side they overlap), the decisions after, and a
+path leaves the block where it ends. The steps, the points and the floating-point
+operations are those of the numpy formulation they replaced, so the crossings found are
+the same to the bit (tests/test_assess_walks.py walks them by hand).
 
 The kernels release the GIL (``nogil``): the assessor's threads walk their shares of the
 tracks at once. ``cache=True`` keeps the compiled code beside this file (as
