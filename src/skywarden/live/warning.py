@@ -210,8 +210,11 @@ class WarningWorker:
         once), then wait for a job, run it and any that queued meanwhile."""
         prepare = getattr(self.assessor, "prepare", None)
         if prepare is not None:
+            began = time.monotonic()
             with self.assess_lock:
                 prepare()
+            log.info("assessment ready in %.1f s (nation raster, zone index, compiled kernels)",
+                     time.monotonic() - began)
         while not stop.is_set():
             try:
                 first = self.jobs.get(timeout=0.2)
