@@ -10,7 +10,7 @@ import pytest
 from skywarden.assess import Assessor, walks
 from skywarden.assess.clearance import SECTORS, SHIFT, UNIT
 from skywarden.assess.plane import Paths
-from skywarden.assess.predict import REGION_STEP, _span
+from skywarden.assess.predict import REGION_STEP, _on_grid, _span
 
 MIN_STEP = 2000.0
 
@@ -28,12 +28,10 @@ def cells(n: int, seed: int):
     lat, lon = rng.uniform(36.0, 74.0, n), rng.uniform(5.0, 48.0, n)
     paths = Paths.fan(r.plane, lat, lon, rng.uniform(0.0, 360.0, n), np.zeros((n, 1)),
                       rng.uniform(20.0, 300.0, n), 1800.0)
-    x0 = (paths.x0 - r.xmin) / r.cell + 1.0
-    y0 = (paths.y0 - r.ymin) / r.cell + 1.0
-    enter, leave = _span(r, x0, y0, paths.dx, paths.dy)
+    x0, y0, dx, dy, enter, leave = _on_grid(r, paths, np.arange(n))
     lend = np.minimum(paths.lam_max / r.cell, leave)
     lam_from = rng.uniform(0.0, 1.0, n) * np.maximum(lend, 0.0) * (rng.random(n) < 0.5)
-    return x0, y0, paths.dx, paths.dy, lam_from, enter, lend
+    return x0, y0, dx, dy, lam_from, enter, lend
 
 
 def march_by_hand(x0, y0, dx, dy, lam_from, enter, lend, value, bound, table, nbx, sector,

@@ -208,11 +208,7 @@ def march(
     itself is compiled (:mod:`.walks`).
     """
     cell = raster.cell
-    # cells, origin at the padded grid's corner; every walk ends inside the frame
-    x0 = (paths.x0[rows] - raster.xmin) / cell + 1.0
-    y0 = (paths.y0[rows] - raster.ymin) / cell + 1.0
-    dx, dy = paths.dx[rows], paths.dy[rows]
-    enter, leave = _span(raster, x0, y0, dx, dy)
+    x0, y0, dx, dy, enter, leave = _on_grid(raster, paths, rows)
     clr = layer.clearance
     if clr is not None:  # directional clearance: (block, sector) table
         table, nbx, sec = clr.table, clr.nbx, clr.sector(dx, dy)
@@ -229,6 +225,17 @@ def march(
 _NO_TABLE = np.zeros(0, np.uint8)
 _NO_SECTOR = np.zeros(0, np.int64)
 _NO_TARGET = np.zeros(0, np.int8)
+
+
+def _on_grid(raster: NationRaster, paths: Paths, rows: IntArray
+             ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Paths ``rows`` as the walks take them: start in cells of the padded grid (origin at
+    its corner; every walk ends inside the frame), direction, and where each is on the
+    grid (:func:`_span`)."""
+    x0 = (paths.x0[rows] - raster.xmin) / raster.cell + 1.0
+    y0 = (paths.y0[rows] - raster.ymin) / raster.cell + 1.0
+    dx, dy = paths.dx[rows], paths.dy[rows]
+    return (x0, y0, dx, dy, *_span(raster, x0, y0, dx, dy))
 
 
 def _span(raster: NationRaster, x0: FloatArray, y0: FloatArray, dx: FloatArray,
@@ -265,10 +272,7 @@ def cone_walk(
     min_step.
     """
     cell = raster.cell
-    x0 = (paths.x0[rows] - raster.xmin) / cell + 1.0
-    y0 = (paths.y0[rows] - raster.ymin) / cell + 1.0
-    dx, dy = paths.dx[rows], paths.dy[rows]
-    enter, leave = _span(raster, x0, y0, dx, dy)
+    x0, y0, dx, dy, enter, leave = _on_grid(raster, paths, rows)
     # a path never on the grid within the horizon enters no nation the data holds
     clear, stop = walks.cone(x0, y0, dx, dy, enter,
                              np.minimum(paths.lam_max[rows] / cell, leave), slope,

@@ -28,6 +28,8 @@ def warm_kernels(assessor: Assessor) -> float:
     """Assess a few synthetic tracks with a throwaway assessor that shares ``assessor``'s
     borders and raster, the first time in this process; return the seconds it took."""
     global _done
+    if _done:  # every cycle's prepare() comes here: nothing more to do
+        return 0.0
     from ..airspace import geometry
     from ..airspace.zones import Limit, Zone
     from .assess import Assessor, TrackColumns
