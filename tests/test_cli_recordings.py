@@ -121,31 +121,31 @@ def test_a_start_outside_the_detection_time_range_is_a_usage_error(
     assert not out.exists()
 
 
-def test_an_owner_that_is_not_iso3_is_refused_before_writing_a_registry(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def decode_avr(tmp_path: Path, *options: str, fmt: str = "avr", site: str = "52.2,3.9") -> int:
+    """``skywarden decode`` of the AVR frames above (written to ``tmp_path``) into
+    ``tmp_path/detections.jsonl``, receiver ``rx`` at ``site``; its exit code."""
     rec = tmp_path / "feed.avr"
     rec.write_text(AVR)
+    return main(["decode", "--format", fmt, str(rec), "-o", str(tmp_path / "detections.jsonl"),
+                 "--sensor", "rx", "--site", site, "--start", "1700000000", *options])
+
+
+def test_an_owner_that_is_not_iso3_is_refused_before_writing_a_registry(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "detections.jsonl"
-    assert main(["decode", "--format", "avr", str(rec), "-o", str(out), "--sensor", "rx",
-                 "--site", "52.2,3.9", "--owner", "Poland", "--start", "1700000000"]) == 2
+    assert decode_avr(tmp_path, "--owner", "Poland") == 2
     assert "--owner 'Poland': not an ISO 3166-1 alpha-3 code like POL" in capsys.readouterr().err
     assert not out.exists() and not (tmp_path / "sensors.toml").exists()
-    assert main(["decode", "--format", "avr", str(rec), "-o", str(out), "--sensor", "rx",
-                 "--site", "52.2,3.9", "--owner", "NLD", "--start", "1700000000"]) == 0
+    assert decode_avr(tmp_path, "--owner", "NLD") == 0
     assert main(["replay", str(out)]) == 0
 
 
 def test_decoding_nothing_is_an_error_that_says_why_and_writes_no_registry(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rec = tmp_path / "feed.avr"
-    rec.write_text(AVR)
-    out = tmp_path / "detections.jsonl"
     # raw AVR lines read as SBS: every line rejected, so the format is what to check
-    assert main(["decode", "--format", "sbs", str(rec), "-o", str(out), "--sensor", "rx",
-                 "--site", "52.2,3.9", "--start", "1700000000"]) == 1
+    assert decode_avr(tmp_path, fmt="sbs") == 1
     assert "is it a sbs recording?" in capsys.readouterr().err
     # the right format with a receiver 2,000 km from the aircraft: positions rejected
-    assert main(["decode", "--format", "avr", str(rec), "-o", str(out), "--sensor", "rx",
-                 "--site", "35.0,33.0", "--start", "1700000000"]) == 1
+    assert decode_avr(tmp_path, site="35.0,33.0") == 1
     assert "wrong --site" in capsys.readouterr().err
     assert not (tmp_path / "sensors.toml").exists()
