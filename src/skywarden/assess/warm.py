@@ -1,7 +1,8 @@
 """Get the assessment's compiled kernels ready before the first warning cycle needs them.
 
 The walks (walks.py) and the cone index query (cone.py) are compiled on their first call
-after an install or an edit (about 6 s) and loaded from numba's cache by every later
+after an install or an edit (about 6 s alone; 17 s on a service's first start, beside the
+tracker's compilation) and loaded from numba's cache by every later
 process (about 0.2 s). :meth:`Assessor.prepare` calls :func:`warm_kernels` once per
 process, so the live service pays it on its warning thread at start-up, not in its first
 cycle: a throwaway assessor, sharing the raster, assesses a few tracks at the
