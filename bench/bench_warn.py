@@ -116,7 +116,10 @@ def run(quick: bool = False) -> str:
                 by = rep.missed_by_detections()
                 details.append(f"`{name}`, missed entries by the threat's detections before "
                                "the entry: "
-                               + ", ".join(f"{k}: {v}" for k, v in by.items() if v))
+                               + ", ".join(f"{k}: {v}" for k, v in by.items() if v)
+                               + f"; {rep.missed_with_alert_near()} of the {rep.missed} had "
+                               "an alert to that nation within 5 km of the threat before the "
+                               "entry, nearer another target (docs/SCORING.md)")
         finally:
             shutil.rmtree(out, ignore_errors=True)
     return (

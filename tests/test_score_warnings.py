@@ -238,3 +238,38 @@ def test_entries_into_a_nation_not_warned_by_policy_are_listed_not_missed(tmp_pa
     assert "policy" in rep.table()
     served = score_warnings(*args, not_warned=())
     assert served.missed == 1 and len(served.scored) == 1
+
+
+def test_a_wave_warned_through_a_neighbour_is_missed_with_an_alert_near(tmp_path):
+    """Two drones 800 m apart; the only alert's events sit on the wingman. The lead
+    drone's entry is missed (no event is nearest it), but counted as having an alert
+    near; the wingman's entry is warned."""
+    borders = load_borders()
+    lead = _westbound("lead", 52.05, 24.6, 2400)
+    wing = _westbound("wing", 52.05 + 800.0 / 111_320.0, 24.6, 2400)
+    nation = borders.nation_at(np.array([t.lat for t in lead]), np.array([t.lon for t in lead]))
+    k = int(np.flatnonzero(nation == "POL")[0])
+    alerts = [
+        AlertEvent(time=wing[k - 400].time, lat=wing[k - 400].lat, lon=wing[k - 400].lon,
+                   track="T1", alert="A1", event="raised", level=1, kind="predicted_entry",
+                   nation="POL"),
+        AlertEvent(time=wing[k + 60].time, lat=wing[k + 60].lat, lon=wing[k + 60].lon,
+                   track="T1", alert="A1", event="ended", level=0, kind="predicted_entry",
+                   nation="POL"),
+        # 8 km away from both: not near either.
+        AlertEvent(time=lead[k - 500].time, lat=lead[k - 500].lat + 0.072,
+                   lon=lead[k - 500].lon, track="T2", alert="A2", event="raised", level=1,
+                   kind="predicted_entry", nation="POL"),
+    ]  # fmt: skip
+    _write(tmp_path / "truth.jsonl", sorted(lead + wing, key=lambda t: (t.time, t.target)))
+    _write(tmp_path / "alerts.jsonl", alerts)
+    rep = score_warnings(tmp_path / "truth.jsonl", tmp_path / "alerts.jsonl")
+    got = {e.target: e for e in rep.entries if e.nation == "POL"}
+    raised = wing[k - 400].time
+    assert not got["wing"].missed
+    assert got["wing"].lead_s == pytest.approx(got["wing"].time - raised)
+    assert got["lead"].missed and got["lead"].lead_s is None
+    assert got["lead"].near_lead_s == pytest.approx(got["lead"].time - raised)
+    assert rep.missed == 1 and rep.missed_with_alert_near() == 1
+    assert json.loads(rep.to_json())["missed_with_alert_near"] == 1
+    assert "with an alert near              1" in rep.table()

@@ -25,6 +25,14 @@ From the truth (targets marked ``hostile``) and the alert events of a run:
   (since its previous exit): a threat seen once before the border gives a tracker nothing
   to predict from (no track is confirmed on one plot), so the report counts the missed
   entries by that number (:meth:`WarningReport.missed_by_detections`).
+- **missed, with an alert near**: a missed entry for which the nation did have an alert
+  before the entry (after the previous exit) with an event within ``gate_m`` of the threat
+  but nearer another target. In a dense wave seen by a distant radar the tracks hold the
+  wave, not each drone (the drones fly closer than the radar's cross-range error), and
+  a track's events fall nearest to one drone and then another: the nation was warned of
+  the wave, but no alert is about this drone. Counted apart to tell these from entries
+  no alert came near (:meth:`WarningReport.missed_with_alert_near`); the floor still
+  counts them missed.
 - **not warned by policy**: entries into the nations the deployment does not warn
   (``data/warned-nations.toml``: the states the incursions came from, whose own airspace
   the allied picture does not serve) are listed but neither scored nor missed: no alert
@@ -70,6 +78,9 @@ class Entry:
     # Labelled detections of the threat between its previous exit (or the start) and the
     # entry; None without labelled detections.
     detections_before: int | None = None
+    # Seconds before the entry of the first alert event for that nation within gate_m of
+    # the threat, nearest it or not (module docstring: missed, with an alert near).
+    near_lead_s: float | None = None
     # False for a nation the deployment does not warn (data/warned-nations.toml).
     served: bool = True
 
@@ -118,6 +129,11 @@ class WarningReport:
             out[key] = out.get(key, 0) + 1
         return out
 
+    def missed_with_alert_near(self) -> int:
+        """Missed entries that had an alert for that nation within gate_m of the threat
+        before the entry, about a track nearer another target (module docstring)."""
+        return sum(e.missed and e.near_lead_s is not None for e in self.entries)
+
     def median_lead(self) -> float | None:
         leads = [e.lead_s if e.lead_s is not None else 0.0 for e in self.scored]
         return float(np.median(leads)) if leads else None
@@ -147,6 +163,7 @@ class WarningReport:
             "entries_not_warned_by_policy": self.not_served,
             "missed": self.missed,
             "missed_by_detections_before": self.missed_by_detections(),
+            "missed_with_alert_near": self.missed_with_alert_near(),
             "median_lead_s": self.median_lead(),
             "median_possible_lead_s": self.median_possible(),
             "median_lead_fraction": self.median_lead_fraction(),
@@ -186,6 +203,7 @@ class WarningReport:
             f"  missed                     {self.missed:>8}",
             "    by detections before     "
             + " ".join(f"{k}: {v}" for k, v in self.missed_by_detections().items()),
+            f"    with an alert near       {self.missed_with_alert_near():>8}",
             f"median lead time             {fmt(self.median_lead()):>8}",
             f"median possible lead time    {fmt(self.median_possible()):>8}",
             "median lead / possible       "
@@ -235,6 +253,8 @@ def score_warnings(
         by_second[round(a.time)].append(k)
     best_d = np.full(len(located), np.inf)
     best_t: list[str | None] = [None] * len(located)
+    # Events within gate_m of each (threat, nation), nearest it or not: their times.
+    near_events: dict[tuple[str, str], list[float]] = defaultdict(list)
 
     threat_t: dict[str, list[float]] = defaultdict(list)
     threat_lat: dict[str, list[float]] = defaultdict(list)
@@ -250,6 +270,8 @@ def score_warnings(
                 d = _near_distance(a.lat, a.lon, tr.lat, tr.lon)
                 if d < best_d[k]:
                     best_d[k], best_t[k] = d, tr.target
+                if tr.hostile and d <= gate_m and a.event != "ended":
+                    near_events[(tr.target, a.nation)].append(a.time)
         if tr.hostile:
             threat_t[tr.target].append(tr.time)
             threat_lat[tr.target].append(tr.lat)
@@ -304,6 +326,7 @@ def score_warnings(
             before = [a for a in evs if a.time <= t_entry]
             incursion = [a for a in evs if a.time >= t_entry and a.kind == "incursion"]
             lead = t_entry - before[0].time if before else None
+            near = [x for x in near_events.get((target, now), []) if since < x <= t_entry]
             if math.isfinite(since) and any(
                 a.time <= since and ended_at.get(a.alert, math.inf) > t_entry
                 for a in about_pair
@@ -326,6 +349,7 @@ def score_warnings(
                     lead_s=lead,
                     incursion_delay_s=incursion[0].time - t_entry if incursion else None,
                     detections_before=n_before,
+                    near_lead_s=t_entry - min(near) if near else None,
                     served=now not in unserved,
                 )
             )
