@@ -39,10 +39,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from . import lsap
 from .associate import project
 from .config import TrackerConfig
 from .filter import chi2_gate
@@ -154,9 +153,7 @@ def _unambiguous(
     buffer). ``e_a`` is each crossing in the east-north plane of its bearing a's site,
     ``cov2`` its 2x2 covariance (motion between the two times included)."""
     n = len(buf)
-    _, label = connected_components(
-        coo_matrix((np.ones(a.size), (a, b)), shape=(n, n)), directed=False
-    )
+    label = lsap.components(n, a, b)
     # Crossings in one frame (ECEF, at the sites' height: the plane is a few km wide).
     enu = np.zeros((a.size, 3))
     enu[:, :2] = e_a

@@ -59,9 +59,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from . import lsap
 from .associate import MARGIN, candidate_pairs, project
 from .config import TrackerConfig
 from .filter import chi2_gate, predict
@@ -159,8 +158,7 @@ def seeds(m: Measurements, rows: np.ndarray, k: float, max_speed: float) -> np.n
         & ((ids_i == "") | (ids_j == "") | (ids_i == ids_j))
     ) | ((ids_i == ids_j) & (ids_i != ""))
     n = rows.size
-    graph = coo_matrix((np.ones(int(same.sum())), (i[same], j[same])), shape=(n, n))
-    _, label = connected_components(graph, directed=False)
+    label = lsap.components(n, i[same], j[same])
     score = m.reach[rows] * np.where(m.ids[rows] != "", 1e-3, 1.0)
     order = np.lexsort((score, label))
     first = np.r_[True, np.diff(label[order]) != 0]
