@@ -56,6 +56,9 @@ ENVELOPES: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "bird": ((12.0, 6.0), (0.0, 1000.0)),
 }
 _BASELINE_UNKNOWN = 0.15
+_ENV_CODE = np.array([CLASS_CODE[c] for c in ENVELOPES])
+_ENV_MU, _ENV_SD, _ENV_LO, _ENV_HI = np.array(
+    [(mu, sd, lo, hi) for (mu, sd), (lo, hi) in ENVELOPES.values()]).T
 # The fastest ground speed (m/s) a track of a slow class is believed to fly: centre +
 # SPEED_LIMIT_SPREADS spreads of its envelope, never less than SPEED_LIMIT_FLOOR (drone
 # 117, helicopter 155, balloon and bird 100 m/s), the bound the assessment also puts on
@@ -97,13 +100,13 @@ def speed_and_altitude(
 def kinematic_membership(speed: np.ndarray, alt: np.ndarray) -> np.ndarray:
     """k_c (N, n_classes) from ground speed (m/s) and altitude (m, NaN unknown)."""
     out = np.zeros((speed.shape[0], len(TARGET_CLASSES)))
-    known = np.isfinite(alt)
-    for name, ((mu, sd), (lo, hi)) in ENVELOPES.items():
-        k = np.exp(-0.5 * ((speed - mu) / sd) ** 2)
-        # Soft box: full inside, fading over 500 m outside.
-        dist = np.maximum(np.maximum(lo - alt, alt - hi), 0.0)
-        box = np.where(known, np.exp(-0.5 * (np.nan_to_num(dist) / 500.0) ** 2), 0.5)
-        out[:, CLASS_CODE[name]] = k * box
+    # All envelopes at once, (N, n_envelopes): one array call per step, not one per class.
+    k = np.exp(-0.5 * ((speed[:, None] - _ENV_MU) / _ENV_SD) ** 2)
+    # Soft box: full inside, fading over 500 m outside.
+    dist = np.maximum(np.maximum(_ENV_LO - alt[:, None], alt[:, None] - _ENV_HI), 0.0)
+    box = np.where(np.isfinite(alt)[:, None],
+                   np.exp(-0.5 * (np.nan_to_num(dist) / 500.0) ** 2), 0.5)
+    out[:, _ENV_CODE] = k * box
     out[:, CLASS_CODE["unknown"]] = _BASELINE_UNKNOWN
     return out
 
