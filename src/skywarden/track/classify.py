@@ -148,6 +148,16 @@ class Rule:
     name: str
     identity: int
     conditions: dict[str, Any]
+    # The list conditions as lookup tables by code (status, class): one gather per window
+    # instead of an np.isin. One spare False entry at the end, so code -1 matches nothing.
+    status_ok: np.ndarray | None = None
+    class_ok: np.ndarray | None = None
+
+
+def _lookup(size: int, codes: list[int]) -> np.ndarray:
+    table = np.zeros(size + 1, dtype=bool)
+    table[codes] = True
+    return table
 
 
 _CONDITIONS = {
@@ -206,7 +216,13 @@ class IdentityRules:
             for c in table.get("class", []):
                 if c not in CLASS_CODE:
                     raise ConfigError(f"{where} ({name}): unknown class {c!r}")
-            rules.append(Rule(name, IDENTITIES.index(ident), table))
+            status_ok = class_ok = None
+            if "status" in table:
+                status_ok = _lookup(len(STATUS_NAMES), [
+                    STATUS_NAMES.index(x) for x in table["status"] if x in STATUS_NAMES])
+            if "class" in table:
+                class_ok = _lookup(len(TARGET_CLASSES), [CLASS_CODE[x] for x in table["class"]])
+            rules.append(Rule(name, IDENTITIES.index(ident), table, status_ok, class_ok))
         return cls(rules, [str(a) for a in doc.get("allow", [])])
 
     def allow_listed(self, ids: list[str]) -> bool:
@@ -239,6 +255,7 @@ class IdentityRules:
         if not n:
             return
         status = table.status[slots]
+        cls = table.cls[slots]
         coop = table.coop[slots]
         listed = np.zeros(n, dtype=bool)
         held = np.flatnonzero(coop > 0)
@@ -252,9 +269,8 @@ class IdentityRules:
         for rule in self.rules:
             c = rule.conditions
             ok = open_.copy()
-            if "status" in c:
-                codes = [STATUS_NAMES.index(s) for s in c["status"] if s in STATUS_NAMES]
-                ok &= np.isin(status, codes)
+            if rule.status_ok is not None:
+                ok &= rule.status_ok[status]
             if "spoof" in c:
                 ok &= table.spoof[slots] == bool(c["spoof"])
             if "allow_listed" in c:
@@ -264,8 +280,8 @@ class IdentityRules:
             if "coop_kind" in c:
                 bits = sum(kind_bits.get(k, 0) for k in c["coop_kind"])
                 ok &= (coop & bits) > 0
-            if "class" in c:
-                ok &= np.isin(table.cls[slots], [CLASS_CODE[x] for x in c["class"]])
+            if rule.class_ok is not None:
+                ok &= rule.class_ok[cls]
             if "min_class_confidence" in c:
                 ok &= table.cls_conf[slots] >= float(c["min_class_confidence"])
             if "min_speed" in c:
