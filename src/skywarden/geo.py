@@ -28,6 +28,13 @@ EFFECTIVE_RADIUS_FACTOR = 4.0 / 3.0  # standard atmosphere refraction for radar 
 WGS84 = Geod(ellps="WGS84")
 
 
+def row_norm(v: np.ndarray, keepdims: bool = False) -> np.ndarray:
+    """Euclidean length of each row of ``v`` (N, k) float64: the same sum as
+    ``np.linalg.norm(v, axis=-1)``, to the bit, without its checks and conversions (the
+    tracker asks this of a few dozen rows some twenty times a window)."""
+    return np.sqrt(np.add.reduce(v * v, axis=-1, keepdims=keepdims))
+
+
 def geodetic_to_ecef(lat, lon, alt=0.0) -> np.ndarray:
     """Latitude, longitude (deg), altitude (m) -> ECEF (..., 3) in metres."""
     lat = np.radians(np.asarray(lat, dtype=np.float64))

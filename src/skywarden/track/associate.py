@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geo import row_norm
 from . import kernels, lsap
 
 SPHERE_RADIUS = 6371000.0
@@ -45,7 +46,7 @@ _BIG = 1.0e12
 
 def project(points: np.ndarray) -> np.ndarray:
     """ECEF points (N, 3) radially onto the sphere of radius SPHERE_RADIUS."""
-    norm = np.linalg.norm(points, axis=1, keepdims=True)
+    norm = row_norm(points, keepdims=True)
     return points * (SPHERE_RADIUS / np.maximum(norm, 1.0))
 
 

@@ -33,6 +33,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import chdtri
 
+from ..geo import row_norm
 from . import kernels
 from .motion import acceleration_density, local_up, predict_turn
 
@@ -47,7 +48,10 @@ def _quantiles(probability: float) -> np.ndarray:
 
 def chi2_gate(probability: float, dof: int | np.ndarray) -> np.ndarray:
     """Chi-square quantile for the gate probability at dof (1..7) degrees of freedom."""
-    return _quantiles(float(probability))[np.clip(dof, 0, 7)]
+    table = _quantiles(float(probability))
+    if isinstance(dof, int | np.integer):  # most calls: one dof, no array to clip
+        return table[min(max(int(dof), 0), 7)]
+    return table[np.minimum(np.maximum(dof, 0), 7)]
 
 
 def predict(
@@ -127,7 +131,7 @@ def posterior_ground_speed(inn: Innovation) -> np.ndarray:
     v = inn.xm[:, 3:] + np.einsum("nij,nj->ni", Kv, inn.r)
     up = local_up(inn.xm[:, :3])
     v_h = v - np.einsum("ni,ni->n", v, up)[:, None] * up
-    return np.linalg.norm(v_h, axis=1)
+    return row_norm(v_h)
 
 
 def update(

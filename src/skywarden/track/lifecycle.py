@@ -60,6 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..geo import row_norm
 from . import lsap
 from .associate import MARGIN, candidate_pairs, project
 from .config import TrackerConfig
@@ -149,7 +150,7 @@ def seeds(m: Measurements, rows: np.ndarray, k: float, max_speed: float) -> np.n
     i, j = candidate_pairs(pts, reach + max_speed * span, pts, reach)
     keep = i < j
     i, j = i[keep], j[keep]
-    dist = np.linalg.norm(pts[i] - pts[j], axis=1)
+    dist = row_norm(pts[i] - pts[j])
     dt = np.abs(m.time[rows[i]] - m.time[rows[j]])
     ids_i, ids_j = m.ids[rows[i]], m.ids[rows[j]]
     same = (
@@ -267,12 +268,12 @@ def explained(
     # East and north axes at each pair's first point.
     up = local_up(xa[:, :3])
     east = np.cross(np.array([0.0, 0.0, 1.0]), up)
-    east /= np.maximum(np.linalg.norm(east, axis=1, keepdims=True), 1e-12)
+    east /= np.maximum(row_norm(east, keepdims=True), 1e-12)
     north = np.cross(up, east)
     E = np.stack([east, north], axis=1)  # (n, 2, 3)
     diff = np.einsum("nij,nj->ni", E, xa[:, :3] - xb[:, :3])
     S = E @ (Pa[:, :3, :3] + Pb[:, :3, :3]) @ np.swapaxes(E, 1, 2)
-    dist = np.linalg.norm(diff, axis=1)
+    dist = row_norm(diff)
     u = diff / np.maximum(dist, 1e-9)[:, None]
     spread_u = np.sqrt(chi2_gate(cfg.gate_probability, 2) * np.einsum("ni,nij,nj->n", u, S, u))
     inside = dist <= spread_u + cfg.confirm_clearance
@@ -313,7 +314,7 @@ def expire(table: TrackTable, now: float, cfg: TrackerConfig) -> Expiry:
     gap = now - table.t_hit[act]
     rev = np.maximum(table.revisit[act], 0.5)
     tent = st == TENTATIVE
-    speed = np.linalg.norm(table.x[act, 3:], axis=1)
+    speed = row_norm(table.x[act, 3:])
     # A state no target can have (faster than any, far below ground) is a diverged
     # track: it goes, whatever its status.
     alt = approx_altitude(table.x[act, :3])
@@ -351,9 +352,7 @@ def merge_candidates(table: TrackTable, now: float, cfg: TrackerConfig) -> list[
     x[:, :3] += dt[:, None] * x[:, 3:]
     P = table.P[act]
     k = float(np.sqrt(chi2_gate(cfg.merge_probability, 3)))
-    reach = k * np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2)) + np.abs(dt) * np.linalg.norm(
-        x[:, 3:], axis=1
-    )
+    reach = k * np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2)) + np.abs(dt) * row_norm(x[:, 3:])
     ii, jj = candidate_pairs(project(x[:, :3]), reach, project(x[:, :3]), np.zeros(act.size))
     keep = ii < jj
     ii, jj = ii[keep], jj[keep]

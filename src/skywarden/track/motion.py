@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geo import A, B
+from ..geo import A, B, row_norm
 from . import kernels
 
 
@@ -41,13 +41,13 @@ def local_up(pos: np.ndarray) -> np.ndarray:
     at airliner altitudes, and much cheaper than a geodetic conversion.
     """
     g = pos * np.array([1.0 / (A * A), 1.0 / (A * A), 1.0 / (B * B)])
-    return g / np.linalg.norm(g, axis=-1, keepdims=True)
+    return g / row_norm(g, keepdims=True)
 
 
 def approx_altitude(pos: np.ndarray) -> np.ndarray:
     """Height (m) of ECEF points above the ellipsoid, along the radius (within ~10 m
     below 20 km): |p| minus the ellipsoid's radius at the point's geocentric latitude."""
-    r = np.linalg.norm(pos, axis=-1)
+    r = row_norm(pos)
     s2 = (pos[..., 2] / np.maximum(r, 1.0)) ** 2
     surface = A * B / np.sqrt(B * B * (1.0 - s2) + A * A * s2)
     return r - surface
@@ -127,7 +127,7 @@ def estimate_turn_rate(
     h1 = v_after - np.sum(v_after * up, axis=1, keepdims=True) * up
     cross = np.sum(up * np.cross(h0, h1), axis=1)
     angle = np.arctan2(cross, np.sum(h0 * h1, axis=1))
-    ok = (dt > 1e-3) & (np.linalg.norm(h1, axis=1) >= min_speed)
+    ok = (dt > 1e-3) & (row_norm(h1) >= min_speed)
     inst = np.where(ok, angle / np.maximum(dt, 1e-3), 0.0)
     gain = 1.0 - np.exp(-np.maximum(dt, 0.0) / tau)
     return np.clip(omega + gain * (inst - omega), -max_rate, max_rate)

@@ -34,6 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..geo import row_norm
 from ..records import DetectionBatch
 from ..sensors import SensorRegistry
 from . import cooperative, kernels, lifecycle
@@ -284,7 +285,7 @@ class Tracker:
         if brg.size:
             up = local_up(inn.xm[brg, :3])
             rel = inn.xm[brg, :3] - m.point[j[brg]]
-            ground = np.linalg.norm(rel - np.einsum("ni,ni->n", rel, up)[:, None] * up, axis=1)
+            ground = row_norm(rel - np.einsum("ni,ni->n", rel, up)[:, None] * up)
             P3 = inn.Pm[brg, :3, :3]
             var_h = np.trace(P3, axis1=1, axis2=2) - np.einsum("ni,nij,nj->n", up, P3, up)
             beyond = ground > m.reach[j[brg]] + k * np.sqrt(np.maximum(var_h, 0.0))
