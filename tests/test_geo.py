@@ -90,3 +90,17 @@ def test_radar_horizon():
 def test_wrap_degrees():
     np.testing.assert_allclose(geo.wrap_degrees([350.0, -190.0, 180.0, -180.0]),
                                [-10.0, 170.0, 180.0, 180.0])
+
+
+def test_row_norm_and_cross_rows_equal_numpys_to_the_bit():
+    """The tracker's track digests rely on these being numpy's own sums, not close ones."""
+    rng = np.random.default_rng(3)
+    v = rng.normal(size=(500, 3)) * 10.0 ** rng.uniform(-3, 7, (500, 1))
+    w = rng.normal(size=(500, 3)) * 1e6
+    assert np.array_equal(geo.row_norm(v), np.linalg.norm(v, axis=1))
+    assert np.array_equal(geo.row_norm(v, keepdims=True),
+                          np.linalg.norm(v, axis=1, keepdims=True))
+    assert np.array_equal(geo.cross_rows(v, w), np.cross(v, w))
+    z = np.array([0.0, 0.0, 1.0])
+    assert np.array_equal(geo.cross_rows(z, w), np.cross(z, w))
+    assert geo.row_norm(np.zeros((0, 3))).shape == (0,)

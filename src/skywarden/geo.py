@@ -35,6 +35,14 @@ def row_norm(v: np.ndarray, keepdims: bool = False) -> np.ndarray:
     return np.sqrt(np.add.reduce(v * v, axis=-1, keepdims=keepdims))
 
 
+def cross_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product of 3-vectors, row by row (or one against rows): the same products and
+    differences as ``np.cross``, to the bit, without its axis handling."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+
+
 def geodetic_to_ecef(lat, lon, alt=0.0) -> np.ndarray:
     """Latitude, longitude (deg), altitude (m) -> ECEF (..., 3) in metres."""
     lat = np.radians(np.asarray(lat, dtype=np.float64))

@@ -60,7 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..geo import row_norm
+from ..geo import cross_rows, row_norm
 from . import lsap
 from .associate import MARGIN, candidate_pairs, project
 from .config import TrackerConfig
@@ -267,9 +267,9 @@ def explained(
     xb, Pb = _predict_to(table, b, now, cfg)
     # East and north axes at each pair's first point.
     up = local_up(xa[:, :3])
-    east = np.cross(np.array([0.0, 0.0, 1.0]), up)
+    east = cross_rows(np.array([0.0, 0.0, 1.0]), up)
     east /= np.maximum(row_norm(east, keepdims=True), 1e-12)
-    north = np.cross(up, east)
+    north = cross_rows(up, east)
     E = np.stack([east, north], axis=1)  # (n, 2, 3)
     diff = np.einsum("nij,nj->ni", E, xa[:, :3] - xb[:, :3])
     S = E @ (Pa[:, :3, :3] + Pb[:, :3, :3]) @ np.swapaxes(E, 1, 2)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geo import A, B, row_norm
+from ..geo import A, B, cross_rows, row_norm
 from . import kernels
 
 
@@ -125,7 +125,7 @@ def estimate_turn_rate(
     up = local_up(pos)
     h0 = v_before - np.sum(v_before * up, axis=1, keepdims=True) * up
     h1 = v_after - np.sum(v_after * up, axis=1, keepdims=True) * up
-    cross = np.sum(up * np.cross(h0, h1), axis=1)
+    cross = np.sum(up * cross_rows(h0, h1), axis=1)
     angle = np.arctan2(cross, np.sum(h0 * h1, axis=1))
     ok = (dt > 1e-3) & (row_norm(h1) >= min_speed)
     inst = np.where(ok, angle / np.maximum(dt, 1e-3), 0.0)
