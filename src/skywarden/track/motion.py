@@ -123,11 +123,12 @@ def estimate_turn_rate(
     Slow tracks (below ``min_speed``) decay toward 0: their heading is noise.
     """
     up = local_up(pos)
-    h0 = v_before - np.sum(v_before * up, axis=1, keepdims=True) * up
-    h1 = v_after - np.sum(v_after * up, axis=1, keepdims=True) * up
-    cross = np.sum(up * cross_rows(h0, h1), axis=1)
-    angle = np.arctan2(cross, np.sum(h0 * h1, axis=1))
+    # (np.add.reduce is np.sum's own sum, without its wrapper: this runs every round)
+    h0 = v_before - np.add.reduce(v_before * up, axis=1, keepdims=True) * up
+    h1 = v_after - np.add.reduce(v_after * up, axis=1, keepdims=True) * up
+    cross = np.add.reduce(up * cross_rows(h0, h1), axis=1)
+    angle = np.arctan2(cross, np.add.reduce(h0 * h1, axis=1))
     ok = (dt > 1e-3) & (row_norm(h1) >= min_speed)
     inst = np.where(ok, angle / np.maximum(dt, 1e-3), 0.0)
     gain = 1.0 - np.exp(-np.maximum(dt, 0.0) / tau)
-    return np.clip(omega + gain * (inst - omega), -max_rate, max_rate)
+    return np.minimum(np.maximum(omega + gain * (inst - omega), -max_rate), max_rate)
