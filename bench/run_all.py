@@ -30,12 +30,20 @@ BENCHMARKS = [
 
 
 def machine() -> str:
+    """The marker's machine: cores, CPU model and its widest vector unit (machines shown
+    under one model name differ: the assessment benchmark took 72 ms a cycle on one with
+    AVX-512 and 106 ms on one with AVX2 only), Python, kernel."""
     cpu = "unknown CPU"
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        info = Path("/proc/cpuinfo").read_text()
+        for line in info.splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
+        flags = next((ln.split(":", 1)[1].split() for ln in info.splitlines()
+                      if ln.startswith("flags")), [])
+        simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+        cpu = f"{cpu}, {simd}"
     except OSError:
         pass
     return (
