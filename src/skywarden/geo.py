@@ -31,7 +31,7 @@ WGS84 = Geod(ellps="WGS84")
 def row_norm(v: np.ndarray, keepdims: bool = False) -> np.ndarray:
     """Euclidean length of each row of ``v`` (N, k) float64: the same sum as
     ``np.linalg.norm(v, axis=-1)``, to the bit, without its checks and conversions (the
-    tracker asks this of a few dozen rows some twenty times a window)."""
+    tracker asks this of a few dozen rows a dozen times and more a window)."""
     return np.sqrt(np.add.reduce(v * v, axis=-1, keepdims=keepdims))
 
 

@@ -27,10 +27,10 @@ From the truth (targets marked ``hostile``) and the alert events of a run:
   entries by that number (:meth:`WarningReport.missed_by_detections`).
 - **missed, with an alert near**: a missed entry for which the nation did have an alert
   before the entry (after the previous exit) with an event within ``gate_m`` of the threat
-  but nearer another target. In a dense wave seen by a distant radar the tracks hold the
-  wave, not each drone (the drones fly closer than the radar's cross-range error), and
-  a track's events fall nearest to one drone and then another: the nation was warned of
-  the wave, but no alert is about this drone. Counted apart to tell these from entries
+  but nearer another target. In a dense wave at the edge of a radar's cover (drones two
+  to four kilometres apart, each seen on one scan in three to ten) the tracks hold the
+  wave, not each drone, and a track's events fall nearest to one drone and then another:
+  the nation was warned of the wave, but no alert is about this drone. Counted apart to tell these from entries
   no alert came near (:meth:`WarningReport.missed_with_alert_near`); the floor still
   counts them missed.
 - **not warned by policy**: entries into the nations the deployment does not warn
