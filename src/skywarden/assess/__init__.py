@@ -4,7 +4,8 @@
 (:class:`skywarden.warn.input.Assessment`). How it works: docs/ASSESSMENT.md.
 """
 
-from .assess import Assessor, AssessStats, TrackColumns
+from .assess import Assessor, AssessStats
+from .columns import TrackColumns
 from .raster import NationRaster
 
 __all__ = ["AssessStats", "Assessor", "NationRaster", "TrackColumns"]

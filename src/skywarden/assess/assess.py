@@ -49,6 +49,7 @@ from ..records import TARGET_CLASSES
 from ..track.classify import IDENTITIES
 from ..track.output import STATUS_OUT, TrackBatch
 from ..warn.input import Assessment
+from .columns import TrackColumns
 from .distance import MAX_SCALE, BorderDistance, haversine
 from .encounter import ZoneParts, zone_entries
 from .predict import Motion, entries, fan_offsets, fan_paths, motion
@@ -69,32 +70,6 @@ _DELETED = 4  # TrackBatch.status code of "deleted" (track.output.STATUS_OUT)
 _FREE = 0
 _CLASS_CODE = {c: i for i, c in enumerate(TARGET_CLASSES)}
 _IDENT_CODE = {c: i for i, c in enumerate(IDENTITIES)}
-
-
-@dataclass(slots=True)
-class TrackColumns:
-    """Tracks as columns, for producers other than the tracker (one row per track).
-
-    ``vel``: (n, 3) east, north, up m/s (NaN rows: no velocity); ``alt`` metres MSL, NaN
-    unknown; ``cls`` and ``identity`` strings as in the track format (unknown values read
-    as ``unknown``); ``sigma_vel``: 1-sigma horizontal velocity error per axis, m/s, NaN
-    where not known (the heading uncertainty then comes from the class allowance alone).
-    """
-
-    track_id: NDArray[np.str_]
-    time: FloatArray
-    lat: FloatArray
-    lon: FloatArray
-    alt: FloatArray
-    vel: FloatArray
-    sigma_h: FloatArray
-    cls: NDArray[np.str_]
-    identity: NDArray[np.str_]
-    cooperative: NDArray[np.bool_]
-    sigma_vel: FloatArray | None = None
-
-    def __len__(self) -> int:
-        return int(np.asarray(self.time).shape[0])
 
 
 @dataclass

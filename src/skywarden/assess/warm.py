@@ -14,18 +14,29 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .assess import Assessor
+from ..airspace.borders import Borders
+from .raster import NationRaster
+
+
+class _Assessor(Protocol):
+    """What the warm-up uses of an assessor (the warm-up is called from the assessor's
+    module, so it does not import that module back): its borders and raster, and its
+    class, to make the throwaway."""
+
+    borders: Borders
+
+    @property
+    def raster(self) -> NationRaster: ...
 
 _lock = threading.RLock()  # the throwaway's own prepare() comes back here
 _done = False
 
 
-def warm_kernels(assessor: Assessor) -> float:
+def warm_kernels(assessor: _Assessor) -> float:
     """Assess a few synthetic tracks with a throwaway assessor that shares ``assessor``'s
     borders and raster, the first time in this process; return the seconds it took."""
     global _done
@@ -33,7 +44,7 @@ def warm_kernels(assessor: Assessor) -> float:
         return 0.0
     from ..airspace import geometry
     from ..airspace.zones import Limit, Zone
-    from .assess import Assessor, TrackColumns
+    from .columns import TrackColumns
 
     began = time.perf_counter()
     with _lock:
@@ -43,7 +54,7 @@ def warm_kernels(assessor: Assessor) -> float:
         zone = Zone(id="warm", name="warm-up zone", type="restricted",
                     geometry=geometry.circle(52.10, 23.40, 5000.0),
                     circle=(52.10, 23.40, 5000.0), applies="all", ceiling=Limit(3000.0))
-        throwaway = Assessor(assessor.borders, [zone], threads=1)
+        throwaway = type(assessor)(assessor.borders, [zone], threads=1)
         throwaway._raster = assessor.raster
         # Poland-Belarus border near Terespol: drones across it both ways, one along it,
         # an aircraft from further off
