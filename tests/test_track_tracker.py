@@ -439,6 +439,40 @@ def test_a_live_step_never_runs_ahead_of_its_horizon():
     assert len(by_track(tr.flush().updates())) <= 2
 
 
+def test_ticks_on_whole_seconds_process_each_window_once():
+    """The replay feeds 2 s slices ending on whole seconds (the live service ticks alike):
+    with the window grid on whole seconds, the horizon (tick - 10 s lag) never cuts a
+    window, so each window with detections is processed once, in one piece. The data
+    start at a fraction of a second, where a grid anchored at the first detection was
+    cut at every tick (and each part paid a window's fixed cost)."""
+    rng = np.random.default_rng(8)
+    reg = registry(ADSB)
+    scene = Scene(LAT0, LON0, [Mover("a", (0.0, 0.0, 9000.0), (200.0, 0.0, 0.0),
+                                     icao="icao:4CA2D1")])
+    dets = sorted(adsb_reports(scene, reg["a1"], 0.37, 60, rng, period=0.5),
+                  key=lambda d: d.time)
+    tr = Tracker(reg)
+    windows: list[tuple[float, float]] = []
+    process = tr._process_window
+
+    def counted(m, t_end):
+        windows.append((float(m.time.min()), t_end))
+        process(m, t_end)
+
+    tr._process_window = counted
+    k = 0
+    for edge in np.arange(2.0, 64.0, 2.0):
+        part = []
+        while k < len(dets) and dets[k].time < edge:
+            part.append(dets[k])
+            k += 1
+        tr.step(DetectionBatch.from_records(part, reg.ids) if part else None, float(edge))
+    tr.flush()
+    cells = {int(np.floor(d.time)) for d in dets}
+    assert len(windows) == len(cells)  # one piece per 1 s window with detections
+    assert all(t_end == np.floor(t0) + 1.0 for t0, t_end in windows)
+
+
 def test_elevation_at_altitude_recovers_the_true_elevation():
     from skywarden.geo import enu_rotation, enu_to_aer, geodetic_to_ecef, geodetic_to_enu
     from skywarden.track.measure import elevation_at_altitude

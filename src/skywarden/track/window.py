@@ -5,8 +5,11 @@ leave in time order, so lines a few seconds out of order are used as if in order
 Detections arriving later still are processed in windows of their own as
 out-of-sequence measurements (filter.update).
 
-Windows: detections are processed in windows of fixed length on a grid anchored at the
-first detection, ``[t0 + kW, t0 + (k+1)W)``. A window is a batch for the numpy work;
+Windows: detections are processed in windows of fixed length W on a grid of whole
+multiples of W in epoch seconds, ``[kW, (k+1)W)``. The replay and the live service cut
+the data at whole seconds (their ticks, less the reorder lag); a grid anchored at the
+first detection's fraction of a second was cut by every tick, and each cut window was
+processed in two parts, each paying a window's fixed cost. A window is a batch for the numpy work;
 within it each track is still predicted to each detection's own time, so a window is a
 unit of speed, not of accuracy. It should be shorter than the fastest sensor's revisit
 (one detection per track per sensor per window).
@@ -14,6 +17,7 @@ unit of speed, not of accuracy. It should be shorter than the fastest sensor's r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import fields
 
@@ -88,7 +92,7 @@ class Window:
         if not len(m):
             return
         if self.origin is None:
-            self.origin = float(m.time[0])
+            self.origin = math.floor(float(m.time[0]) / self.length) * self.length
         idx = np.floor((m.time - self.origin) / self.length).astype(np.int64)
         # Rows are time-sorted, so idx is non-decreasing.
         bounds = np.flatnonzero(np.diff(idx)) + 1
