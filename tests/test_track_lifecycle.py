@@ -155,11 +155,73 @@ def test_tentative_tracks_die_on_gaps_and_on_score():
     assert ex.deleted.size == 0 and conf in ex.coasting.tolist()
 
 
+def test_a_coasting_track_is_lost_from_its_last_hit():
+    table = TrackTable()
+    slot = place(table, 0, 0, hits=30, llr=300.0, t=100.0, revisit=5.0, status=CONFIRMED)
+    assert np.isnan(table.t_lost[slot])
+    ex = lc.expire(table, 109.0, CFG)  # 1.8 revisits without a hit: coasting
+    assert ex.coasting.tolist() == [slot] and table.status[slot] == COASTING
+    assert table.t_lost[slot] == 100.0
+    assert table.llr_lost[slot] == 300.0 and table.hits_lost[slot] == 30
+
+
+def test_a_lost_track_goes_on_weak_hits_and_recovers_on_good_ones():
+    """Both tracks coasted from t=100 (revisit 5 s) and got one plot at 130: a clutter
+    plot in the wide gate (+2 to the score) and the target's own (+12). Each look that
+    found nothing costs ln(1 - lost_pd); by 180 the first has lost more than it gained
+    and goes, 50 s after its last hit (the time rule alone keeps it to 190, and a clutter
+    plot now and then kept such tracks for minutes)."""
+    table = TrackTable()
+    weak = place(table, 0, 0, hits=30, llr=300.0, t=100.0, revisit=5.0, status=CONFIRMED)
+    good = place(table, 50000, 0, hits=30, llr=300.0, t=100.0, revisit=5.0,
+                 status=CONFIRMED)
+    lc.expire(table, 110.0, CFG)
+    assert (table.status[[weak, good]] == COASTING).all()
+    for slot, gain in ((weak, 2.0), (good, 12.0)):  # the hit at 130 (the tracker's update)
+        table.hits[slot] += 1
+        table.llr[slot] += gain
+        table.t[slot] = table.t_hit[slot] = 130.0
+        table.status[slot] = CONFIRMED
+    at = np.array([140.0, 140.0])
+    score = lc.lost_score(table, np.array([weak, good]), at, CFG)
+    # 8 looks since the loss, 1 hit: 7 misses
+    expected = 7 * math.log(1 - CFG.lost_pd)
+    assert score == pytest.approx([2.0 + expected, 12.0 + expected])
+    lc.expire(table, 135.0, CFG)  # 6 misses: 12 - 4.2 >= 0, 2 - 4.2 < 0
+    assert np.isnan(table.t_lost[good])  # won back: healthy again
+    assert table.t_lost[weak] == 100.0
+    assert CFG.lost_pd == 0.5 and CFG.lost_min_score == -6.0
+    assert lc.expire(table, 160.0, CFG).deleted.tolist() == []  # 11 misses: 2 - 7.6 > -6
+    assert lc.expire(table, 165.0, CFG).deleted.tolist() == [weak]  # 12: 2 - 8.3 < -6
+
+
+def test_a_lost_track_under_several_radars_counts_a_look_per_plot_it_used_to_get():
+    """Plots every 1.25 s (four radars of 5 s scans) before the loss: each 1.25 s without
+    one is a look that found nothing, and with nine of them (9 ln 0.5 < -6) the track
+    goes, 12 s after its last hit. Under one radar a look is a revisit (5 s), however
+    seldom the plots came, and the same nine take 45 s."""
+    table = TrackTable()
+    many = place(table, 0, 0, hits=80, llr=800.0, t=100.0, revisit=5.0, status=CONFIRMED)
+    one = place(table, 50000, 0, hits=20, llr=200.0, t=100.0, revisit=5.0, status=CONFIRMED)
+    table.hit_gap[many], table.hit_gap[one] = 1.25, 16.0
+    lc.expire(table, 110.0, CFG)
+    assert table.look_lost[many] == 1.25 and table.look_lost[one] == 5.0
+    assert lc.expire(table, 111.0, CFG).deleted.tolist() == []  # 8 looks: -5.5
+    assert lc.expire(table, 112.0, CFG).deleted.tolist() == [many]  # 9 looks: -6.2
+    table.release(np.array([many]))  # as the tracker does once the deletion is reported
+    assert lc.expire(table, 144.0, CFG).deleted.tolist() == []
+    assert lc.expire(table, 145.0, CFG).deleted.tolist() == [one]
+
+
 def test_config_rejects_a_miss_probability_outside_0_1():
     from skywarden.errors import ConfigError
 
     with pytest.raises(ConfigError):
         TrackerConfig(miss_pd=1.0)
+    with pytest.raises(ConfigError):
+        TrackerConfig(lost_pd=-0.1)
+    with pytest.raises(ConfigError):
+        TrackerConfig(lost_min_score=0.0)
 
 
 # -- scenes ----------------------------------------------------------------------------------
@@ -218,6 +280,24 @@ def test_target_seen_by_a_second_radar_is_confirmed_within_one_scan():
     assert tr.stats.tracks_confirmed == 1
 
 
+def test_a_track_keeps_the_mean_time_between_its_plots():
+    """One radar of 10 s scans, then a second one 5 s out of phase: the track's mean time
+    between hits (what a lost track's looks are counted in) goes from 10 s to 5 s."""
+    rng = np.random.default_rng(4)
+    reg = registry(radar(1), radar(2, lat=52.4, lon=21.6))
+    scene = Scene(LAT0, LON0, [Mover("d", (30000.0, 30000.0, 500.0), (-40.0, 0.0, 0.0))])
+    gaps = []
+    for radars in ((1,), (1, 2)):
+        dets = [d for i in radars
+                for d in radar_plots(scene, reg[f"r{i}"], 5.0 * (i - 1), 300, rng)]
+        dets.sort(key=lambda d: d.time)
+        tr, _ = run(reg, dets)
+        (slot,) = np.flatnonzero(tr.table.status == CONFIRMED).tolist()
+        gaps.append(float(tr.table.hit_gap[slot]))
+    assert gaps[0] == pytest.approx(10.0, abs=1.0)
+    assert gaps[1] == pytest.approx(5.0, abs=1.0)
+
+
 def test_clutter_never_confirms_and_its_tracks_die():
     """An hour of a radar's clutter (20 false plots a scan, as its registry entry says):
     tentative tracks come and go, and not one is confirmed."""
@@ -230,6 +310,34 @@ def test_clutter_never_confirms_and_its_tracks_die():
     assert tr.stats.tracks_confirmed == 0 and not rows
     # one-plot tracks live 4.5 scans: about 20 x 4.5 of them at a time
     assert len(tr.table) < 150
+
+
+@pytest.mark.parametrize("seed", [2, 5])
+def test_a_track_whose_target_is_gone_does_not_live_on_clutter(seed):
+    """A target seen (Pd 0.9, 5 s scans) for 100 s, then gone, in heavy clutter (400
+    plots a scan within 60 km). Now and then a clutter plot falls in its lost track's
+    wide gate; with the lost-track score the track ends within 90 s of its last plot,
+    where the time since the last hit alone kept it for two and a half minutes more."""
+    rng = np.random.default_rng(seed)
+    reg = registry(radar(max_range=60000, scan_period=5, clutter_per_scan=400.0, pd=0.9))
+    scene = Scene(LAT0, LON0, [Mover("a", (-40000.0, 10000.0, 1000.0), (100.0, 0.0, 0.0))])
+    dets = radar_plots(scene, reg["r1"], 0, 100, rng, pd=0.9) + radar_plots(
+        Scene(LAT0, LON0, []), reg["r1"], 0, 300, rng, clutter=400.0)
+    dets.sort(key=lambda d: d.time)
+    ends = []
+    for cfg in (TrackerConfig(), TrackerConfig(lost_min_score=-1e9)):
+        tr = Tracker(reg, cfg)
+        rows = []
+        for i in range(0, len(dets), 64):
+            part = dets[i : i + 64]
+            rows += tr.step(DetectionBatch.from_records(part, reg.ids),
+                            max(d.time for d in part)).updates()
+        rows += tr.flush().updates()
+        held = [r for r in rows if r.status in ("confirmed", "coasting")]
+        assert len({r.track for r in held}) == 1  # the target's; clutter confirms none
+        ends.append(max(r.time for r in held))
+    assert ends[0] <= 100.0 + 90.0
+    assert ends[1] >= 240.0
 
 
 def test_cooperative_track_is_confirmed_on_its_second_report():

@@ -147,6 +147,16 @@ class TrackerConfig:
     # whichever is longer.
     delete_after: float = 60.0
     delete_after_scans: float = 3.0
+    # A confirmed track that coasts is lost until the plots it gets again outweigh the
+    # looks that found nothing, each costing ln(1 - lost_pd); it is deleted when that
+    # score since the loss falls below lost_min_score (lifecycle.lost_score). A look comes
+    # as often as the track's plots came, at least once a revisit. On the manoeuvre mix
+    # (aircraft turning at 6 deg/s under six radars) tracks that lost their target lived
+    # for minutes on clutter and kept the target's new track waiting beside them: -6
+    # takes mean GOSPA from 2,344 to 1,977 m there; -4 gains a little more but cuts the
+    # tracks of the 200-target scale run into pieces (27 id switches against 3).
+    lost_pd: float = 0.5
+    lost_min_score: float = -6.0
     # Coasting tracks are reported at most this often (s); 0 = only on status changes.
     coast_report_period: float = 0.0
     # Emit lines for tentative tracks too (off: tentative tracks are mostly clutter).
@@ -208,8 +218,10 @@ class TrackerConfig:
                 raise ConfigError(f"tracker setting {name} must lie in (0.5, 1)")
         if self.confirm_clearance < 0:
             raise ConfigError("tracker setting confirm_clearance must be >= 0")
-        if not 0.0 <= self.miss_pd < 1.0:
-            raise ConfigError("tracker setting miss_pd must lie in [0, 1)")
+        if not 0.0 <= self.miss_pd < 1.0 or not 0.0 <= self.lost_pd < 1.0:
+            raise ConfigError("tracker settings miss_pd and lost_pd must lie in [0, 1)")
+        if not self.lost_min_score < 0:
+            raise ConfigError("tracker setting lost_min_score must be < 0")
         if self.reorder_lag < 0 or self.max_oosm_age < 0:
             raise ConfigError("tracker settings reorder_lag and max_oosm_age must be >= 0")
         if self.confirm_hits < 1 or self.confirm_hits_cooperative < 1:

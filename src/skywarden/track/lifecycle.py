@@ -40,10 +40,24 @@ Coast: a confirmed track without a hit for ``coast_after_scans`` revisit periods
 period of the sensor that last updated it) is COASTING, and CONFIRMED again on its next
 hit.
 
+Lost: a confirmed track that coasts is *lost* from its last hit until the plots it gets
+again have won back what the looks without one cost (:func:`lost_score`):
+
+    L_lost = (L - L_at_loss) + n_miss ln(1 - lost_pd)
+
+A target's own plot where the track predicts it adds +8 to +12 and the track is healthy
+again; a clutter plot in the wide gate of a track whose target turned away adds little or
+less than nothing. The looks are counted as often as the track's plots came before the
+loss (``hit_gap``; under four radars every second or so), at least once a revisit: a
+track several radars fed and none now finds is lost within seconds, not a minute.
+
 Delete: a tentative track after ``tentative_max_gap_scans`` revisits without a hit (a
 target at the edge of cover is seen on one scan in three or four), one pruned on its
 score, or one whose speed is beyond any target's; a confirmed or coasting one after
-max(``delete_after`` s, ``delete_after_scans`` revisits) without a hit.
+max(``delete_after`` s, ``delete_after_scans`` revisits) without a hit, or a lost one whose
+L_lost falls below ``lost_min_score`` (a plot now and then no longer keeps a track whose
+target is gone alive on clutter: on the manoeuvre mix such tracks lived for minutes,
+kilometres from any target).
 
 Merge: two tracks of one target (born from two sensors' first plots before either
 could claim the other's) are one when the joint test on position and velocity
@@ -181,6 +195,22 @@ def sprt_score(
     looks = np.floor((at - table.t_born[slots]) / rev + 0.5) + 1.0
     miss = np.maximum(looks - table.hits[slots], 0.0)
     return table.llr[slots] + miss * np.log1p(-cfg.miss_pd)
+
+
+def lost_score(
+    table: TrackTable, slots: np.ndarray, at: np.ndarray, cfg: TrackerConfig
+) -> np.ndarray:
+    """The score a lost track (``t_lost`` set) has gathered since its last good hit:
+
+        L_lost = (L - L_at_loss) + n_miss ln(1 - lost_pd),
+        n_miss = max(looks - hits since the loss, 0),  looks = floor((at - t_lost) / revisit)
+
+    A target's own plot, where the track predicts it, adds more than a few misses cost; a
+    clutter plot in the wide gate of a lost track adds little or less than nothing.
+    """
+    looks = np.floor((at - table.t_lost[slots]) / table.look_lost[slots])
+    miss = np.maximum(looks - (table.hits[slots] - table.hits_lost[slots]), 0.0)
+    return table.llr[slots] - table.llr_lost[slots] + miss * np.log1p(-cfg.lost_pd)
 
 
 def confirm(table: TrackTable, slots: np.ndarray, cfg: TrackerConfig) -> np.ndarray:
@@ -327,11 +357,30 @@ def expire(table: TrackTable, now: float, cfg: TrackerConfig) -> Expiry:
     pruned = tent & (score < cfg.tentative_min_score)
     drop = tent & ((gap > cfg.tentative_max_gap_scans * rev) | impossible | pruned)
     live = (st == CONFIRMED) | (st == COASTING)
+    # A lost track (one that has coasted and not yet won back what its misses cost) goes
+    # when its score since the loss falls below lost_min_score: without this, a clutter
+    # plot now and then in its widening gate reset the time without a hit, and a track
+    # whose target had turned away lived on clutter for minutes, far from any target.
+    lost = np.flatnonzero(live & ~np.isnan(table.t_lost[act]))
+    given_up = np.zeros(act.size, dtype=bool)
+    if lost.size:
+        ls = lost_score(table, act[lost], np.full(lost.size, now), cfg)
+        given_up[lost[ls < cfg.lost_min_score]] = True
+        table.t_lost[act[lost[ls >= 0.0]]] = np.nan  # won back: healthy again
     delete = live & (
         (gap > np.maximum(cfg.delete_after, cfg.delete_after_scans * rev)) | impossible
+        | given_up
     )
     coast = (st == CONFIRMED) & ~delete & (gap > cfg.coast_after_scans * rev)
     table.status[act[coast]] = COASTING
+    newly_lost = act[coast][np.isnan(table.t_lost[act[coast]])]
+    table.t_lost[newly_lost] = table.t_hit[newly_lost]
+    table.llr_lost[newly_lost] = table.llr[newly_lost]
+    table.hits_lost[newly_lost] = table.hits[newly_lost]
+    # A look comes as often as the track's plots came (under several radars every second
+    # or two), and at least once a revisit.
+    table.look_lost[newly_lost] = np.maximum(
+        np.fmin(table.hit_gap[newly_lost], table.revisit[newly_lost]), 0.5)
     # A missed update of a confirmed track is most often a manoeuvre that left the gate:
     # open the gate for the next plot (adaptive process noise, see filter.py).
     grown = act[coast]
@@ -406,4 +455,5 @@ def absorb(table: TrackTable, survivor: int, absorbed: int) -> None:
         table.P[survivor] = table.P[absorbed]
         table.t[survivor] = table.t[absorbed]
     table.t_hit[survivor] = max(table.t_hit[survivor], table.t_hit[absorbed])
+    table.t_lost[survivor] = np.nan  # the hits counted since a loss now include another's
     table.merge_count[survivor] = 0

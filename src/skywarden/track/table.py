@@ -2,7 +2,7 @@
 
 A track is a row index (a "slot"); no Python object exists per track. Rows are reused
 after deletion; the table doubles its capacity when full. Per track the columns hold
-about 560 bytes (state 48, covariance 288, the rest times, counters, class scores), well
+about 530 bytes (state 48, covariance 288, the rest times, counters, class scores), well
 under the 2 KB budget; cooperative identities live in two small dicts because only
 cooperative tracks have them and only output needs them.
 
@@ -63,6 +63,10 @@ class TrackTable:
         "t_report",
         "t_radar",
         "t_coop",
+        "t_lost",
+        "llr_lost",
+        "hit_gap",
+        "look_lost",
         "q_scale",
         "q_cap",
         "nis_avg",
@@ -74,6 +78,7 @@ class TrackTable:
     _INT = {
         "status": np.int8,
         "hits": np.int32,
+        "hits_lost": np.int32,
         "serial": np.int64,
         "coop": np.uint8,
         "spoof_strikes": np.int16,
@@ -107,6 +112,15 @@ class TrackTable:
     t_report: np.ndarray
     t_radar: np.ndarray
     t_coop: np.ndarray
+    # Lost-track bookkeeping (lifecycle.lost_score): NaN while the track is healthy; from
+    # its first coast, the time of its last hit then, and its score and hits at that time.
+    t_lost: np.ndarray
+    llr_lost: np.ndarray
+    hits_lost: np.ndarray
+    # Mean time between the track's hits (exponential average; NaN before a second hit),
+    # and at a loss, the time between the looks that the lost score counts.
+    hit_gap: np.ndarray
+    look_lost: np.ndarray
     q_scale: np.ndarray
     q_cap: np.ndarray  # bound on q_scale from the precision of the track's last plot
     nis_avg: np.ndarray
@@ -178,6 +192,8 @@ class TrackTable:
             self.t_radar[slots] = -np.inf
             self.t_coop[slots] = -np.inf
             self.t_report[slots] = -np.inf
+            self.t_lost[slots] = np.nan
+            self.hit_gap[slots] = np.nan
         return slots
 
     def release(self, slots: np.ndarray) -> None:

@@ -60,6 +60,9 @@ from .output import DELETED, Emitter, TrackBatch, TrackerStats, sensor_csr
 from .table import COASTING, CONFIRMED, FREE, TENTATIVE, TrackTable, slot_set
 from .window import ReorderBuffer, Window
 
+# Weight of the newest gap in a track's mean time between hits (TrackTable.hit_gap).
+HIT_GAP_WEIGHT = 0.2
+
 
 class Merge(NamedTuple):
     """Two tracks found to be one target: ``absorbed`` ends, ``survivor`` carries on."""
@@ -376,6 +379,9 @@ class Tracker:
             tab.llr[rs] += kf.track_score_increment(
                 nis, logdet, m.dof[rj], m.ln_pd[rj], m.ln_clutter[rj]
             )
+            gap = np.maximum(m.time[rj] - tab.t_hit[rs], 0.0)
+            hg = tab.hit_gap[rs]
+            tab.hit_gap[rs] = np.where(np.isnan(hg), gap, hg + HIT_GAP_WEIGHT * (gap - hg))
             tab.t_hit[rs] = np.maximum(tab.t_hit[rs], m.time[rj])
             tab.hits[rs] += 1
             radar = m.stype[rj] == RADAR_TYPE
