@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import time
-import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import resources
@@ -30,6 +29,7 @@ from .errors import ConfigError
 from .picture import Picture, take_rows
 from .records import AlertEvent, DetectionBatch
 from .sensors import SensorRegistry
+from .tomlfile import parse_toml, read_toml
 from .track import TrackBatch, Tracker, TrackerConfig
 from .track.output import concat
 from .warn.cap import CapMessage
@@ -200,14 +200,11 @@ class Pipeline:
 def load_not_warned(path: str | Path | None = None) -> tuple[str, ...]:
     """Nations the warning stage does not warn (``data/warned-nations.toml``)."""
     if path is None:
-        text = resources.files("skywarden").joinpath("data", "warned-nations.toml").read_text()
         where = "skywarden/data/warned-nations.toml"
+        text = resources.files("skywarden").joinpath("data", "warned-nations.toml").read_text()
+        doc = parse_toml(text, where)
     else:
-        text, where = Path(path).read_text(encoding="utf-8"), str(path)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where}: not valid TOML: {exc}") from exc
+        where, doc = str(path), read_toml(path)
     codes = doc.get("not_warned", [])
     if set(doc) - {"not_warned"} or not all(isinstance(c, str) and len(c) == 3 for c in codes):
         raise ConfigError(f"{where}: expected only not_warned = [ISO alpha-3 codes]")

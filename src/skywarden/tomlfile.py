@@ -26,12 +26,26 @@ class TomlError(ConfigError):
 
 def read_toml(path: str | Path) -> dict[str, Any]:
     """The parsed document of ``path``; :class:`TomlError` if it is not TOML."""
-    with Path(path).open("rb") as fh:
-        try:
-            return tomllib.load(fh)
-        except UnicodeDecodeError as exc:
-            reason = (f"not valid TOML: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
-                      f"at offset {exc.start})")
-            raise TomlError(path, reason) from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise TomlError(path, f"not valid TOML: {exc}") from exc
+    return read_toml_text(path)[1]
+
+
+def read_toml_text(path: str | Path) -> tuple[str, dict[str, Any]]:
+    """The text of ``path`` and its parsed document (callers that point at lines need
+    the text); :class:`TomlError` if it is not UTF-8 text or not TOML."""
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        reason = (f"not valid TOML: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+                  f"at offset {exc.start})")
+        raise TomlError(path, reason) from exc
+    return text, parse_toml(text, path)
+
+
+def parse_toml(text: str, where: str | Path) -> dict[str, Any]:
+    """The parsed document of ``text`` (read from ``where``, a path or a name for the
+    message); :class:`TomlError` if it is not TOML."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TomlError(where, f"not valid TOML: {exc}") from exc

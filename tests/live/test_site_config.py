@@ -134,6 +134,14 @@ def test_a_bad_sensor_is_named_with_its_line(tmp_path: Path) -> None:
         load_site(path)
 
 
+def test_a_file_that_is_not_text_is_said_so(tmp_path: Path) -> None:
+    path = tmp_path / "site.toml"
+    path.write_bytes(b"[service]\nport = 8080\n# \xff\xfe\n")
+    with pytest.raises(ConfigError, match=r"site.toml: not valid TOML: not UTF-8 text "
+                                          r"\(byte 0xff at offset 24\)"):
+        load_site(path)
+
+
 def test_a_missing_file_is_said_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_site(tmp_path / "nope.toml")

@@ -17,7 +17,6 @@ file is good.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +26,7 @@ import msgspec
 from ..errors import ConfigError, RegistryError
 from ..ingest.sources import check_multicast, parse_address
 from ..sensors import SensorRegistry, explain_validation
+from ..tomlfile import read_toml_text
 from .organisations import ROLES
 
 __all__ = ["FeedSettings", "OrganisationSettings", "ServiceSettings", "SiteConfig",
@@ -150,15 +150,9 @@ def load_site(path: str | Path) -> SiteConfig:
     """Read and check ``path``; :class:`ConfigError` naming file:line, table and key."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text, doc = read_toml_text(path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text: {exc}") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     extra = sorted(set(doc) - set(TOP_LEVEL))
     if extra:
         raise ConfigError(f"{path}: unknown top-level key(s) {', '.join(extra)} "

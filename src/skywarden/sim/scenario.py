@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,6 +22,7 @@ from .. import geo
 from ..errors import ConfigError, ScenarioError
 from ..records import TARGET_CLASSES
 from ..sensors import Sensor, SensorRegistry
+from ..tomlfile import TomlError, parse_toml
 from . import scale as scale_mod
 from .model import (
     DEFAULT_CLASSES,
@@ -111,10 +111,10 @@ def list_scenarios() -> list[ScenarioInfo]:
     out = []
     for name, entry in _shipped().items():
         try:
-            head = tomllib.loads(entry.read_text(encoding="utf-8")).get("scenario", {})
+            head = parse_toml(entry.read_text(encoding="utf-8"), name).get("scenario", {})
             title = str(head.get("title", name))
             description = str(head.get("description", ""))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, TomlError) as exc:
             title, description = f"(unreadable: {exc})", ""
         out.append(ScenarioInfo(name, title, description))
     return out
@@ -133,9 +133,9 @@ def load_scenario(name_or_path: str | os.PathLike[str], **overrides: Any) -> Sce
             raise ScenarioError(f"unknown override {key!r} (allowed: {', '.join(OVERRIDES)})")
     text, source = _read(name_or_path)
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: not valid TOML: {exc}") from exc
+        doc = parse_toml(text, source)
+    except TomlError as exc:
+        raise ScenarioError(str(exc)) from exc
     return parse_scenario(doc, source, **given)
 
 
