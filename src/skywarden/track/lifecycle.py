@@ -203,7 +203,11 @@ def lost_score(
     """The score a lost track (``t_lost`` set) has gathered since its last good hit:
 
         L_lost = (L - L_at_loss) + n_miss ln(1 - lost_pd),
-        n_miss = max(looks - hits since the loss, 0),  looks = floor((at - t_lost) / revisit)
+        n_miss = max(looks - hits since the loss, 0),
+        looks = floor((at - t_lost) / look_lost)
+
+    with ``look_lost`` the time between the track's plots before the loss, at most its
+    revisit and at least 0.5 s (set by :func:`expire` when the track starts to coast).
 
     A target's own plot, where the track predicts it, adds more than a few misses cost; a
     clutter plot in the wide gate of a lost track adds little or less than nothing.
