@@ -14,7 +14,8 @@ registration, a UTM UUID or a session ID; before any Basic ID is heard a Detecti
 ``id`` (a made-up key-derived id would later split one drone into two identities).
 
 Memory is bounded: at most ``max_drones`` transmitters (least recently heard dropped
-first), each forgotten ``forget_after_s`` after it was last heard.
+first), each forgotten ``forget_after_s`` after it was last heard (by the time of the
+frames that tell of a transmitter: a junk frame's stamp moves nothing).
 
 Counting (:mod:`..counts`): the unit is one received frame. Its outcome is its Location's
 (``position``, ``ignored: on ground``, ``rejected: location latitude out of range``...) if
@@ -200,7 +201,10 @@ class RemoteIdDecoder:
         else:
             outcome = next((o for o in _USED_ORDER if o in outcomes), None) or next(
                 (o for o in outcomes if o.startswith("ignored")), None) or outcomes[0]
-        self._sweep(received)
+        # Only a frame that told something of a transmitter moves the forgetting clock: a
+        # junk line stamped a minute ahead must not wipe every drone's Basic ID.
+        if mem is not None and (outcome == "position" or outcome.startswith("used")):
+            self._sweep(received)
         return det, outcome
 
     def _remember(self, mem: DroneMemory | None, rec: Message, received: float) -> str:
