@@ -113,6 +113,31 @@ def test_identity_rules_reject_typos_and_unknown_identities(tmp_path):
     assert rules.allow_listed(["icao:48d123"]) and not rules.allow_listed(["icao:4ca2d1"])
 
 
+def test_allow_list_follows_a_tracks_ids_as_they_change():
+    """The allow-list answer is kept per track until its ids change: an id joining,
+    or moving to another track, is seen at the next update."""
+    from skywarden.track.classify import IDENTITIES
+    from skywarden.track.table import CONFIRMED, TrackTable
+
+    rules = IdentityRules.load()
+    tab = TrackTable(16)
+    slots = tab.allocate(2)
+    tab.status[slots] = CONFIRMED
+    tab.hits[slots] = 20
+    speed, alt = np.full(2, 200.0), np.full(2, 9000.0)
+
+    def identities():
+        rules.apply(tab, slots, speed, alt)
+        return [IDENTITIES[i] for i in tab.identity[slots]]
+
+    tab.attach_id(int(slots[0]), "icao:4ca2d1")  # civil
+    assert identities()[0] == "neutral"
+    tab.attach_id(int(slots[0]), "icao:48d123")  # a listed military address joins
+    assert identities()[0] == "friend"
+    tab.attach_id(int(slots[1]), "icao:48d123")  # and moves to the other track
+    assert identities() == ["neutral", "friend"]
+
+
 def test_config_rejects_unknown_and_invalid_settings():
     with pytest.raises(ConfigError, match="q_horizontl"):
         TrackerConfig.from_dict({"q_horizontl": 3.0})

@@ -258,11 +258,15 @@ class IdentityRules:
         cls = table.cls[slots]
         coop = table.coop[slots]
         listed = np.zeros(n, dtype=bool)
-        held = np.flatnonzero(coop > 0)
-        if held.size and self.allow:
-            # One dict lookup per track: a track's ids change rarely, so their tuple
-            # (TrackTable.id_tuple) is the key.
-            listed[held] = [self._tuple_listed(ids) for ids in table.id_tuple[slots[held]]]
+        if self.allow:
+            # A track's ids change rarely: they are matched against the allow list when
+            # they change (TrackTable.allow_listed, reset by attach_id), not at every update.
+            held = slots[coop > 0]
+            fresh = held[table.allow_listed[held] < 0]
+            if fresh.size:
+                table.allow_listed[fresh] = [self._tuple_listed(ids)
+                                             for ids in table.id_tuple[fresh]]
+            listed = (coop > 0) & (table.allow_listed[slots] > 0)
         out = np.full(n, IDENTITIES.index("unknown"), dtype=np.int8)
         open_ = np.ones(n, dtype=bool)
         kind_bits = {"icao": COOP_ICAO, "rid": COOP_RID, "other": COOP_OTHER}

@@ -86,6 +86,9 @@ class TrackTable:
         "cls": np.int8,
         "identity": np.int8,
         "spoof": np.bool_,
+        # Whether the track's cooperative ids are on the identity rules' allow list: 1 yes,
+        # 0 no, -1 not worked out since its ids last changed (IdentityRules.apply).
+        "allow_listed": np.int8,
     }
 
     def __init__(self, capacity: int = 1024) -> None:
@@ -137,6 +140,7 @@ class TrackTable:
     cls: np.ndarray
     identity: np.ndarray
     spoof: np.ndarray
+    allow_listed: np.ndarray
 
     @property
     def capacity(self) -> int:
@@ -194,6 +198,7 @@ class TrackTable:
             self.t_report[slots] = -np.inf
             self.t_lost[slots] = np.nan
             self.hit_gap[slots] = np.nan
+            self.allow_listed[slots] = -1
         return slots
 
     def release(self, slots: np.ndarray) -> None:
@@ -216,9 +221,11 @@ class TrackTable:
             if ident in held:
                 held.remove(ident)
                 self.id_tuple[prev] = tuple(held)
+                self.allow_listed[prev] = -1
         self.id_map[ident] = slot
         self.ids.setdefault(slot, []).append(ident)
         self.id_tuple[slot] = tuple(self.ids[slot])
+        self.allow_listed[slot] = -1
         self.coop[slot] |= coop_bit(ident)
 
     def track_id(self, slot: int, prefix: str) -> str:
