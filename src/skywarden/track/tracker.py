@@ -316,7 +316,7 @@ class Tracker:
         Round 0 reuses the gate's innovations (no track has changed since)."""
         tab, cfg = self.table, self.config
         order = np.lexsort((m.time[j], s))
-        s, j, inn = s[order], j[order], inn.take(order)
+        s, j = s[order], j[order]
         first = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
         rank = np.arange(s.size) - np.repeat(first, np.diff(np.r_[first, s.size]))
         for r in range(int(rank.max()) + 1):
@@ -333,7 +333,8 @@ class Tracker:
                 tab.q_scale[rs],
                 lambda xm, rj=rj: (*innovation(m, rj, xm), m.var[rj]),
                 tab.omega[rs],
-                pre=inn.take(np.flatnonzero(sel)) if r == 0 else None,
+                # (gathered from the gate's order: one copy of the innovations, not two)
+                pre=inn.take(order[sel]) if r == 0 else None,
             )
             has_v = np.isfinite(m.vel[rj, 0])
             if has_v.any():
