@@ -197,3 +197,23 @@ def test_two_d_radar_has_no_elevation(tmp_path):
         tmp_path, radar(scan_period=2.0) + still("x", float(lat), float(lon), 3000.0), 20.0
     )
     assert dets and all(d.elevation is None for d in dets)
+
+
+def test_a_classifying_radar_names_the_class_as_often_as_its_accuracy(tmp_path):
+    """Micro-Doppler hints: the true class on ``classifier_accuracy`` of the plots, the
+    nearest signature's class on the rest (a bird for a drone, a drone for a bird),
+    ``unknown`` for clutter; a radar without the key writes none."""
+    text = radar(id="cuas", scan_period=1.0, clutter_per_scan=2.0, classifier_accuracy=0.8)
+    text += radar(id="asr", scan_period=1.0, lat=50.01)
+    for i, cls in enumerate(["drone", "bird", "drone", "bird"]):
+        lat, lon, _ = geo.destination(50.0, 10.0, 90.0 * i, 3e3)
+        text += still(f"{cls}{i}", float(lat), float(lon), 200.0, cls=cls, rcs=10.0)
+    dets, _ = simulate(tmp_path, text, 500.0)
+    cuas = [d for d in dets if d.sensor == "cuas"]
+    assert all(d.class_hint is None for d in dets if d.sensor == "asr")
+    assert {d.class_hint for d in cuas if d.target is None} == {"unknown"}
+    for cls, other in (("drone", "bird"), ("bird", "drone")):
+        hints = [d.class_hint for d in cuas if d.target and d.target.startswith(cls)]
+        assert len(hints) > 900 and set(hints) == {cls, other}
+        right = hints.count(cls) / len(hints)
+        assert abs(right - 0.8) < 4 * np.sqrt(0.8 * 0.2 / len(hints)), right

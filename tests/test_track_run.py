@@ -9,7 +9,7 @@ import pytest
 import skywarden.track as track
 from skywarden.errors import ConfigError
 from skywarden.ingest.jsonl import JsonlWriter
-from skywarden.records import TrackUpdate
+from skywarden.records import TARGET_CLASSES, TrackUpdate
 from skywarden.track import TrackerConfig, track_file
 from skywarden.track.classify import IdentityRules, kinematic_membership
 from skywarden.track.synthetic import Mover, Scene, adsb_reports, radar_plots, registry
@@ -136,6 +136,87 @@ def test_allow_list_follows_a_tracks_ids_as_they_change():
     assert identities()[0] == "friend"
     tab.attach_id(int(slots[1]), "icao:48d123")  # and moves to the other track
     assert identities() == ["neutral", "friend"]
+
+
+@pytest.mark.parametrize("every", [1, 3])
+def test_a_bird_is_neutral_only_when_a_classifier_says_so(every):
+    """A gull's speed and height alone leave its class uncertain (a slow drone flies so
+    too): it stays unknown and is warned of. Class hints from a classifying radar, nine
+    in ten right, make it a bird with confidence, and neutral: also when the radar sees
+    it on one update in three and the others (another radar's) bring no hint."""
+    from skywarden.track.classify import IDENTITIES, update_class
+    from skywarden.track.table import CONFIRMED, TrackTable
+
+    rules = IdentityRules.load()
+    rng = np.random.default_rng(3)
+    tab = TrackTable(16)
+    slots = tab.allocate(2)
+    tab.status[slots] = CONFIRMED
+    bird, drone = TARGET_CLASSES.index("bird"), TARGET_CLASSES.index("drone")
+    speed, alt = np.array([12.0, 12.0]), np.array([40.0, 40.0])
+    seen = set()
+    for k in range(120):
+        tab.hits[slots] += 1
+        tab.t[slots] += 1.0
+        said = (bird if rng.random() < 0.9 else drone) if k % every == 0 else -1
+        update_class(tab, slots, speed, alt, np.array([said, -1]))
+        rules.apply(tab, slots, speed, alt)
+        if k >= 5:  # from its fifth update on, never unknown again
+            seen.add(IDENTITIES[tab.identity[slots[0]]])
+    assert [TARGET_CLASSES[c] for c in tab.cls[slots]] == ["bird", "bird"]
+    assert tab.cls_conf[slots[0]] >= 0.8 and tab.cls_conf[slots[1]] < 0.75
+    assert seen == {"neutral"}
+    assert IDENTITIES[tab.identity[slots[1]]] == "unknown"
+
+
+def test_class_hints_are_forgotten_with_time():
+    """A single hint (a citizen's "drone" on a radar track) fades within minutes."""
+    from skywarden.track.classify import HINT_MEMORY_S, W_HINT, update_class
+    from skywarden.track.table import TrackTable
+
+    tab = TrackTable(16)
+    slot = tab.allocate(1)
+    drone = TARGET_CLASSES.index("drone")
+    update_class(tab, slot, np.array([30.0]), np.array([500.0]), np.array([drone]))
+    assert tab.cls_hint[slot[0], drone] == W_HINT
+    tab.t[slot] += HINT_MEMORY_S
+    update_class(tab, slot, np.array([30.0]), np.array([500.0]), np.array([-1]))
+    assert tab.cls_hint[slot[0], drone] == pytest.approx(W_HINT / np.e, rel=1e-6)
+
+
+def test_a_birds_identity_holds_while_its_confidence_wavers():
+    """hold_class_confidence: neutral is given at 0.75 and kept down to 0.5, so a gull's
+    track does not flicker between neutral and unknown (each flick a new alert)."""
+    from skywarden.track.classify import IDENTITIES
+    from skywarden.track.table import CONFIRMED, TrackTable
+
+    rules = IdentityRules.load()
+    tab = TrackTable(16)
+    slots = tab.allocate(2)
+    tab.status[slots] = CONFIRMED
+    tab.hits[slots] = 30
+    tab.cls[slots] = TARGET_CLASSES.index("bird")
+    speed, alt = np.full(2, 12.0), np.full(2, 40.0)
+    seen = []
+    for first, second in ((0.8, 0.6), (0.6, 0.6), (0.45, 0.8), (0.6, 0.7)):
+        tab.cls_conf[slots] = (first, second)
+        rules.apply(tab, slots, speed, alt)
+        seen.append(tuple(IDENTITIES[i] for i in tab.identity[slots]))
+    assert seen == [("neutral", "unknown"), ("neutral", "unknown"),
+                    ("unknown", "neutral"), ("unknown", "neutral")]
+
+
+@pytest.mark.parametrize("keys, needle", [
+    ("hold_class_confidence = 0.5", "needs a min_class_confidence"),
+    ("min_class_confidence = 0.4\nhold_class_confidence = 0.5", "needs a min_class_confidence"),
+    ('min_class_confidence = "high"', "not a number 0-1"),
+    ("min_class_confidence = 1.5", "not a number 0-1"),
+])
+def test_identity_rules_reject_bad_confidences(tmp_path, keys, needle):
+    bad = tmp_path / "rules.toml"
+    bad.write_text(f'[[rule]]\nname = "b"\nclass = ["bird"]\n{keys}\nidentity = "neutral"\n')
+    with pytest.raises(ConfigError, match=needle):
+        IdentityRules.load(bad)
 
 
 def test_config_rejects_unknown_and_invalid_settings():

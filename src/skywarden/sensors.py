@@ -56,6 +56,10 @@ class Sensor(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fie
     # The CAT021 edition an ADS-B ground station sends ("0.23" to "0.26", or "2.2" to
     # "2.7"; default 2.x): records do not say, and 0.2x lays its items out otherwise.
     cat021_edition: str | None = None
+    # A radar that classifies its plots (micro-Doppler: rotor blades, wing beats, jet
+    # engine modulation): the probability that a plot's class hint names the target's true
+    # class. The simulator writes the hints; absent: the radar gives none.
+    classifier_accuracy: float | None = None
 
     @property
     def sited(self) -> bool:
@@ -117,6 +121,7 @@ _NUMERIC_RULES: dict[str, tuple[float, float]] = {
     "sigma_v": (1.0e-3, 1.0e5),
     "pd": (0.0, 1.0),
     "clutter_per_scan": (0.0, 1.0e6),
+    "classifier_accuracy": (0.0, 1.0),
 }
 
 

@@ -19,6 +19,13 @@ Model, per radar (registry keys in brackets, defaults in :data:`.sensing.SENSOR_
 - **Clutter**: Poisson(``clutter_per_scan``) false plots per scan, uniform in range
   (0, max_range] and azimuth, stamped when the beam passes their azimuth; 3-D radars give
   them an elevation uniform in [0, 3] deg.
+- **Classification** (``classifier_accuracy``, optional): a radar that classifies its
+  plots by their micro-Doppler signature (rotor blades, wing beats, jet engine
+  modulation), as counter-drone radars do, writes a ``class_hint`` on each plot: the
+  target's true class with probability ``classifier_accuracy``, else the class whose
+  signature is nearest (:data:`CONFUSED_WITH`: a drone for a bird and a bird for a drone,
+  a helicopter for an aircraft...). A clutter plot has no signature: ``unknown``. Radars
+  without the key write no hint.
 - **Coverage** (truth's ``observable``): visible and single-look Pd >= :data:`OBSERVABLE_PD`.
 
 Chunks: a scan that straddles two chunks is visited by both; each keeps the plots whose
@@ -32,6 +39,8 @@ import math
 
 import numpy as np
 
+from ..records import TARGET_CLASSES
+from .lines import text_table
 from .motion import Chunk
 from .sensing import Block, Context, Site, polar_format, sensor_table
 from .sensing import phase as sensor_phase
@@ -44,6 +53,20 @@ OBSERVABLE_PD = 0.1
 CLUTTER_ELEVATION = (0.0, 3.0)  # deg
 # Fixed-point iterations for the beam time; 3 leave errors far below a millisecond.
 BEAM_ITERATIONS = 3
+# What a micro-Doppler classifier calls a target when it is wrong: the class whose
+# signature is nearest (a gull's wing beat and a small drone's rotors are the classic
+# confusion of counter-drone radars).
+CONFUSED_WITH = {
+    "aircraft": "helicopter",
+    "helicopter": "aircraft",
+    "drone": "bird",
+    "missile": "aircraft",
+    "balloon": "bird",
+    "bird": "drone",
+    "unknown": "unknown",
+}
+NO_HINT = 0  # row of RadarModel.hints that writes nothing
+CLUTTER_HINT = 1 + TARGET_CLASSES.index("unknown")
 
 
 def detection_probability(rcs, r, max_range: float, pd_cap: float = 1.0) -> np.ndarray:
@@ -64,7 +87,13 @@ class RadarModel:
         self.sites = [Site(s) for s in self.sensors]
         self.phases = [sensor_phase(s.id, s.scan_period) for s in self.sensors]
         self.sensor_ids = sensor_table([s.id for s in self.sensors])
-        self.format = polar_format(self.sensor_ids.shape[1], ctx.labels.shape[1])
+        # Row 0 writes no hint; row 1 + c the class c (sensing.Context.class_hint).
+        self.hints = text_table([None, *TARGET_CLASSES], ',"class_hint":{}')
+        self.format = polar_format(self.sensor_ids.shape[1], self.hints.shape[1],
+                                   ctx.labels.shape[1])
+        # The row written when a classifier is wrong, per true class.
+        self.wrong = np.array([1 + TARGET_CLASSES.index(CONFUSED_WITH[c])
+                               for c in TARGET_CLASSES], dtype=np.int64)
         snr_min = math.log(PFA) / math.log(OBSERVABLE_PD) - 1.0
         # Range (as a fraction of max_range) out to which each target is covered.
         self.cover_fraction = np.minimum(1.0, (SNR_REF * ctx.fleet.rcs / snr_min) ** 0.25)
@@ -94,7 +123,8 @@ class RadarModel:
                 zip(self.sensors, self.sites, self.rngs, strict=True)
             )
         ]
-        t, sensor, r, az, el, three_d, tgt = (np.concatenate(c) for c in zip(*parts, strict=True))
+        t, sensor, r, az, el, three_d, hint, tgt = (
+            np.concatenate(c) for c in zip(*parts, strict=True))
         key = self.ctx.keys(t)
         rows = self.format.rows(
             t.size,
@@ -104,6 +134,7 @@ class RadarModel:
                 r,
                 az,
                 (el, three_d),
+                (self.hints, hint),
                 (self.ctx.labels, self.ctx.label_index(tgt)),
             ],
         )
@@ -154,6 +185,12 @@ class RadarModel:
         c_in = (c_t >= t0) & (c_t < t1)
         all_t = np.concatenate([t, c_t[c_in]])
         n = all_t.size
+        hint = np.full(n, NO_HINT, dtype=np.int64)
+        if s.classifier_accuracy is not None:
+            cls = self.ctx.fleet.cls[tgt]
+            right = rng.random(tgt.size) < s.classifier_accuracy
+            hint[: tgt.size] = np.where(right, 1 + cls, self.wrong[cls])
+            hint[tgt.size:] = CLUTTER_HINT
         return (
             all_t,
             np.full(n, j),
@@ -161,5 +198,6 @@ class RadarModel:
             np.concatenate([meas_az, c_az[c_in]]),
             np.concatenate([meas_el, c_el[c_in]]),
             np.full(n, three_d),
+            hint,
             np.concatenate([tgt, np.full(n - tgt.size, -1)]),
         )

@@ -144,7 +144,7 @@ def time_field() -> Num:
     return Num('{"time":', 3, 10)
 
 
-def polar_format(sensor_w: int, label_w: int) -> LineFormat:
+def polar_format(sensor_w: int, hint_w: int, label_w: int) -> LineFormat:
     return LineFormat(
         time_field(),
         Text(sensor_w),
@@ -152,6 +152,7 @@ def polar_format(sensor_w: int, label_w: int) -> LineFormat:
         Num(',"range":', 1, 7),
         Num(',"azimuth":', 4, 3),
         Num(',"elevation":', 4, 2, optional=True),
+        Text(hint_w),
         Text(label_w),
         "}\n",
     )

@@ -1,15 +1,26 @@
 """Classification (what a track is) and APP-6 identity (whose it is), vectorized.
 
-Class: each track accumulates evidence per class c in TARGET_CLASSES,
+Class: each track accumulates evidence per class c in TARGET_CLASSES, in two parts,
 
-    s_c <- lambda s_c + w_kin k_c(speed, alt) + w_coop [coop says c] + w_hint [hint is c]
+    s_c <- lambda s_c + w_kin k_c(speed, alt) + w_coop [coop says c]      per update
+    h_c <- exp(-dt / HINT_MEMORY_S) h_c + w_hint [a sensor's hint is c]   dt: track time
 
 with k_c a membership of the track's ground speed and altitude in the class's usual
 envelope (drones 15-70 m/s below 4 km, airliners above 60 m/s mostly high, cruise
 missiles fast and low, balloons slow and high...), the kinematic weight rising with the
 number of hits as the velocity settles; a cooperative identity (ICAO transponder ->
-aircraft or helicopter, Remote ID -> drone) and a sensor's class hint weigh more. The best
-class is argmax s_c, with confidence s_max / sum(s).
+aircraft or helicopter, Remote ID -> drone) weighs more. The best class is argmax of
+s_c + h_c, with confidence (s_max + h_max) / sum(s + h).
+
+The two parts forget differently on purpose. The kinematic reading repeats at every
+update from the same velocity (one fact seen many times), so s forgets per update and
+settles at about ten updates' worth. A sensor's class hint (a counter-drone radar's
+micro-Doppler call on each plot, an acoustic classifier, a transponder's emitter
+category, a citizen's "drone") is a new observation each time, so h adds them up and
+forgets only with time: a classifier that is right nine times in ten makes a gull's
+track a bird at 0.8-0.9 even when it sees the gull on one scan in three and another
+radar's plots update the track in between (with hints in s, those updates diluted it to
+0.4-0.6). A track that takes over another target's plots recovers within minutes.
 
 Identity: the first rule of ``identity_rules.toml`` whose conditions all hold; each
 condition is a boolean column over the tracks, so rules cost a few numpy operations.
@@ -45,6 +56,7 @@ RULES_PATH = Path(__file__).with_name("identity_rules.toml")
 MEMORY = 0.9
 W_COOP = 3.0
 W_HINT = 4.0
+HINT_MEMORY_S = 60.0  # time constant (s) of the hint evidence h
 # Membership envelopes: (speed centre, speed spread) m/s, (alt lo, alt hi) m; a Gaussian
 # in speed times a soft box in altitude (unknown altitude: 0.5).
 ENVELOPES: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
@@ -133,10 +145,17 @@ def update_class(
     ev[icao & slow_low, CLASS_CODE["helicopter"]] += W_COOP * 0.5
     ev[icao & slow_low, CLASS_CODE["aircraft"]] += W_COOP * 0.5
     ev[(coop & COOP_RID) > 0, CLASS_CODE["drone"]] += W_COOP
-    has = hint >= 0
-    ev[np.flatnonzero(has), hint[has]] += W_HINT
     score = MEMORY * table.cls_score[slots] + ev.astype(np.float32)
     table.cls_score[slots] = score
+    t = table.t[slots]
+    age = t - table.t_class[slots]  # NaN on a track's first update: it has no hints yet
+    keep = np.exp(-np.maximum(np.nan_to_num(age), 0.0) / HINT_MEMORY_S).astype(np.float32)
+    hints = table.cls_hint[slots] * keep[:, None]
+    has = np.flatnonzero(hint >= 0)
+    hints[has, hint[has]] += W_HINT
+    table.cls_hint[slots] = hints
+    table.t_class[slots] = t
+    score = score + hints
     best = np.argmax(score, axis=1)
     total = score.sum(axis=1)
     table.cls[slots] = best
@@ -168,6 +187,7 @@ _CONDITIONS = {
     "coop_kind",
     "class",
     "min_class_confidence",
+    "hold_class_confidence",
     "min_speed",
     "max_speed",
     "min_alt",
@@ -216,6 +236,14 @@ class IdentityRules:
             for c in table.get("class", []):
                 if c not in CLASS_CODE:
                     raise ConfigError(f"{where} ({name}): unknown class {c!r}")
+            for key in ("min_class_confidence", "hold_class_confidence"):
+                v = table.get(key, 0.0)
+                if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+                    raise ConfigError(f"{where} ({name}): {key} = {v!r} is not a number 0-1")
+            if "hold_class_confidence" in table and not (
+                    table["hold_class_confidence"] <= table.get("min_class_confidence", -1)):
+                raise ConfigError(f"{where} ({name}): hold_class_confidence needs a "
+                                  "min_class_confidence at least as high")
             status_ok = class_ok = None
             if "status" in table:
                 status_ok = _lookup(len(STATUS_NAMES), [
@@ -287,7 +315,15 @@ class IdentityRules:
             if rule.class_ok is not None:
                 ok &= rule.class_ok[cls]
             if "min_class_confidence" in c:
-                ok &= table.cls_conf[slots] >= float(c["min_class_confidence"])
+                conf = table.cls_conf[slots]
+                enough = conf >= float(c["min_class_confidence"])
+                if "hold_class_confidence" in c:
+                    # Hysteresis: a track that has this identity (from its last update)
+                    # keeps it down to the lower bar, so it does not flicker as the
+                    # confidence wavers about the upper one.
+                    enough |= ((table.identity[slots] == rule.identity)
+                               & (conf >= float(c["hold_class_confidence"])))
+                ok &= enough
             if "min_speed" in c:
                 ok &= speed >= float(c["min_speed"])
             if "max_speed" in c:

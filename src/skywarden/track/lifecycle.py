@@ -452,6 +452,7 @@ def absorb(table: TrackTable, survivor: int, absorbed: int) -> None:
     table.t_radar[survivor] = max(table.t_radar[survivor], table.t_radar[absorbed])
     table.t_coop[survivor] = max(table.t_coop[survivor], table.t_coop[absorbed])
     table.cls_score[survivor] += table.cls_score[absorbed]
+    table.cls_hint[survivor] += table.cls_hint[absorbed]
     table.spoof[survivor] |= table.spoof[absorbed]
     # The better-known state wins (smaller position uncertainty).
     if np.trace(table.P[absorbed, :3, :3]) < np.trace(table.P[survivor, :3, :3]):

@@ -74,6 +74,7 @@ class TrackTable:
         "cls_conf",
         "llr",
         "omega",
+        "t_class",
     )
     _INT = {
         "status": np.int8,
@@ -96,6 +97,8 @@ class TrackTable:
         self.x = np.zeros((capacity, 6))
         self.P = np.zeros((capacity, 6, 6))
         self.cls_score = np.zeros((capacity, N_CLASSES), dtype=np.float32)
+        # Evidence from sensors' class hints, forgotten with time (classify.update_class).
+        self.cls_hint = np.zeros((capacity, N_CLASSES), dtype=np.float32)
         for name in self._FLOAT:
             setattr(self, name, np.zeros(capacity))
         for name, dtype in self._INT.items():
@@ -124,6 +127,7 @@ class TrackTable:
     # and at a loss, the time between the looks that the lost score counts.
     hit_gap: np.ndarray
     look_lost: np.ndarray
+    t_class: np.ndarray  # the track's time at its last class update
     q_scale: np.ndarray
     q_cap: np.ndarray  # bound on q_scale from the precision of the track's last plot
     nis_avg: np.ndarray
@@ -156,7 +160,7 @@ class TrackTable:
     def _grow(self, need: int) -> None:
         old = self.capacity
         new = max(old * 2, old + need)
-        for name in ("x", "P", "cls_score", *self._FLOAT, *self._INT):
+        for name in ("x", "P", "cls_score", "cls_hint", *self._FLOAT, *self._INT):
             col = getattr(self, name)
             grown = np.zeros((new, *col.shape[1:]), dtype=col.dtype)
             grown[:old] = col
@@ -187,6 +191,7 @@ class TrackTable:
                 "nis_avg",
                 "cls_conf",
                 "cls_score",
+                "cls_hint",
                 "llr",
                 "omega",
             ):
@@ -198,6 +203,7 @@ class TrackTable:
             self.t_report[slots] = -np.inf
             self.t_lost[slots] = np.nan
             self.hit_gap[slots] = np.nan
+            self.t_class[slots] = np.nan
             self.allow_listed[slots] = -1
         return slots
 
@@ -232,5 +238,5 @@ class TrackTable:
         return f"{prefix}{int(self.serial[slot])}"
 
     def nbytes_per_track(self) -> float:
-        cols = ("x", "P", "cls_score", *self._FLOAT, *self._INT)
+        cols = ("x", "P", "cls_score", "cls_hint", *self._FLOAT, *self._INT)
         return sum(getattr(self, c).nbytes for c in cols) / self.capacity
