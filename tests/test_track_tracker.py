@@ -218,6 +218,30 @@ def test_spoofed_adsb_position_is_flagged():
     assert labels.count("c") >= len(after) - 2
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_adsb_that_lands_on_a_one_plot_clutter_track_is_no_spoof(seed):
+    """A departing aircraft's first ADS-B report falls in the wide gate of a young track
+    started on one clutter plot of a precise counter-drone radar a kilometre away
+    (Copenhagen, airport-drones). The report takes that track; with its velocity, the
+    clutter plot seems precise, the update lands between the two, and the next reports
+    are far from it. That is the track's error, not a spoofed transponder: one plot is
+    no radar support, so the track moves to the reports and is not flagged."""
+    rng = np.random.default_rng(seed)
+    reg = registry(radar(scan_period=1, sigma_range=5, sigma_azimuth=0.3,
+                         sigma_elevation=0.5, max_range=7000), ADSB)
+    ac = Mover("c", (0.0, 1000.0, 100.0), (-40.0, 70.0, 5.0), icao="icao:4CA2D1")
+    clutter = Mover("g", (-800.0, 700.0, 60.0), (0.0, 0.0, 0.0))
+    dets = (radar_plots(Scene(LAT0, LON0, [clutter]), reg["r1"], 6.5, 7.5, rng)
+            + adsb_reports(Scene(LAT0, LON0, [ac]), reg["a1"], 10, 120, rng, sigma=30.0))
+    dets.sort(key=lambda d: d.time)
+    tr, rows = run(reg, dets)
+    assert tr.stats.spoof_flags == 0
+    held = [r for r in rows if r.ids == ["icao:4CA2D1"] and r.time > 20]
+    assert held and not any(r.flags for r in held)
+    labels = label_rows(Scene(LAT0, LON0, [ac]), held, max_dist=300.0)
+    assert labels.count("c") == len(held)
+
+
 def test_out_of_order_detections_improve_rather_than_break_tracks():
     rng = np.random.default_rng(21)
     reg = registry(radar(1), radar(2, lat=52.3, lon=21.4))

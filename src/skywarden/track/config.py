@@ -179,9 +179,13 @@ class TrackerConfig:
     bearing_assumed_height: float = 300.0
     # Spoof check: a cooperative report this far outside the gate (chi-square probability)
     # of a track that radar also supports, this many times in a row, flags the track.
+    # Radar supports a track that it updated within radar_support_age seconds and on at
+    # least radar_support_hits plots; a report far from a track it does not support moves
+    # the track to the report instead.
     spoof_probability: float = 0.999999
     spoof_count: int = 2
     radar_support_age: float = 30.0
+    radar_support_hits: int = 3
     # Identity rules file (None: the shipped identity_rules.toml).
     identity_rules: str | None = None
     # Track id prefix.
@@ -224,6 +228,8 @@ class TrackerConfig:
             raise ConfigError("tracker setting lost_min_score must be < 0")
         if self.reorder_lag < 0 or self.max_oosm_age < 0:
             raise ConfigError("tracker settings reorder_lag and max_oosm_age must be >= 0")
+        if self.radar_support_hits < 1:
+            raise ConfigError("tracker setting radar_support_hits must be >= 1")
         if self.confirm_hits < 1 or self.confirm_hits_cooperative < 1:
             raise ConfigError("tracker settings confirm_hits* must be >= 1")
         if not 0 < self.q_decay <= 1 or not 0 <= self.nis_memory < 1:

@@ -52,7 +52,11 @@ def spoof_check(
     Returns which pairs may update their track, and how many tracks were newly flagged.
     """
     far = d2 > chi2_gate(cfg.spoof_probability, m.dof[j])
-    supported = table.t_radar[s] >= m.time[j] - cfg.radar_support_age
+    # Radar holds the track: recent plots, and enough of them to be a target, not one
+    # plot of clutter whose young track took the aircraft's first report in its wide gate
+    # (two departures at Copenhagen were flagged so, a kilometre from their reports).
+    supported = ((table.t_radar[s] >= m.time[j] - cfg.radar_support_age)
+                 & (table.radar_hits[s] >= cfg.radar_support_hits))
     strike = far & supported & IS_COOPERATIVE[m.stype[j]]
     np.add.at(table.spoof_strikes, s[strike], 1)
     table.spoof_strikes[s[~far]] = 0

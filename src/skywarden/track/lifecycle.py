@@ -449,6 +449,7 @@ def absorb(table: TrackTable, survivor: int, absorbed: int) -> None:
     for ident in list(table.ids.get(absorbed, ())):
         table.attach_id(survivor, ident)
     table.hits[survivor] += table.hits[absorbed]
+    table.radar_hits[survivor] += table.radar_hits[absorbed]
     table.t_radar[survivor] = max(table.t_radar[survivor], table.t_radar[absorbed])
     table.t_coop[survivor] = max(table.t_coop[survivor], table.t_coop[absorbed])
     table.cls_score[survivor] += table.cls_score[absorbed]

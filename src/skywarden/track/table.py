@@ -80,6 +80,7 @@ class TrackTable:
         "status": np.int8,
         "hits": np.int32,
         "hits_lost": np.int32,
+        "radar_hits": np.int32,  # plots of radars among the hits (the spoof check's support)
         "serial": np.int64,
         "coop": np.uint8,
         "spoof_strikes": np.int16,
@@ -137,6 +138,7 @@ class TrackTable:
     omega: np.ndarray
     status: np.ndarray
     hits: np.ndarray
+    radar_hits: np.ndarray
     serial: np.ndarray
     coop: np.ndarray
     spoof_strikes: np.ndarray
@@ -182,6 +184,7 @@ class TrackTable:
             self.status[slots] = TENTATIVE
             for name in (
                 "hits",
+                "radar_hits",
                 "coop",
                 "spoof_strikes",
                 "merge_count",
