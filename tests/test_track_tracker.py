@@ -242,6 +242,38 @@ def test_adsb_that_lands_on_a_one_plot_clutter_track_is_no_spoof(seed):
     assert labels.count("c") == len(held)
 
 
+def test_a_coasting_track_does_not_jump_to_a_speed_it_never_flew():
+    """A target at 85 m/s under a 2-D radar (no altitude: its class stays unsettled, so
+    the class gate is off) goes unseen for three scans; then a plot 4 km ahead of where
+    it should be, inside the coasting track's wide gate, would take the track to 270 m/s
+    (and make it an aircraft, which the assessment does not bound). The track has flown
+    85 m/s: the plot is another target's, and the track keeps its speed."""
+    from skywarden.geo import enu_to_aer, enu_to_geodetic
+    from skywarden.track import TrackerConfig
+
+    reg = registry(radar(sigma_elevation=None))
+    mv = Mover("d", (0.0, -60000.0, 1000.0), (0.0, 85.0, 0.0))
+    base = radar_plots(Scene(LAT0, LON0, [mv]), reg["r1"], 0, 200, np.random.default_rng(1),
+                       elevation=False)
+    t = max(d.time for d in base) + 30.0
+    pos, _ = mv.enu(np.array([t]))
+    lat, lon, alt = enu_to_geodetic(pos + [0.0, 4000.0, 0.0], LAT0, LON0, 0.0)
+    az, _, r = enu_to_aer(geodetic_to_enu(lat, lon, alt, LAT0, LON0, 100.0))
+    stray = Detection(time=t, sensor="r1", kind="polar", range=float(r[0]),
+                      azimuth=float(az[0]), sigma_range=50.0, sigma_azimuth=0.2)
+    speeds = {}
+    for name, cfg in (("gate", TrackerConfig()),
+                      ("no gate", TrackerConfig(speed_jump_ratio=1e6))):
+        tr, rows = run(reg, sorted([*base, stray], key=lambda d: d.time), config=cfg)
+        assert rows[-1].class_confidence < 0.4  # the class gate does not apply
+        speeds[name] = [np.hypot(r.vel_e, r.vel_n) for r in rows
+                        if r.time >= t - 0.01 and r.status == "confirmed"]
+        if name == "gate":
+            assert tr.stats.speed_gated >= 1
+    assert speeds["gate"] == []  # not updated by the stray plot: it coasts on
+    assert len(speeds["no gate"]) == 1 and speeds["no gate"][0] > 250.0
+
+
 def test_out_of_order_detections_improve_rather_than_break_tracks():
     rng = np.random.default_rng(21)
     reg = registry(radar(1), radar(2, lat=52.3, lon=21.4))

@@ -90,6 +90,15 @@ class TrackerConfig:
     # of clutter and left at 300-700 m/s (mass-attack).
     speed_gate_hits: int = 5
     speed_gate_confidence: float = 0.4
+    # ... and, whatever its class, when the update would make a confirmed radar track
+    # (no cooperative id, at least speed_gate_hits hits) faster than speed_jump_ratio
+    # times its mean ground speed over its last updates plus speed_jump_margin (m/s): a
+    # drone that has flown at 85 m/s is not at 300 m/s a scan later, but a coasting
+    # track whose wide gate took another target's plot is. Such tracks, classed as
+    # aircraft by the speed they jumped to, escaped the class gate above and warned
+    # nations 500 km away (mass-attack: Estonia, Latvia and Lithuania, from over Belarus).
+    speed_jump_ratio: float = 2.0
+    speed_jump_margin: float = 50.0
     # Cost added to tentative tracks so that confirmed tracks win contested detections.
     tentative_penalty: float = 8.0
     # Batching: detections are processed in windows of this length (s); each track is
@@ -228,6 +237,9 @@ class TrackerConfig:
             raise ConfigError("tracker setting lost_min_score must be < 0")
         if self.reorder_lag < 0 or self.max_oosm_age < 0:
             raise ConfigError("tracker settings reorder_lag and max_oosm_age must be >= 0")
+        if self.speed_jump_ratio < 1 or self.speed_jump_margin < 0:
+            raise ConfigError("tracker settings speed_jump_ratio must be >= 1 and "
+                              "speed_jump_margin >= 0")
         if self.radar_support_hits < 1:
             raise ConfigError("tracker setting radar_support_hits must be >= 1")
         if self.confirm_hits < 1 or self.confirm_hits_cooperative < 1:

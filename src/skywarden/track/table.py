@@ -75,6 +75,7 @@ class TrackTable:
         "llr",
         "omega",
         "t_class",
+        "speed_avg",
     )
     _INT = {
         "status": np.int8,
@@ -129,6 +130,7 @@ class TrackTable:
     hit_gap: np.ndarray
     look_lost: np.ndarray
     t_class: np.ndarray  # the track's time at its last class update
+    speed_avg: np.ndarray  # mean ground speed over its last updates (NaN before the first)
     q_scale: np.ndarray
     q_cap: np.ndarray  # bound on q_scale from the precision of the track's last plot
     nis_avg: np.ndarray
@@ -207,6 +209,7 @@ class TrackTable:
             self.t_lost[slots] = np.nan
             self.hit_gap[slots] = np.nan
             self.t_class[slots] = np.nan
+            self.speed_avg[slots] = np.nan
             self.allow_listed[slots] = -1
         return slots
 

@@ -62,6 +62,9 @@ from .window import ReorderBuffer, Window
 
 # Weight of the newest gap in a track's mean time between hits (TrackTable.hit_gap).
 HIT_GAP_WEIGHT = 0.2
+# Weight of each update in the mean ground speed (TrackTable.speed_avg): about the last
+# five updates, so a jump on one wrong plot shows against what the track flew before.
+SPEED_AVG_WEIGHT = 0.2
 
 
 class Merge(NamedTuple):
@@ -294,9 +297,15 @@ class Tracker:
             beyond = ground > m.reach[j[brg]] + k * np.sqrt(np.maximum(var_h, 0.0))
             if beyond.any():
                 sel = np.setdiff1d(sel, brg[beyond], assume_unique=True)
-        # Kinematic gate: a plot that would make the track faster than its class flies.
-        limit = speed_limit(tab.cls[s[sel]], tab.cls_conf[s[sel]], tab.hits[s[sel]],
+        # Kinematic gate: a plot that would make the track faster than its class flies,
+        # or than it has flown (config: speed_jump_ratio).
+        ss = s[sel]
+        limit = speed_limit(tab.cls[ss], tab.cls_conf[ss], tab.hits[ss],
                             cfg.speed_gate_confidence, cfg.speed_gate_hits)
+        flown = ((tab.status[ss] != TENTATIVE) & (tab.coop[ss] == 0)
+                 & (tab.hits[ss] >= cfg.speed_gate_hits))
+        limit[flown] = np.fmin(limit[flown], cfg.speed_jump_ratio * tab.speed_avg[ss[flown]]
+                               + cfg.speed_jump_margin)
         bounded = np.flatnonzero(np.isfinite(limit))
         if bounded.size:
             fast = kf.posterior_ground_speed(inn.take(sel[bounded])) > limit[bounded]
@@ -351,6 +360,11 @@ class Tracker:
                     tab.omega[rs[vs]],
                 )
             tab.x[rs], tab.P[rs], tab.t[rs] = x, P, t
+            up = local_up(x[:, :3])
+            v = x[:, 3:]
+            gs = row_norm(v - np.einsum("ni,ni->n", v, up)[:, None] * up)
+            avg = tab.speed_avg[rs]
+            tab.speed_avg[rs] = np.where(np.isnan(avg), gs, avg + SPEED_AVG_WEIGHT * (gs - avg))
             if cfg.turn_memory > 0:
                 tab.omega[rs] = estimate_turn_rate(
                     tab.omega[rs],
