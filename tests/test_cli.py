@@ -137,6 +137,26 @@ def test_track_config_without_a_tracker_table_is_refused(tmp_path, capsys):
     assert not (tmp_path / "tracks.jsonl").exists()
 
 
+def test_tracker_settings_files_name_their_mistakes_with_the_line(tmp_path, capsys):
+    """track --config and replay --tracker-config read one [tracker] table: a bad key
+    is named with file:line; identity_rules is relative to the file."""
+    dets, sensors = _detections(tmp_path)
+    config = tmp_path / "tracker.toml"
+    config.write_text("# settings\n\n[tracker]\nwindw = 2.0\n")
+    for argv in (["track", str(dets), "--sensors", str(sensors), "--config", str(config),
+                  "-o", str(tmp_path / "tracks.jsonl")],
+                 ["replay", str(dets), "--tracker-config", str(config)]):
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert f"{config}:3: [tracker]: unknown tracker setting(s) windw" in err, err
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "ids.toml").write_text('allow = ["icao:4CA*"]\n')
+    config.write_text('[tracker]\nidentity_rules = "rules/ids.toml"\n')
+    from skywarden.track.config import load_tracker_file
+
+    assert load_tracker_file(config).identity_rules == str(tmp_path / "rules" / "ids.toml")
+
+
 def test_replay_of_a_missing_source_names_it_not_the_registry(tmp_path, capsys):
     missing = tmp_path / "nosuch"
     assert main(["replay", str(missing)]) == 1

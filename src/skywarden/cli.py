@@ -272,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="append every alert change to this hash-chained audit log")
     p.add_argument("--rules", type=Path, default=None, metavar="DIR",
                    help="graduated-response rules folder (default: the shipped rules)")
+    p.add_argument("--tracker-config", type=Path, default=None, metavar="TRACKER.toml",
+                   help="tracker settings, as for 'skywarden track --config': a TOML file "
+                        "with a [tracker] table (identity rules, gates, lag...)")
     p.add_argument("--cap-status", default="Exercise",
                    choices=["Actual", "Exercise", "System", "Test", "Draft"],
                    help="CAP status of public warnings (default: Exercise)")
@@ -367,10 +370,10 @@ def _add_service_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
     )
     p.add_argument("--config", type=Path, metavar="site.toml",
                    help="the site configuration: sensors, feeds (ADS-B receivers, ASTERIX, "
-                   "Remote ID), outputs (TAK, webhooks), organisations and [service] "
-                   "settings, checked whole before anything starts (docs/SITE.md; an "
-                   "example in docs/examples/site.toml). An option given here wins over "
-                   "the file")
+                   "Remote ID), outputs (TAK, webhooks), organisations, [service] "
+                   "settings and [tracker] settings (identity rules, gates), checked "
+                   "whole before anything starts (docs/SITE.md; an example in "
+                   "docs/examples/site.toml). An option given here wins over the file")
     p.add_argument("--host", default=None,
                    help="address to listen on (default 127.0.0.1: this machine only; "
                    "0.0.0.0 for every interface, behind a TLS proxy)")
@@ -541,25 +544,12 @@ def _progress_line() -> Callable[[int, float], None]:
 
 
 def cmd_track(args: argparse.Namespace) -> int:
-    from .errors import ConfigError
     from .ingest.jsonl import stderr_report
-    from .tomlfile import read_toml
-    from .track.config import TrackerConfig
+    from .track.config import load_tracker_file
     from .track.run import track_file
 
     _keep_inputs([args.detections, args.sensors, args.config], {"-o": args.out})
-    config = None
-    if args.config:
-        doc = read_toml(args.config)
-        if set(doc) - {"tracker"}:
-            # A misspelt [tracker] would otherwise leave every setting at its default.
-            raise ConfigError(f"{args.config}: unknown table(s) "
-                              f"{', '.join(sorted(set(doc) - {'tracker'}))} "
-                              "(a tracker settings file holds [tracker])")
-        try:
-            config = TrackerConfig.from_dict(doc.get("tracker", {}))
-        except ConfigError as exc:
-            raise ConfigError(f"{args.config}: [tracker]: {exc}") from exc
+    config = load_tracker_file(args.config) if args.config else None
     show = None if args.no_progress or not sys.stderr.isatty() else _progress_line()
     summary = track_file(args.detections, args.sensors, args.out, strict=args.strict,
                          progress=show, config=config, report=stderr_report)
@@ -783,6 +773,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from .pipeline import Pipeline, default_engine
     from .replay import replay
     from .sensors import SensorRegistry
+    from .track.config import load_tracker_file
 
     src = args.source
     if not src.exists():
@@ -793,17 +784,19 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.sensors is None and args.format is None and not sensors.exists():
         raise ConfigError(f"{sensors}: no sensor registry beside the detections; give "
                           "--sensors sensors.toml (docs/FORMATS.md)")
-    _keep_inputs([src if args.format else detections, sensors, args.rules],
+    _keep_inputs([src if args.format else detections, sensors, args.rules,
+                  args.tracker_config],
                  {"--alerts-out": args.alerts_out, "--tracks-out": args.tracks_out,
                   "--audit": args.audit})
     if args.format is not None:
         return _replay_recording(args, sensors)
+    tracker = load_tracker_file(args.tracker_config) if args.tracker_config else None
     engine = default_engine(
         cap_status=args.cap_status,
         audit_path=str(args.audit) if args.audit else None,
         rules_dir=str(args.rules) if args.rules else None,
     )
-    pipeline = Pipeline(SensorRegistry.load(sensors), engine=engine)
+    pipeline = Pipeline(SensorRegistry.load(sensors), tracker_config=tracker, engine=engine)
     show = None if not sys.stderr.isatty() else _progress_line()
     summary = replay(detections, sensors, alerts_out=args.alerts_out,
                      tracks_out=args.tracks_out, cap_dir=args.cap_out, pipeline=pipeline,

@@ -140,7 +140,8 @@ def serve(args: argparse.Namespace) -> int:
         clock = WallClock()
     if site is not None and site.registry is not None and registry is not site.registry:
         registry = _merge(registry, site.registry)
-    runtime = Runtime(registry, settings, clock=clock, demo=args.demo)
+    runtime = Runtime(registry, settings, clock=clock, demo=args.demo,
+                      tracker_config=site.tracker if site is not None else None)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _stop)
     feeds: list[Any] = []

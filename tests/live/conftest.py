@@ -27,12 +27,14 @@ def make_runtime(tmp_path: Path, assessor: Assessor):
     a Runtime with no standing zones, closed at the end of the test."""
     made: list[Runtime] = []
 
-    def make(registry=None, data: Path | None = None, clock=None, zones=(), **settings):
+    def make(registry=None, data: Path | None = None, clock=None, zones=(),
+             tracker_config=None, **settings):
         rt = Runtime(
             registry or sensors(),
             RuntimeSettings(data_dir=data or tmp_path / "data", **{"reorder_lag": 0.5,
                                                                    **settings}),
             clock=clock or ManualClock(T0), assessor=assessor, zones=zones,
+            tracker_config=tracker_config,
         )
         made.append(rt)
         return rt

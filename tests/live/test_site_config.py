@@ -162,3 +162,34 @@ def test_serve_help_states_the_defaults_in_force() -> None:
     for key, form in stated.items():
         text = helps[key] if key != "port" else str(sub.choices["serve"].format_help())
         assert form.format(DEFAULTS[key]) in re.sub(r"\s+", " ", text), key
+
+
+def test_the_tracker_table_sets_the_deployments_identity_rules(tmp_path: Path,
+                                                               make_runtime) -> None:
+    """[tracker]: the tracker's settings in the site file, identity_rules relative to it;
+    the service's tracker uses them (a deployment's own allow list of friendly ids)."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "ids.toml").write_text(
+        'allow = ["icao:4CA*"]\n[[rule]]\nallow_listed = true\nidentity = "friend"\n')
+    site = load_site(write(tmp_path, BASE + '\n[tracker]\nidentity_rules = "rules/ids.toml"\n'
+                                            'confirm_score = 12.0\n'))
+    assert site.tracker is not None and site.tracker.confirm_score == 12.0
+    assert site.tracker.identity_rules == str(tmp_path / "rules" / "ids.toml")
+    rt = make_runtime(tracker_config=site.tracker)
+    assert rt.pipeline.tracker.rules.allow == ["icao:4ca*"]
+    assert rt.pipeline.tracker.config.confirm_score == 12.0
+
+
+@pytest.mark.parametrize("tracker, why", [
+    ("window = 0.0", "[tracker]: tracker setting window = 0.0 must be > 0"),
+    ("windw = 1.0", "[tracker]: unknown tracker setting(s) windw"),
+    ('identity_rules = "none.toml"', "[tracker]: key 'identity_rules':"),
+])
+def test_a_bad_tracker_table_is_named_with_its_line(tmp_path: Path, tracker: str,
+                                                     why: str) -> None:
+    text = BASE + f"\n[tracker]\n{tracker}\n"
+    line = text[:text.index("[tracker]")].count("\n") + 1
+    with pytest.raises(ConfigError) as err:
+        load_site(write(tmp_path, text))
+    assert str(err.value).startswith(f"{tmp_path / 'site.toml'}:{line}: [tracker]: ")
+    assert why in str(err.value)

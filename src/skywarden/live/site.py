@@ -1,6 +1,7 @@
 """The site configuration (``skywarden serve --config site.toml``), read and checked once.
 
 One TOML file says everything a deployment has: how the service runs (``[service]``),
+how its tracker is set (``[tracker]``: its identity rules and allow list, gates...),
 its sensors (``[[sensor]]``, the registry's own tables, docs/FORMATS.md), the feeds that
 bring their data in (``[[feed]]``), the outputs that carry the picture out
 (``[[output]]``: TAK servers, webhooks) and the organisations that use it
@@ -27,6 +28,7 @@ from ..errors import ConfigError, RegistryError
 from ..ingest.sources import check_multicast, parse_address
 from ..sensors import SensorRegistry, explain_validation
 from ..tomlfile import read_toml_text
+from ..track.config import TrackerConfig, tracker_table
 from .organisations import ROLES
 
 __all__ = ["FeedSettings", "OrganisationSettings", "ServiceSettings", "SiteConfig",
@@ -37,7 +39,7 @@ FEED_TYPES = ("sbs", "beast", "avr", "asterix", "remoteid")
 FEED_SENSOR_TYPES = {"sbs": ("adsb",), "beast": ("adsb",), "avr": ("adsb",),
                      "remoteid": ("remote_id",)}
 OUTPUT_TYPES = ("tak", "webhook", "asterix")
-TOP_LEVEL = ("service", "sensor", "feed", "output", "organisation")
+TOP_LEVEL = ("service", "tracker", "sensor", "feed", "output", "organisation")
 _NATION = re.compile(r"[A-Z]{3}")
 
 
@@ -106,6 +108,8 @@ class SiteConfig:
     feeds: list[FeedSettings] = field(default_factory=list)
     outputs: list[OutputEntry] = field(default_factory=list)
     organisations: list[OrganisationSettings] = field(default_factory=list)
+    # [tracker]: the tracker's settings (None: the defaults), as `skywarden track --config`
+    tracker: TrackerConfig | None = None
 
 
 def table_lines(text: str, name: str) -> list[int]:
@@ -164,6 +168,11 @@ def load_site(path: str | Path) -> SiteConfig:
     service = _convert(doc.get("service", {}), ServiceSettings,
                        f"{path}:{(table_lines(text, 'service') or [1])[0]}: [service]")
     _check_service(service, f"{path}: [service]")
+    tracker = None
+    if "tracker" in doc:
+        where = f"{path}:{(table_lines(text, 'tracker') or [1])[0]}: [tracker]"
+        tracker = tracker_table(doc["tracker"], where, path.parent)
+        _check_identity_rules(tracker, where)
     registry = None
     if "sensor" in doc:
         try:
@@ -173,7 +182,18 @@ def load_site(path: str | Path) -> SiteConfig:
     feeds = _feeds(doc.get("feed", []), registry, _Where(path, text, "feed"))
     outputs = _outputs(doc.get("output", []), _Where(path, text, "output"))
     orgs = _organisations(doc.get("organisation", []), _Where(path, text, "organisation"))
-    return SiteConfig(path, service, registry, feeds, outputs, orgs)
+    return SiteConfig(path, service, registry, feeds, outputs, orgs, tracker=tracker)
+
+
+def _check_identity_rules(tracker: TrackerConfig, where: str) -> None:
+    """Read the identity rules file now: a mistake there is the site's, said before start."""
+    from ..track.classify import IdentityRules
+
+    if tracker.identity_rules is not None:
+        try:
+            IdentityRules.load(tracker.identity_rules)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: key 'identity_rules': {exc}") from None
 
 
 def _registry_line(message: str, path: Path, text: str) -> str:

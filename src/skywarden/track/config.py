@@ -8,7 +8,9 @@ from TOML with :meth:`TrackerConfig.from_dict` (unknown keys are errors).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
@@ -195,7 +197,9 @@ class TrackerConfig:
     spoof_count: int = 2
     radar_support_age: float = 30.0
     radar_support_hits: int = 3
-    # Identity rules file (None: the shipped identity_rules.toml).
+    # Identity rules file (None: the shipped identity_rules.toml): a deployment's own
+    # allow list of friendly ids and its rules. In a settings file or a site file, a
+    # relative path is relative to that file.
     identity_rules: str | None = None
     # Track id prefix.
     id_prefix: str = "T"
@@ -260,6 +264,40 @@ class TrackerConfig:
         defaults = cls()
         checked = {k: _setting(k, v, getattr(defaults, k)) for k, v in values.items()}
         return replace(defaults, **checked)
+
+
+def tracker_table(table: Any, where: str, base: Path | None = None) -> TrackerConfig:
+    """A ``[tracker]`` table (of a tracker settings file or a site file) as settings;
+    ``identity_rules`` relative to ``base`` (the file's folder). Errors start with
+    ``where`` (``file:line: [tracker]``)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table of tracker settings")
+    values = dict(table)
+    rules = values.get("identity_rules")
+    if isinstance(rules, str) and base is not None:
+        values["identity_rules"] = str(base / rules)
+    try:
+        return TrackerConfig.from_dict(values)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def load_tracker_file(path: str | Path) -> TrackerConfig:
+    """A tracker settings file: TOML holding one ``[tracker]`` table."""
+    from ..tomlfile import read_toml_text
+
+    path = Path(path)
+    try:
+        text, doc = read_toml_text(path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if set(doc) - {"tracker"}:
+        # A misspelt [tracker] would otherwise leave every setting at its default.
+        raise ConfigError(f"{path}: unknown table(s) {', '.join(sorted(set(doc) - {'tracker'}))} "
+                          "(a tracker settings file holds [tracker])")
+    header = re.search(r"^[ \t]*\[[ \t]*tracker[ \t]*\]", text, re.M)
+    line = text.count("\n", 0, header.start()) + 1 if header else 1
+    return tracker_table(doc.get("tracker", {}), f"{path}:{line}: [tracker]", path.parent)
 
 
 def _setting(name: str, value: Any, default: Any) -> Any:
