@@ -184,6 +184,7 @@ def test_the_tracker_table_sets_the_deployments_identity_rules(tmp_path: Path,
     ("window = 0.0", "[tracker]: tracker setting window = 0.0 must be > 0"),
     ("windw = 1.0", "[tracker]: unknown tracker setting(s) windw"),
     ('identity_rules = "none.toml"', "[tracker]: key 'identity_rules':"),
+    ("reorder_lag = 5.0", "[tracker]: key 'reorder_lag': the service sets it from [service] lag"),
 ])
 def test_a_bad_tracker_table_is_named_with_its_line(tmp_path: Path, tracker: str,
                                                      why: str) -> None:

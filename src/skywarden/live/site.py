@@ -41,6 +41,12 @@ FEED_SENSOR_TYPES = {"sbs": ("adsb",), "beast": ("adsb",), "avr": ("adsb",),
 OUTPUT_TYPES = ("tak", "webhook", "asterix")
 TOP_LEVEL = ("service", "tracker", "sensor", "feed", "output", "organisation")
 _NATION = re.compile(r"[A-Z]{3}")
+# Tracker settings the service sets itself, so a [tracker] table may not.
+SERVICE_SETS = {
+    "reorder_lag": "the service sets it from [service] lag (or --lag)",
+    "id_prefix": "the service names its tracks itself (T<run>-<serial>)",
+    "emit_tentative": "the service takes tentative rows for releasability and hides them",
+}
 
 
 class ServiceSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -172,6 +178,9 @@ def load_site(path: str | Path) -> SiteConfig:
     if "tracker" in doc:
         where = f"{path}:{(table_lines(text, 'tracker') or [1])[0]}: [tracker]"
         tracker = tracker_table(doc["tracker"], where, path.parent)
+        for key, why in SERVICE_SETS.items():
+            if key in doc["tracker"]:  # the service would override it without a word
+                raise ConfigError(f"{where}: key {key!r}: {why}")
         _check_identity_rules(tracker, where)
     registry = None
     if "sensor" in doc:
