@@ -33,9 +33,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import chdtri
 
-from ..geo import row_norm
 from . import kernels
-from .motion import acceleration_density, local_up, predict_turn
+from .motion import acceleration_density, ground_speed, predict_turn
 
 Residual = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -129,9 +128,7 @@ def posterior_ground_speed(inn: Innovation) -> np.ndarray:
         return np.zeros(0)
     Kv = inn.Pm[:, 3:, :] @ np.swapaxes(inn.H, 1, 2) @ inn.Sinv
     v = inn.xm[:, 3:] + np.einsum("nij,nj->ni", Kv, inn.r)
-    up = local_up(inn.xm[:, :3])
-    v_h = v - np.einsum("ni,ni->n", v, up)[:, None] * up
-    return row_norm(v_h)
+    return ground_speed(inn.xm[:, :3], v)
 
 
 def update(

@@ -44,6 +44,13 @@ def local_up(pos: np.ndarray) -> np.ndarray:
     return g / row_norm(g, keepdims=True)
 
 
+def ground_speed(pos: np.ndarray, vel: np.ndarray) -> np.ndarray:
+    """Horizontal speed (m/s) of ECEF velocities (N, 3) at ECEF points (N, 3): the
+    velocity less its component along the local up."""
+    up = local_up(pos)
+    return row_norm(vel - np.einsum("ni,ni->n", vel, up)[:, None] * up)
+
+
 def approx_altitude(pos: np.ndarray) -> np.ndarray:
     """Height (m) of ECEF points above the ellipsoid, along the radius (within ~10 m
     below 20 km): |p| minus the ellipsoid's radius at the point's geocentric latitude."""

@@ -55,7 +55,7 @@ from .measure import (
     prepare,
     velocity_innovation,
 )
-from .motion import estimate_turn_rate, local_up
+from .motion import estimate_turn_rate, ground_speed, local_up
 from .output import DELETED, Emitter, TrackBatch, TrackerStats, sensor_csr
 from .table import COASTING, CONFIRMED, FREE, TENTATIVE, TrackTable, slot_set
 from .window import ReorderBuffer, Window
@@ -360,9 +360,7 @@ class Tracker:
                     tab.omega[rs[vs]],
                 )
             tab.x[rs], tab.P[rs], tab.t[rs] = x, P, t
-            up = local_up(x[:, :3])
-            v = x[:, 3:]
-            gs = row_norm(v - np.einsum("ni,ni->n", v, up)[:, None] * up)
+            gs = ground_speed(x[:, :3], x[:, 3:])
             avg = tab.speed_avg[rs]
             tab.speed_avg[rs] = np.where(np.isnan(avg), gs, avg + SPEED_AVG_WEIGHT * (gs - avg))
             if cfg.turn_memory > 0:
