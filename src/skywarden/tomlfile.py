@@ -3,11 +3,14 @@
 ``tomllib`` raises ``TOMLDecodeError`` for bad syntax but lets a binary or non-UTF-8
 file through as a bare ``UnicodeDecodeError``; both become a :class:`TomlError` naming
 the file and the reason. A file that cannot be opened raises ``OSError`` as usual: each
-caller says that in its own words.
+caller says that in its own words, except the configuration files read by
+:func:`read_config_text` (a site file, a tracker settings file), which say it alike.
+:func:`table_lines` finds a table's header lines, for messages that point at them.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -49,3 +52,20 @@ def parse_toml(text: str, where: str | Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise TomlError(where, f"not valid TOML: {exc}") from exc
+
+
+def read_config_text(path: str | Path) -> tuple[str, dict[str, Any]]:
+    """:func:`read_toml_text` of a configuration file, a file that cannot be opened
+    being a :class:`ConfigError` too (``PATH: cannot read: reason``)."""
+    try:
+        return read_toml_text(path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def table_lines(text: str, name: str) -> list[int]:
+    """1-based line numbers of each ``[[name]]`` header (or the ``[name]`` header), in order."""
+    array = re.compile(rf"^[ \t]*\[\[[ \t]*{re.escape(name)}[ \t]*\]\]", re.M)
+    single = re.compile(rf"^[ \t]*\[[ \t]*{re.escape(name)}[ \t]*\]", re.M)
+    found = [text.count("\n", 0, m.start()) + 1 for m in array.finditer(text)]
+    return found or [text.count("\n", 0, m.start()) + 1 for m in single.finditer(text)]

@@ -27,7 +27,7 @@ import msgspec
 from ..errors import ConfigError, RegistryError
 from ..ingest.sources import check_multicast, parse_address
 from ..sensors import SensorRegistry, explain_validation
-from ..tomlfile import read_toml_text
+from ..tomlfile import read_config_text, table_lines
 from ..track.config import TrackerConfig, tracker_table
 from .organisations import ROLES
 
@@ -118,14 +118,6 @@ class SiteConfig:
     tracker: TrackerConfig | None = None
 
 
-def table_lines(text: str, name: str) -> list[int]:
-    """1-based line numbers of each ``[[name]]`` header (or the ``[name]`` header), in order."""
-    array = re.compile(rf"^[ \t]*\[\[[ \t]*{re.escape(name)}[ \t]*\]\]", re.M)
-    single = re.compile(rf"^[ \t]*\[[ \t]*{re.escape(name)}[ \t]*\]", re.M)
-    found = [text.count("\n", 0, m.start()) + 1 for m in array.finditer(text)]
-    return found or [text.count("\n", 0, m.start()) + 1 for m in single.finditer(text)]
-
-
 class _Where:
     """Builds ``file:line: table #i ('name')`` prefixes for one table kind."""
 
@@ -159,10 +151,7 @@ def _convert(table: object, kind: type, where: str) -> Any:
 def load_site(path: str | Path) -> SiteConfig:
     """Read and check ``path``; :class:`ConfigError` naming file:line, table and key."""
     path = Path(path)
-    try:
-        text, doc = read_toml_text(path)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text, doc = read_config_text(path)
     extra = sorted(set(doc) - set(TOP_LEVEL))
     if extra:
         raise ConfigError(f"{path}: unknown top-level key(s) {', '.join(extra)} "

@@ -8,7 +8,6 @@ from TOML with :meth:`TrackerConfig.from_dict` (unknown keys are errors).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -284,19 +283,15 @@ def tracker_table(table: Any, where: str, base: Path | None = None) -> TrackerCo
 
 def load_tracker_file(path: str | Path) -> TrackerConfig:
     """A tracker settings file: TOML holding one ``[tracker]`` table."""
-    from ..tomlfile import read_toml_text
+    from ..tomlfile import read_config_text, table_lines
 
     path = Path(path)
-    try:
-        text, doc = read_toml_text(path)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text, doc = read_config_text(path)
     if set(doc) - {"tracker"}:
         # A misspelt [tracker] would otherwise leave every setting at its default.
         raise ConfigError(f"{path}: unknown table(s) {', '.join(sorted(set(doc) - {'tracker'}))} "
                           "(a tracker settings file holds [tracker])")
-    header = re.search(r"^[ \t]*\[[ \t]*tracker[ \t]*\]", text, re.M)
-    line = text.count("\n", 0, header.start()) + 1 if header else 1
+    line = (table_lines(text, "tracker") or [1])[0]
     return tracker_table(doc.get("tracker", {}), f"{path}:{line}: [tracker]", path.parent)
 
 
