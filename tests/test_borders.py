@@ -1,4 +1,5 @@
-"""National borders: capitals in their nations, the sea in none, distances to borders."""
+"""National borders: capitals in their nations, the territorial sea with its nation and the
+high seas in none, distances to borders."""
 
 import itertools
 
@@ -7,7 +8,7 @@ import pytest
 import shapely
 
 from skywarden import geo
-from skywarden.airspace import Borders, load_borders
+from skywarden.airspace import Borders, load_borders, load_land
 
 B = load_borders()
 
@@ -42,7 +43,7 @@ def test_places_are_in_their_nations():
     assert dict(zip(PLACES, got, strict=True)) == {k: v[2] for k, v in PLACES.items()}
 
 
-def test_sea_and_outside_the_data_are_no_nation():
+def test_high_seas_and_outside_the_data_are_no_nation():
     # the Baltic between Gotland and Latvia, the Black Sea, the Barents Sea, Paris
     got = B.nation_at([56.5, 43.5, 71.2, 48.8566], [19.5, 34.0, 30.0, 2.3522])
     assert got.tolist() == ["", "", "", ""]
@@ -96,7 +97,7 @@ def test_distance_to_border_near_terespol_is_small():
 
 
 def test_distance_is_zero_on_a_border_vertex():
-    lon, lat = shapely.get_coordinates(B.geometry("LTU").geoms[0].exterior)[100]
+    lon, lat = shapely.get_coordinates(shapely.get_parts(load_land().geometry("LTU"))[0].exterior)[100]
     assert float(B.distance_to_border(lat, lon)) < 1.0
 
 
@@ -152,3 +153,55 @@ def test_missing_positions_give_no_nation_and_no_distance():
     assert B.nation_at([np.nan], [21.0]).tolist() == [""]
     d = B.distance_to_border([np.nan, 52.2297], [21.0, 21.0122])
     assert np.isnan(d[0]) and d[1] > 100_000.0
+
+
+NM = 1852.0
+
+
+def test_the_territorial_sea_is_the_nearest_nations_to_12_nautical_miles():
+    # points over the sea on the land data, measured from the nearest coast of each nation
+    land = load_land()
+    rng = np.random.default_rng(9)
+    lat, lon = rng.uniform(41.0, 71.0, 60_000), rng.uniform(11.0, 44.0, 60_000)
+    sea = land.nation_at(lat, lon) == ""
+    lat, lon = lat[sea], lon[sea]
+    coastal = [c for c in B.codes if B.geometry(c).area > land.geometry(c).area * 1.001]
+    d = np.column_stack([land.distance_to_border(lat, lon, c) for c in coastal])
+    order = np.sort(d, axis=1)
+    nearest = np.array(coastal)[np.argmin(d, axis=1)]
+    got = B.nation_at(lat, lon)
+    # the plane the sea was built in is exact to 1.4 %: 0.5 NM either side is clear
+    within = order[:, 0] < 11.5 * NM
+    beyond = order[:, 0] > 12.5 * NM
+    clear = order[:, 1] - order[:, 0] > 2_000.0  # not near a median line
+    assert within.sum() > 300 and beyond.sum() > 300
+    assert (got[within & clear] == nearest[within & clear]).all()
+    assert (got[beyond] == "").all()
+
+
+def test_seas_between_neighbours_are_split_on_the_median_line():
+    # the Oresund between Copenhagen and Malmo (about 20 km across): each side's water is
+    # its own; the Danube's mouth between Romania and Ukraine; Estonia's and Finland's
+    # seas in the Gulf of Finland, with the high seas between them off Helsinki
+    lat = [55.62, 55.58, 45.25, 45.15, 59.85, 60.05, 59.70]
+    lon = [12.70, 12.90, 29.85, 29.85, 24.90, 24.90, 24.90]
+    got = B.nation_at(lat, lon).tolist()
+    assert got == ["DNK", "SWE", "UKR", "ROU", "", "FIN", "EST"]
+
+
+def test_airspace_keeps_the_land_and_nations_never_overlap():
+    land = load_land()
+    assert land.codes == B.codes and land.bbox == B.bbox
+    rng = np.random.default_rng(4)
+    lat, lon = rng.uniform(40.0, 72.0, 200_000), rng.uniform(10.0, 45.0, 200_000)
+    on_land = land.nation_at(lat, lon)
+    ours = B.nation_at(lat, lon)
+    assert (ours[on_land != ""] == on_land[on_land != ""]).all()  # land as it was
+    gained = (on_land == "") & (ours != "")
+    assert 0.02 < gained.mean() < 0.2  # some sea, not all of it
+    geoms = np.array([B.geometry(c) for c in B.codes], dtype=object)
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pairs = [(i, j) for i, j in zip(a.tolist(), b.tolist(), strict=True) if i < j]
+    assert pairs  # neighbours touch
+    overlap = max(shapely.area(shapely.intersection(geoms[i], geoms[j])) for i, j in pairs)
+    assert overlap < 1e-6  # deg2: touching, not overlapping (beyond the 1e-5 deg snap)

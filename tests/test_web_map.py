@@ -258,6 +258,15 @@ def test_demo_tracks_appear_with_symbols_and_move(operator_page, service):
         return data.features.length > 0 && data.features.every(
             f => f.properties.icon.startsWith('sym-') && map.hasImage(f.properties.icon));
     }""", timeout=30_000, polling=250)
+    # The land and the limits of the nations' airspace over the sea, both drawn
+    drawn = page.evaluate("""async () => {
+        const map = window.skywarden.map;
+        const land = await map.getSource('borders').getData();
+        const airspace = await map.getSource('airspace').getData();
+        return [land.features.length, airspace.features.length,
+                map.getLayer('airspace-limits') !== undefined];
+    }""")
+    assert drawn[0] > 30 and drawn[1] == drawn[0] and drawn[2]
     first = operator_page.track_positions()
     # Read the map's source again until a track seen in both reads has moved (a second of
     # real time is 20 s of scenario time at 20x).

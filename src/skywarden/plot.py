@@ -21,7 +21,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .airspace.borders import Borders, load_borders
+from .airspace.borders import Borders, load_borders, load_land
 from .ingest.jsonl import ReadStats, read_jsonl
 from .records import Truth
 from .score import read_tracks
@@ -106,6 +106,19 @@ def _draw_borders(ax: Axes, borders: Borders, theme: dict[str, str],
     ax.add_collection(LineCollection(rings, colors=theme["border"], linewidths=0.6, zorder=1))
 
 
+def _draw_limits(ax: Axes, airspace: Borders, theme: dict[str, str],
+                 extent: tuple[float, float, float, float]) -> None:
+    """The outer limits of the nations' airspace (their territorial sea), dashed. Over
+    land they run along the borders already drawn."""
+    w, e, s, n = extent
+    view = shapely.box(w, s, e, n)
+    rings = [np.asarray(part.exterior.coords)
+             for code in airspace.codes if airspace.geometry(code).intersects(view)
+             for part in shapely.get_parts(airspace.geometry(code))]
+    ax.add_collection(LineCollection(rings, colors=theme["border"], linewidths=0.6,
+                                     linestyles=(0, (4, 3)), zorder=1))
+
+
 def check_image_path(path: Path, option: str = "--plot") -> None:
     """Refuse an image path that :func:`plot` could not honour, before the work that leads
     to it: matplotlib would save into a folder as FOLDER.png, add .png to a name without a
@@ -152,7 +165,7 @@ def plot(
             continue
         tracks.add(line.id, line.lon, line.lat)
     truth_lines, track_lines = truth.lines(), tracks.lines()
-    borders = load_borders()
+    borders = load_land()
     extent = _extent([*truth_lines, *track_lines], borders)
 
     # A bare Figure on the Agg canvas, not pyplot: no global state, no display, no
@@ -162,6 +175,7 @@ def plot(
     ax = fig.add_subplot()
     ax.set_facecolor(theme["sea"])
     _draw_borders(ax, borders, theme, extent)
+    _draw_limits(ax, load_borders(), theme, extent)
     ax.add_collection(LineCollection(truth_lines, colors=theme["truth"], linewidths=4.0,
                                      alpha=0.3, zorder=2))
     cmap = matplotlib.colormaps[theme["cmap"]]
@@ -189,6 +203,8 @@ def plot(
         Line2D([], [], color=cmap(0), lw=1.0, marker="o", markersize=3,
                label=f"tracks, {which} ({len(track_lines):,}; dot = last position)"),
         Line2D([], [], color=theme["border"], lw=0.6, label="borders (Natural Earth 1:10m)"),
+        Line2D([], [], color=theme["border"], lw=0.6, ls=(0, (4, 3)),
+               label="airspace limit over the sea (12 NM)"),
     ]
     legend = ax.legend(handles=handles, loc="best", fontsize=8, framealpha=0.85,
                        facecolor=theme["land"], edgecolor=theme["border"])

@@ -65,6 +65,13 @@ def test_public_feeds_need_no_token(service: Service) -> None:
         assert c.get("/api/v1/cap/pol.xml").status_code == 404
         borders = c.get("/api/v1/borders.geojson")
         assert borders.status_code == 200 and borders.json()["type"] == "FeatureCollection"
+        airspace = c.get("/api/v1/airspace.geojson")
+        assert airspace.status_code == 200
+        land_of = {f["properties"]["iso_a3"]: f for f in borders.json()["features"]}
+        sea = {f["properties"]["iso_a3"]: f["properties"]["territorial_sea_km2"]
+               for f in airspace.json()["features"]}
+        assert sea.keys() == land_of.keys()  # the same nations, with their seas
+        assert sea["EST"] > 10_000 and sea["BLR"] == 0
         assert c.get("/api/v1/zones").status_code == 401
 
 

@@ -1,7 +1,7 @@
 """Airspace: national borders, zones and restrictions, tested for many points at once.
 
-- :mod:`.borders`: national land territories (Natural Earth), nation below a point,
-  distance to a border;
+- :mod:`.borders`: national airspace (Natural Earth land and territorial sea), the
+  nation below a point, distance to a border;
 - :mod:`.zones`: the :class:`Zone` record (outline, floor, ceiling, schedule,
   applicability, owner, type) and vertical limits;
 - :mod:`.zoneset`: :class:`ZoneSet`, all zones as columns, vectorized containment and
@@ -22,7 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .borders import Borders, load_borders
+    from .borders import Borders, load_borders, load_land
     from .kinds import APPLIES, ZONE_TYPES
     from .load import load_shipped_zones, load_text, load_zones
     from .restrictions import RESTRICTING_TYPES
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "APPLIES": "kinds", "ZONE_TYPES": "kinds",
-    "Borders": "borders", "load_borders": "borders",
+    "Borders": "borders", "load_borders": "borders", "load_land": "borders",
     "ZoneLoad": "zoneload", "load_shipped_zones": "load", "load_text": "load", "load_zones": "load",
     "RESTRICTING_TYPES": "restrictions",
     "DailyWindow": "schedule", "parse_time": "schedule", "parse_window": "schedule",
@@ -53,6 +53,7 @@ __all__ = [
     "ZoneLoad",
     "ZoneSet",
     "load_borders",
+    "load_land",
     "load_shipped_zones",
     "load_text",
     "load_zones",

@@ -1,17 +1,23 @@
-"""National borders: which nation is below a point, and how far its border is.
+"""National borders: which nation's airspace is above a point, and how far its border is.
 
-The shipped borders (``data/countries-europe.geojson``) are Natural Earth 1:10m admin-0
-countries (public domain) clipped to 10-45 E, 40-72 N, with the repairs listed in the
-file's ``metadata.repairs``: a Russian clipping artefact removed (it had put Kola and
-Karelia west of the Finnish border), Crimea with Ukraine, Aland with Finland. At 1:10m the
-lines are generalised by about 250-400 m: right for "which nation will it enter and when",
-not for legal boundaries. Users with survey-grade borders build a :class:`Borders` from
-their own GeoJSON with :meth:`Borders.from_geojson`.
+The shipped borders are each nation's sovereign airspace: its land and its territorial
+sea (``data/airspace-europe.geojson``). The land is Natural Earth 1:10m admin-0 countries
+(public domain, ``data/countries-europe.geojson``) clipped to 10-45 E, 40-72 N, with the
+repairs listed in the file's ``metadata.repairs``: a Russian clipping artefact removed
+(it had put Kola and Karelia west of the Finnish border), Crimea with Ukraine, Aland with
+Finland. The territorial sea is 12 NM from the coastline, split between neighbours on
+the median line (``scripts/territorial_sea.py``, whose docstring and docs/AIRSPACE.md
+give the method and what it simplifies). At 1:10m the lines are generalised by about
+250-400 m: right for "which nation will it enter and when", not for legal boundaries.
+Users with survey-grade borders build a :class:`Borders` from their own GeoJSON with
+:meth:`Borders.from_geojson`.
 
 What the polygons are, and are not:
 
-- land territory only. The airspace over a nation's territorial sea (12 NM) is sovereign
-  too, but these polygons end at the coastline, so a point over the sea is ``''``;
+- sovereign airspace: land and territorial sea (the airspace over both is the nation's,
+  Chicago Convention art. 1-2). A point over the high seas, or over a neighbour's
+  exclusive economic zone beyond 12 NM, is ``''``. :func:`load_land` gives the land
+  alone (coastlines, for drawing maps);
 - nations are keyed by ISO 3166-1 alpha-3. ``XKX`` (Kosovo) is the user-assigned code the
   EU and NATO use, ISO assigns none;
 - outside :attr:`Borders.bbox` the data says nothing: ``''`` there means "unknown", not
@@ -40,7 +46,9 @@ from shapely.geometry.base import BaseGeometry
 from .. import geo
 from ..errors import ConfigError
 
-DATA_FILE = "countries-europe.geojson"
+# Sovereign airspace (land and territorial sea) and the land alone.
+DATA_FILE = "airspace-europe.geojson"
+LAND_FILE = "countries-europe.geojson"
 
 # Lookup grid cell, degrees. Finer cells send fewer points to the exact test but cost
 # memory and start-up time; at 0.1 deg about a tenth of random points need the exact test.
@@ -53,7 +61,8 @@ FloatArray = NDArray[np.float64]
 
 
 class Borders:
-    """National land territories, indexed for fast vectorized queries.
+    """National territories (the shipped ones: land and territorial sea), indexed for
+    fast vectorized queries.
 
     Invariants: ``codes`` are unique, upper-case and in the order of ``names`` and of the
     geometries; the polygons of two nations do not overlap (beyond the 1e-5 deg precision
@@ -136,7 +145,8 @@ class Borders:
         return self._alpha2.get(code)
 
     def geometry(self, code: str) -> BaseGeometry:
-        """The nation's land territory, a shapely (Multi)Polygon in lon/lat degrees."""
+        """The nation's territory (the shipped borders: land and territorial sea), a
+        shapely (Multi)Polygon in lon/lat degrees."""
         geom: BaseGeometry = self._geoms[self._index[code]]
         return geom
 
@@ -342,10 +352,18 @@ def _latlon(lat: ArrayLike, lon: ArrayLike) -> tuple[FloatArray, FloatArray]:
 
 @functools.cache
 def load_borders() -> Borders:
-    """The shipped borders (Natural Earth 1:10m, repaired; see the module docstring).
+    """The shipped nations' airspace: land and territorial sea (module docstring).
 
     Read once from the package data and cached; building the lookup grid takes about a
     tenth of a second.
     """
     data = resources.files("skywarden").joinpath("data", DATA_FILE).read_bytes()
+    return Borders.from_geojson(data)
+
+
+@functools.cache
+def load_land() -> Borders:
+    """The shipped nations' land alone (Natural Earth, repaired): the coastlines, for
+    drawing maps. What a track is over, and enters, is :func:`load_borders`."""
+    data = resources.files("skywarden").joinpath("data", LAND_FILE).read_bytes()
     return Borders.from_geojson(data)

@@ -15,7 +15,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..airspace.borders import DATA_FILE
+from ..airspace.borders import DATA_FILE, LAND_FILE
 from ..errors import RecordError
 from ..live.errors import RestrictionError, UnknownRestrictionError
 from .auth import Principal
@@ -75,12 +75,20 @@ async def end_restriction(svc: Service, request: Request, who: Principal | None
 
 
 @functools.cache
-def _borders() -> bytes:
-    return resources.files("skywarden").joinpath("data", DATA_FILE).read_bytes()
+def _shipped(name: str) -> bytes:
+    return resources.files("skywarden").joinpath("data", name).read_bytes()
 
 
 async def borders(svc: Service, request: Request, who: Principal | None) -> Response:
-    return Response(_borders(), media_type="application/geo+json",
+    """The land (coastlines and land borders), for drawing the base map."""
+    return Response(_shipped(LAND_FILE), media_type="application/geo+json",
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
+async def national_airspace(svc: Service, request: Request, who: Principal | None
+                            ) -> Response:
+    """The nations' airspace as assessed (land and territorial sea)."""
+    return Response(_shipped(DATA_FILE), media_type="application/geo+json",
                     headers={"Cache-Control": "public, max-age=86400"})
 
 

@@ -5,8 +5,8 @@ Built once from :class:`~skywarden.airspace.Borders` in the gnomonic plane of
 over the shipped borders). Two layers, each a value grid and a bound grid (one byte per
 cell each, padded with a one-cell frame of ``OFF_GRID``; about 50 MB in all):
 
-- land (``value``): the nation (index into ``Borders.codes``) whose land holds the cell's
-  centre, ``SEA`` (-1) for none, ``OUTSIDE`` (-2) outside the data's box. Scanline fill:
+- land (``value``): the nation (index into ``Borders.codes``) whose territory holds the
+  cell's centre (the shipped borders' land and territorial sea), ``SEA`` (-1) for none, ``OUTSIDE`` (-2) outside the data's box. Scanline fill:
   every polygon edge is cut at the rows' centre lines, the crossings are sorted per nation
   and row, and each pair of crossings (even-odd rule, so holes are holes) paints the cells
   whose centre lies between them, through one cumulative sum. A point's cell can hold a
@@ -17,7 +17,8 @@ cell each, padded with a one-cell frame of ``OFF_GRID``; about 50 MB in all):
   points near a border.
 - region: the land layer with every sea cell given to a nearby nation (the nearest on a
   grid four times coarser), so only borders between nations and lines across the sea
-  remain: coastlines, most of the boundaries there are, vanish. Paths walk this layer to
+  remain: the outer limits of the territorial seas, most of the boundaries there are,
+  vanish. Paths walk this layer to
   find which nations' regions they cross, and the land layer only within those.
 - bound: for each cell, the chessboard distance in cells to the nearest cell that has a
   neighbour of another value (0 for those), capped at 255. Moving up to

@@ -1,4 +1,5 @@
-// The base map: a dark style with no tiles, country borders and zones as GeoJSON sources.
+// The base map: a dark style with no tiles, country borders, the limits of national airspace
+// over the sea (12 NM) and zones as GeoJSON sources.
 // Everything is served by Skywarden itself (no tile server, no CDN, no glyphs).
 
 const EMPTY = { type: "FeatureCollection", features: [] };
@@ -22,6 +23,7 @@ export function createMap(container) {
       version: 8,
       sources: {
         borders: { type: "geojson", data: EMPTY, attribution: "Borders: Natural Earth" },
+        airspace: { type: "geojson", data: EMPTY },
         zones: { type: "geojson", data: EMPTY },
       },
       layers: [
@@ -33,6 +35,11 @@ export function createMap(container) {
         {
           id: "borders", type: "line", source: "borders",
           paint: { "line-color": "#5d7a94", "line-width": ["interpolate", ["linear"], ["zoom"], 4, 1, 9, 2] },
+        },
+        {
+          // where national airspace ends over the sea; over land it runs along the borders
+          id: "airspace-limits", type: "line", source: "airspace",
+          paint: { "line-color": "#5d7a94", "line-width": 1, "line-opacity": 0.7, "line-dasharray": [4, 3] },
         },
         {
           id: "zones-fill", type: "fill", source: "zones",
@@ -64,9 +71,15 @@ export function whenLoaded(map) {
 }
 
 export async function loadBorders(map) {
-  const response = await fetch("/api/v1/borders.geojson");
-  if (!response.ok) throw new Error(`borders: HTTP ${response.status}`);
-  map.getSource("borders").setData(await response.json());
+  const [land, airspace] = await Promise.all(
+    ["/api/v1/borders.geojson", "/api/v1/airspace.geojson"].map(async (path) => {
+      const response = await fetch(path);
+      if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+      return response.json();
+    }),
+  );
+  map.getSource("borders").setData(land);
+  map.getSource("airspace").setData(airspace);
 }
 
 export async function loadZones(map, api) {
