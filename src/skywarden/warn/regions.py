@@ -7,13 +7,15 @@ Public warnings go out per region, as civil protection issues them (an air-raid 
 oblast, a cell-broadcast per voivodeship): the warning stage needs to know which regions
 a threat's corridor crosses and the outline of each. No administrative boundary data
 ships with the package, but the gazetteer does (GeoNames, every place of 1,000 people or
-more, each with its admin1 region), so the regions are drawn from it: the nation's land
-is cut into the Voronoi cells of its places and the cells of one region are merged.
+more, each with its admin1 region), so the regions are drawn from it: the nation's
+territory (land and territorial sea) is cut into the Voronoi cells of its places and the
+cells of one region are merged; a coastal region takes its stretch of the sea.
 
 Accuracy: a drawn boundary runs halfway between the nearest places of the two regions,
 so it is off the true one by up to half the spacing of places there (a few kilometres in
 Poland or Romania, 10-20 km in the sparse north of Ukraine). The national border and the
-coast are the nation's own (:class:`~skywarden.airspace.Borders`), not drawn. The cells
+limit of the territorial sea are the nation's own (:class:`~skywarden.airspace.Borders`),
+not drawn. The cells
 are built in a plane where a degree of longitude is ``cos(latitude)`` degrees of
 latitude long, so they are not stretched east-west.
 
