@@ -15,7 +15,9 @@ Method:
    nation whose land is nearest: the equidistance (median) line where two nations' seas
    meet, as UNCLOS art. 15 sets it where no treaty says otherwise.
 2. Each nation's sea is its land buffered by ``BREADTH_NM`` in that plane (its outer limit
-   smoothed by ``SMOOTH_M``), within its own cells, less every nation's land.
+   smoothed by ``SMOOTH_M``), within its own cells, less every nation's land; plus the
+   pockets of high sea its territory wraps around that are narrower than twice
+   ``POCKET_NM`` (a closing: buffered out and back in), within its cells.
 3. The sea is brought back to longitude and latitude (edges cut to ``SEGMENT_M`` first, so
    straight lines in the plane stay where they were), less all land again there, and
    joined to the nation's land, which is kept exactly as it was.
@@ -48,6 +50,13 @@ BREADTH_NM = 12.0
 SITE_SPACING_M = 1000.0  # the median line is as exact as the sites are dense
 SMOOTH_M = 50.0  # the buffer's outer limit is simplified to this (Douglas-Peucker)
 SEGMENT_M = 1000.0
+# Pockets of high sea that a nation's territory wraps around, narrower than twice this,
+# are given to that nation (a morphological closing of its land and sea). Measured from
+# the coastline, the 12 NM limit leaves tongues of "high sea" reaching into gulfs, a few
+# kilometres wide (the Gulf of Odesa); a drone crossing one leaves the nation and comes
+# back minutes later. Real limits are measured from straight baselines and bay closing
+# lines, which enclose most such waters; this stands in for them where the gap is narrow.
+POCKET_NM = 12.0
 # Pieces of sea smaller than this (km2) are dropped: slivers between neighbours' land
 # edges that do not quite meet in the source data, not sea.
 MIN_PIECE_KM2 = 0.5
@@ -92,8 +101,15 @@ def main(land_path: Path, out_path: Path) -> None:
         mine = cells[own == i]
         mine = mine[shapely.intersects(mine, limit)]
         region = shapely.coverage_union_all(mine) if mine.size else shapely.Polygon()
-        sea_p = shapely.difference(shapely.intersection(shapely.intersection(limit, region),
-                                                        box_p), all_land_p)
+        within = shapely.intersection(region, box_p)
+        sea_p = shapely.difference(shapely.intersection(limit, within), all_land_p)
+        # pockets: close the territory by POCKET_NM (out, then in) within its own cells
+        held = shapely.union(gp.buffer(0), sea_p)
+        closed = held.buffer(POCKET_NM * NAUTICAL_MILE_M, quad_segs=8).buffer(
+            -POCKET_NM * NAUTICAL_MILE_M, quad_segs=8)
+        pocket = shapely.difference(shapely.intersection(closed, within),
+                                    shapely.union(held, all_land_p))
+        sea_p = shapely.union(sea_p, pocket)
         sea = shapely.transform(shapely.segmentize(sea_p, SEGMENT_M), to_lonlat)
         sea = shapely.intersection(shapely.difference(sea, all_land), shapely.box(w, s, e, n))
         pieces = [p for p in shapely.get_parts(sea)

@@ -176,7 +176,17 @@ def test_the_territorial_sea_is_the_nearest_nations_to_12_nautical_miles():
     clear = order[:, 1] - order[:, 0] > 2_000.0  # not near a median line
     assert within.sum() > 300 and beyond.sum() > 300
     assert (got[within & clear] == nearest[within & clear]).all()
-    assert (got[beyond] == "").all()
+    # beyond 12 NM only the pockets a nation's sea wraps around (under 24 NM across)
+    assert (got[order[:, 0] > 24.5 * NM] == "").all()
+    assert (got[beyond] == "").mean() > 0.9
+
+
+def test_a_pocket_of_high_sea_inside_a_nations_sea_is_the_nations():
+    # the Gulf of Odesa: more than 12 NM from its coasts, but wrapped by Ukraine's sea
+    land = load_land()
+    lat, lon = 46.30, 31.12
+    assert land.distance_to_border(lat, lon, "UKR") > 12.5 * NM
+    assert B.nation_at(lat, lon) == "UKR"
 
 
 def test_seas_between_neighbours_are_split_on_the_median_line():
