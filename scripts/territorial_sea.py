@@ -17,7 +17,8 @@ Method:
 2. Each nation's sea is its land buffered by ``BREADTH_NM`` in that plane (its outer limit
    smoothed by ``SMOOTH_M``), within its own cells, less every nation's land; plus the
    pockets of high sea its territory wraps around that are narrower than twice
-   ``POCKET_NM`` (a closing: buffered out and back in), within its cells.
+   ``POCKET_NM`` (a closing: buffered out and back in), within its cells; less, for the
+   neighbours of ``CORRIDORS``, the strip along the median line between them.
 3. The sea is brought back to longitude and latitude (edges cut to ``SEGMENT_M`` first, so
    straight lines in the plane stay where they were), less all land again there, and
    joined to the nation's land, which is kept exactly as it was.
@@ -27,9 +28,8 @@ across them at the box's corners (1,800 km away): the limit is 12 NM within abou
 and the 1:10m coastline it is measured from is generalised by 250-400 m. Simplifications,
 documented in docs/AIRSPACE.md: the limit is measured from the coastline, not from
 straight baselines across bays and between islands (real limits reach further out where
-those are drawn); every nation gets 12 NM (Greece and Turkey hold 6 NM in the Aegean;
-Finland and Estonia stop 3 NM short of the median line in the Gulf of Finland, leaving a
-high-seas corridor); maritime boundaries set by treaty are taken as the median line.
+those are drawn); every nation gets 12 NM (Greece and Turkey hold 6 NM in the Aegean);
+maritime boundaries set by treaty are taken as the median line.
 """
 
 import json
@@ -57,6 +57,12 @@ SEGMENT_M = 1000.0
 # back minutes later. Real limits are measured from straight baselines and bay closing
 # lines, which enclose most such waters; this stands in for them where the gap is narrow.
 POCKET_NM = 12.0
+# Neighbours whose territorial seas stop this many NM short of the median line between
+# them, leaving a corridor of high sea: Finland and Estonia in the Gulf of Finland (the
+# only place their seas meet), each by its own territorial sea law. Without it, traffic
+# in the corridor (flights between St Petersburg and Kaliningrad keep to it) would be
+# inside one of them.
+CORRIDORS = [("EST", "FIN", 3.0)]
 # Pieces of sea smaller than this (km2) are dropped: slivers between neighbours' land
 # edges that do not quite meet in the source data, not sea.
 MIN_PIECE_KM2 = 0.5
@@ -96,11 +102,16 @@ def main(land_path: Path, out_path: Path) -> None:
     all_land = shapely.union_all([g.buffer(0) for g in land])
     out = []
     print(f"{len(xy):,} sites; sea added per nation (km2):")
-    for i, (f, g, gp) in enumerate(zip(features, land, land_p, strict=True)):
-        limit = gp.buffer(BREADTH_NM * NAUTICAL_MILE_M, quad_segs=8).simplify(SMOOTH_M)
+    codes = [f["properties"]["iso_a3"] for f in features]
+    limits = [gp.buffer(BREADTH_NM * NAUTICAL_MILE_M, quad_segs=8).simplify(SMOOTH_M)
+              for gp in land_p]
+    regions = []
+    for i, limit in enumerate(limits):
         mine = cells[own == i]
         mine = mine[shapely.intersects(mine, limit)]
-        region = shapely.coverage_union_all(mine) if mine.size else shapely.Polygon()
+        regions.append(shapely.coverage_union_all(mine) if mine.size else shapely.Polygon())
+    for i, (f, g, gp) in enumerate(zip(features, land, land_p, strict=True)):
+        limit, region = limits[i], regions[i]
         within = shapely.intersection(region, box_p)
         sea_p = shapely.difference(shapely.intersection(limit, within), all_land_p)
         # pockets: close the territory by POCKET_NM (out, then in) within its own cells
@@ -110,6 +121,11 @@ def main(land_path: Path, out_path: Path) -> None:
         pocket = shapely.difference(shapely.intersection(closed, within),
                                     shapely.union(held, all_land_p))
         sea_p = shapely.union(sea_p, pocket)
+        for a, b, short_nm in CORRIDORS:  # stop short of the median line with b
+            if codes[i] in (a, b):
+                other = regions[codes.index(b if codes[i] == a else a)]
+                median = shapely.intersection(region.boundary, other.buffer(1.0))
+                sea_p = shapely.difference(sea_p, median.buffer(short_nm * NAUTICAL_MILE_M))
         sea = shapely.transform(shapely.segmentize(sea_p, SEGMENT_M), to_lonlat)
         sea = shapely.intersection(shapely.difference(sea, all_land), shapely.box(w, s, e, n))
         pieces = [p for p in shapely.get_parts(sea)

@@ -174,6 +174,10 @@ def test_the_territorial_sea_is_the_nearest_nations_to_12_nautical_miles():
     within = order[:, 0] < 11.5 * NM
     beyond = order[:, 0] > 12.5 * NM
     clear = order[:, 1] - order[:, 0] > 2_000.0  # not near a median line
+    second = np.array(coastal)[np.argsort(d, axis=1)[:, 1]]
+    estonia_finland = ((nearest == "EST") & (second == "FIN")) | (
+        (nearest == "FIN") & (second == "EST"))
+    clear &= ~(estonia_finland & (order[:, 1] - order[:, 0] < 6.5 * NM))  # the corridor
     assert within.sum() > 300 and beyond.sum() > 300
     assert (got[within & clear] == nearest[within & clear]).all()
     # beyond 12 NM only the pockets a nation's sea wraps around (under 24 NM across)
@@ -197,6 +201,17 @@ def test_seas_between_neighbours_are_split_on_the_median_line():
     lon = [12.70, 12.90, 29.85, 29.85, 24.90, 24.90, 24.90]
     got = B.nation_at(lat, lon).tolist()
     assert got == ["DNK", "SWE", "UKR", "ROU", "", "FIN", "EST"]
+
+
+def test_estonia_and_finland_leave_a_corridor_in_the_gulf_of_finland():
+    # each stops 3 NM short of the median line, 6 NM of high sea between them, where
+    # their 12 NM would reach it: between Tallinn and Helsinki
+    lat = np.array([59.70, 59.80, 59.90])
+    assert B.nation_at(lat, np.full(3, 24.5)).tolist() == ["EST", "", "FIN"]
+    la = np.linspace(59.6, 60.0, 2001)
+    gap = la[B.nation_at(la, np.full(la.size, 24.5)) == ""]
+    width_nm = geo.distance(gap[0], 24.5, gap[-1], 24.5) / NM
+    assert 5.5 < width_nm < 6.5
 
 
 def test_airspace_keeps_the_land_and_nations_never_overlap():
