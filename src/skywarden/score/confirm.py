@@ -21,7 +21,8 @@ target whose second plot comes late cannot be confirmed early, whatever the trac
 
 Targets can be restricted to one truth class (``target_class``) and to those that
 entered a nation (``nation``, ISO alpha-3): a target entered it when any of its truth
-points lies over that nation's land (:func:`skywarden.airspace.borders.load_borders`).
+points lies in that nation's territory, land or territorial sea
+(:func:`skywarden.airspace.borders.load_borders`).
 Targets no radar ever saw are counted apart; targets never confirmed have no delay and are
 listed with the late ones (those over ``limit_scans`` scans).
 
