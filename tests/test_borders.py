@@ -1,7 +1,9 @@
 """National borders: capitals in their nations, the territorial sea with its nation and the
 high seas in none, distances to borders."""
 
+import importlib.util
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -230,3 +232,21 @@ def test_airspace_keeps_the_land_and_nations_never_overlap():
     assert pairs  # neighbours touch
     overlap = max(shapely.area(shapely.intersection(geoms[i], geoms[j])) for i, j in pairs)
     assert overlap < 1e-6  # deg2: touching, not overlapping (beyond the 1e-5 deg snap)
+
+
+def test_the_shipped_airspace_is_what_its_script_builds(tmp_path):
+    # data/airspace-europe.geojson is built from the shipped land by
+    # scripts/territorial_sea.py: rebuilding it gives the same nations' airspace (to
+    # within what another GEOS version may round differently)
+    spec = importlib.util.spec_from_file_location(
+        "territorial_sea", Path(__file__).parent.parent / "scripts" / "territorial_sea.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out = tmp_path / "airspace.geojson"
+    script.main(script.LAND, out)
+    rebuilt = Borders.from_geojson(out.read_text())
+    assert rebuilt.codes == B.codes
+    for code in B.codes:
+        ours, again = B.geometry(code), rebuilt.geometry(code)
+        differ = shapely.area(shapely.symmetric_difference(ours, again))
+        assert differ <= 1e-4 * shapely.area(ours), code
