@@ -34,6 +34,7 @@ def service(tmp_path: Path) -> Iterator[Service]:
     web = tmp_path / "web"
     web.mkdir()
     (web / "index.html").write_text("<!doctype html><title>map</title><p>the web map</p>")
+    (web / "map.js").write_text("export const track = { id: 'T1', lat: 52.1 };\n" * 200)
     settings = ApiSettings(web_dir=str(web), requests_per_s=1000.0,
                            requests_burst=1000.0)
     app = create_app(runtime, settings)

@@ -72,6 +72,13 @@ def test_public_feeds_need_no_token(service: Service) -> None:
                for f in airspace.json()["features"]}
         assert sea.keys() == land_of.keys()  # the same nations, with their seas
         assert sea["EST"] > 10_000 and sea["BLR"] == 0
+        # gzipped for clients that take it (this one asks for it), plain for others
+        assert borders.headers["content-encoding"] == "gzip"
+        assert "Accept-Encoding" in borders.headers["vary"]
+        plain = c.get("/api/v1/airspace.geojson", headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        assert plain.json() == airspace.json()
+        assert len(plain.content) > 2.5 * int(airspace.headers["content-length"])
         assert c.get("/api/v1/zones").status_code == 401
 
 
@@ -83,6 +90,11 @@ def test_spec_docs_metrics_and_the_web_map_are_served(service: Service) -> None:
         assert docs.status_code == 200 and "/openapi.json" in docs.text
         assert "cdn" not in docs.text.lower() and "<script src" not in docs.text
         assert "the web map" in c.get("/").text
+        script = c.get("/map.js")  # the map's files: gzipped for clients that take them
+        assert script.headers["content-encoding"] == "gzip"
+        assert int(script.headers["content-length"]) < len(script.content) / 2
+        plain = c.get("/map.js", headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and plain.text == script.text
         c.get("/api/v1/nothing-here")
         metrics = c.get("/metrics").text
     assert 'route="/openapi.json"' in metrics

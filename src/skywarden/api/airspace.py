@@ -8,6 +8,7 @@ audited with the caller as who. The caller's nation is the restriction's owner.
 from __future__ import annotations
 
 import functools
+import gzip
 import re
 from importlib import resources
 
@@ -75,21 +76,32 @@ async def end_restriction(svc: Service, request: Request, who: Principal | None
 
 
 @functools.cache
-def _shipped(name: str) -> bytes:
-    return resources.files("skywarden").joinpath("data", name).read_bytes()
+def _shipped(name: str, compressed: bool) -> bytes:
+    """A shipped GeoJSON file's bytes, gzipped once if asked (a third of the size)."""
+    raw = resources.files("skywarden").joinpath("data", name).read_bytes()
+    return gzip.compress(raw, compresslevel=9, mtime=0) if compressed else raw
+
+
+def _geojson(request: Request, name: str) -> Response:
+    """A shipped GeoJSON file, gzipped when the client takes it: each is about 0.9 MB,
+    0.3 MB gzipped, and the map loads two on start."""
+    compressed = "gzip" in request.headers.get("accept-encoding", "").lower()
+    headers = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
+    if compressed:
+        headers["Content-Encoding"] = "gzip"
+    return Response(_shipped(name, compressed), media_type="application/geo+json",
+                    headers=headers)
 
 
 async def borders(svc: Service, request: Request, who: Principal | None) -> Response:
     """The land (coastlines and land borders), for drawing the base map."""
-    return Response(_shipped(LAND_FILE), media_type="application/geo+json",
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return _geojson(request, LAND_FILE)
 
 
 async def national_airspace(svc: Service, request: Request, who: Principal | None
                             ) -> Response:
     """The nations' airspace as assessed (land and territorial sea)."""
-    return Response(_shipped(DATA_FILE), media_type="application/geo+json",
-                    headers={"Cache-Control": "public, max-age=86400"})
+    return _geojson(request, DATA_FILE)
 
 
 async def cap_feed(svc: Service, request: Request, who: Principal | None) -> Response:

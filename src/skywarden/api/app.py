@@ -18,6 +18,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -80,7 +81,13 @@ def create_app(runtime: Any, settings: ApiSettings | None = None) -> Starlette:
     ]
     web = _web_dir(settings)
     if web is not None:
-        table.append(Mount("/", StaticFiles(directory=web, html=True), name="web"))
+        # The map's files gzipped for clients that take them (2 MB, most of it the
+        # vendored map and symbol libraries, is 0.5 MB gzipped), compressed as they are
+        # asked for; browsers revalidate them after (ETag), so each is sent once. The API's
+        # own answers are not: the live picture would be compressed on every poll.
+        static = GZipMiddleware(StaticFiles(directory=web, html=True), minimum_size=1024,
+                                compresslevel=6)
+        table.append(Mount("/", static, name="web"))
     else:
         table.append(Route("/", _no_map))
 
