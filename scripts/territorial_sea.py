@@ -98,7 +98,8 @@ def main(land_path: Path, out_path: Path) -> None:
         shapely.multipoints(xy), extend_to=box_p.buffer(100e3), ordered=True)))
 
     # 2. and 3. each nation's sea
-    all_land_p = shapely.union_all([g.buffer(0) for g in land_p])
+    land_p = [g.buffer(0) for g in land_p]  # polygons only, for the unions below
+    all_land_p = shapely.union_all(land_p)
     all_land = shapely.union_all([g.buffer(0) for g in land])
     out = []
     print(f"{len(xy):,} sites; sea added per nation (km2):")
@@ -110,12 +111,12 @@ def main(land_path: Path, out_path: Path) -> None:
         mine = cells[own == i]
         mine = mine[shapely.intersects(mine, limit)]
         regions.append(shapely.coverage_union_all(mine) if mine.size else shapely.Polygon())
-    for i, (f, g, gp) in enumerate(zip(features, land, land_p, strict=True)):
-        limit, region = limits[i], regions[i]
+    for i, (f, g, gp, limit, region) in enumerate(
+            zip(features, land, land_p, limits, regions, strict=True)):
         within = shapely.intersection(region, box_p)
         sea_p = shapely.difference(shapely.intersection(limit, within), all_land_p)
         # pockets: close the territory by POCKET_NM (out, then in) within its own cells
-        held = shapely.union(gp.buffer(0), sea_p)
+        held = shapely.union(gp, sea_p)
         closed = held.buffer(POCKET_NM * NAUTICAL_MILE_M, quad_segs=8).buffer(
             -POCKET_NM * NAUTICAL_MILE_M, quad_segs=8)
         pocket = shapely.difference(shapely.intersection(closed, within),
@@ -128,14 +129,14 @@ def main(land_path: Path, out_path: Path) -> None:
                 sea_p = shapely.difference(sea_p, median.buffer(short_nm * NAUTICAL_MILE_M))
         sea = shapely.transform(shapely.segmentize(sea_p, SEGMENT_M), to_lonlat)
         sea = shapely.intersection(shapely.difference(sea, all_land), shapely.box(w, s, e, n))
-        pieces = [p for p in shapely.get_parts(sea)
-                  if p.geom_type == "Polygon" and shapely.area(
-                      shapely.transform(p, to_plane)) >= MIN_PIECE_KM2 * 1e6]
+        pieces = [p for p in shapely.get_parts(sea) if p.geom_type == "Polygon"]
+        km2 = [shapely.area(shapely.transform(p, to_plane)) / 1e6 for p in pieces]
+        pieces = [p for p, a in zip(pieces, km2, strict=True) if a >= MIN_PIECE_KM2]
+        added = sum(a for a in km2 if a >= MIN_PIECE_KM2)
         territory = shapely.union_all([g, *pieces])
         territory = shapely.make_valid(shapely.set_precision(territory, 1e-5))
         territory = shapely.union_all([p for p in shapely.get_parts(territory)
                                        if p.geom_type == "Polygon"])
-        added = sum(shapely.area(shapely.transform(p, to_plane)) for p in pieces) / 1e6
         props = dict(f["properties"])
         props["territorial_sea_km2"] = round(added)
         print(f"  {props['iso_a3']} {added:>9,.0f}")
@@ -145,7 +146,12 @@ def main(land_path: Path, out_path: Path) -> None:
     meta = dict(doc["metadata"])
     meta["territory"] = (
         f"land plus territorial sea: {BREADTH_NM:g} NM from the coastline, split between "
-        "neighbours on the median line (equidistance from the nearest land); built by "
+        "neighbours on the median line (equidistance from the nearest land); pockets of "
+        f"high sea under {2 * POCKET_NM:g} NM across that one nation's sea wraps around "
+        "are that nation's; "
+        + "".join(f"{a} and {b} stop {nm:g} NM short of the median line between them; "
+                  for a, b, nm in CORRIDORS)
+        + "built by "
         "scripts/territorial_sea.py from countries-europe.geojson, whose land it keeps "
         "unchanged; simplifications in docs/AIRSPACE.md")
     out_path.write_text(json.dumps({"type": "FeatureCollection", "bbox": doc["bbox"],

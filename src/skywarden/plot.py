@@ -112,9 +112,9 @@ def _draw_limits(ax: Axes, airspace: Borders, theme: dict[str, str],
     land they run along the borders already drawn."""
     w, e, s, n = extent
     view = shapely.box(w, s, e, n)
+    geoms = [airspace.geometry(code) for code in airspace.codes]
     rings = [np.asarray(part.exterior.coords)
-             for code in airspace.codes if airspace.geometry(code).intersects(view)
-             for part in shapely.get_parts(airspace.geometry(code))]
+             for geom in geoms if geom.intersects(view) for part in shapely.get_parts(geom)]
     ax.add_collection(LineCollection(rings, colors=theme["border"], linewidths=0.6,
                                      linestyles=(0, (4, 3)), zorder=1))
 

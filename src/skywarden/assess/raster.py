@@ -6,9 +6,9 @@ over the shipped borders). Two layers, each a value grid and a bound grid (one b
 cell each, padded with a one-cell frame of ``OFF_GRID``; about 50 MB in all):
 
 - land (``value``): the nation (index into ``Borders.codes``) whose territory holds the
-  cell's centre (the shipped borders' land and territorial sea), ``SEA`` (-1) for none, ``OUTSIDE`` (-2) outside the data's box. Scanline fill:
-  every polygon edge is cut at the rows' centre lines, the crossings are sorted per nation
-  and row, and each pair of crossings (even-odd rule, so holes are holes) paints the cells
+  cell's centre (the shipped borders' land and territorial sea), ``SEA`` (-1) for none,
+  ``OUTSIDE`` (-2) outside the data's box. Scanline fill: every polygon edge is cut at
+  the rows' centre lines, the crossings are sorted per nation and row, and each pair of crossings (even-odd rule, so holes are holes) paints the cells
   whose centre lies between them, through one cumulative sum. A point's cell can hold a
   neighbour's centre when the border runs through the cell: the raster's answer is wrong
   only within half a cell diagonal of a border (about 0.6 km on the ground), less than the
@@ -18,8 +18,8 @@ cell each, padded with a one-cell frame of ``OFF_GRID``; about 50 MB in all):
 - region: the land layer with every sea cell given to a nearby nation (the nearest on a
   grid four times coarser), so only borders between nations and lines across the sea
   remain: the outer limits of the territorial seas, most of the boundaries there are,
-  vanish. Paths walk this layer to
-  find which nations' regions they cross, and the land layer only within those.
+  vanish. Paths walk this layer to find which nations' regions they cross, and the land
+  layer only within those.
 - bound: for each cell, the chessboard distance in cells to the nearest cell that has a
   neighbour of another value (0 for those), capped at 255. Moving up to
   ``bound * cell_m`` plane metres from anywhere in a cell cannot reach a cell of another

@@ -6,7 +6,8 @@ From the truth (targets marked ``hostile``) and the alert events of a run:
 
 - **entries**: every time a threat's true position passes from outside a nation's
   territory (land and territorial sea: the shipped borders,
-  :mod:`skywarden.airspace.borders`) into it, at the first truth sample inside. A threat that starts inside a nation has not entered it.
+  :mod:`skywarden.airspace.borders`) into it, at the first truth sample inside. A
+  threat that starts inside a nation has not entered it.
 - **possible lead time** of an entry: entry time minus the threat's first detection
   (from labelled detections, ``skywarden sim --labels``; without them, the first truth
   sample marked ``observable``). Entries the sensors could not see coming (possible lead

@@ -398,8 +398,9 @@ class Tracker:
             tab.t_hit[rs] = np.maximum(tab.t_hit[rs], m.time[rj])
             tab.hits[rs] += 1
             radar = m.stype[rj] == RADAR_TYPE
-            tab.t_radar[rs[radar]] = np.maximum(tab.t_radar[rs[radar]], m.time[rj[radar]])
-            tab.radar_hits[rs[radar]] += 1
+            by_radar = rs[radar]
+            tab.t_radar[by_radar] = np.maximum(tab.t_radar[by_radar], m.time[rj[radar]])
+            tab.radar_hits[by_radar] += 1
             coop = IS_COOPERATIVE[m.stype[rj]]
             tab.t_coop[rs[coop]] = np.maximum(tab.t_coop[rs[coop]], m.time[rj[coop]])
         # The revisit that decides coasting: the fastest sensor that updated the track now.
