@@ -74,30 +74,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..geo import cross_rows, row_norm
+from ..geo import row_norm
+from . import lifecycle_kernels as lk
 from . import lsap
 from .associate import MARGIN, candidate_pairs, project
 from .config import TrackerConfig
 from .filter import chi2_gate, predict
 from .measure import Measurements
-from .motion import approx_altitude, local_up
+from .motion import local_up
 from .table import COASTING, CONFIRMED, TENTATIVE, TrackTable
 
 
 def seed_state(m: Measurements, j: np.ndarray, cfg: TrackerConfig) -> tuple[np.ndarray, np.ndarray]:
     """One-point initial states (N, 6) and covariances (N, 6, 6) from measurement rows j."""
-    pos = m.point[j]
-    vel = m.vel[j]
-    has_v = np.isfinite(vel[:, 0])
-    has_vu = np.isfinite(vel[:, 2])
-    v_ecef = np.einsum("nji,nj->ni", m.rot[j], np.nan_to_num(vel))
-    sh = np.where(has_v, cfg.sigma_velocity, cfg.init_sigma_speed)
-    sv = np.where(has_vu, cfg.sigma_velocity, cfg.init_sigma_vspeed)
-    x = np.concatenate([pos, v_ecef], axis=1)
-    P = np.zeros((j.shape[0], 6, 6))
-    P[:, :3, :3] = m.point_cov[j]
-    P[:, 3:, 3:] = _velocity_cov(pos, sh, sv)
+    x = np.empty((j.shape[0], 6))
+    P = np.empty((j.shape[0], 6, 6))
+    _seed_into(m, j, cfg, x, P, np.arange(j.shape[0]))
     return x, P
+
+
+def _seed_into(
+    m: Measurements, j: np.ndarray, cfg: TrackerConfig, x: np.ndarray, P: np.ndarray,
+    rows: np.ndarray,
+) -> None:
+    """seed_state of measurement rows j written into rows ``rows`` of x and P."""
+    lk.seed(m.point, m.vel, m.rot, m.point_cov, np.asarray(j, dtype=np.int64),
+            cfg.sigma_velocity, cfg.init_sigma_speed, cfg.init_sigma_vspeed, x, P, rows)
 
 
 def _velocity_cov(pos: np.ndarray, sh: np.ndarray, sv: np.ndarray) -> np.ndarray:
@@ -113,6 +115,10 @@ def _start(
 ) -> None:
     table.x[slots] = x
     table.P[slots] = P
+    _start_times(table, slots, t)
+
+
+def _start_times(table: TrackTable, slots: np.ndarray, t: np.ndarray) -> None:
     table.t[slots] = t
     table.t_hit[slots] = t
     table.t_born[slots] = t
@@ -125,8 +131,8 @@ def initiate(
     """Start one tentative track per measurement row j (not bearing); return the slots."""
     slots = table.allocate(j.shape[0])
     if j.size:
-        x, P = seed_state(m, j, cfg)
-        _start(table, slots, x, P, m.time[j])
+        _seed_into(m, j, cfg, table.x, table.P, slots)
+        _start_times(table, slots, m.time[j])
         table.revisit[slots] = revisit
     return slots
 
@@ -191,10 +197,9 @@ def sprt_score(
     sensor that updated the track since it began. Without the miss term a track could
     wait in clutter for as long as it lives and collect the luckiest plots.
     """
-    rev = np.maximum(table.revisit[slots], 0.5)
-    looks = np.floor((at - table.t_born[slots]) / rev + 0.5) + 1.0
-    miss = np.maximum(looks - table.hits[slots], 0.0)
-    return table.llr[slots] + miss * np.log1p(-cfg.miss_pd)
+    return lk.sprt_scores(table.llr, table.hits, table.t_born, table.revisit,
+                          np.asarray(slots, dtype=np.int64), np.asarray(at, dtype=np.float64),
+                          float(np.log1p(-cfg.miss_pd)))
 
 
 def lost_score(
@@ -212,9 +217,9 @@ def lost_score(
     A target's own plot, where the track predicts it, adds more than a few misses cost; a
     clutter plot in the wide gate of a lost track adds little or less than nothing.
     """
-    looks = np.floor((at - table.t_lost[slots]) / table.look_lost[slots])
-    miss = np.maximum(looks - (table.hits[slots] - table.hits_lost[slots]), 0.0)
-    return table.llr[slots] - table.llr_lost[slots] + miss * np.log1p(-cfg.lost_pd)
+    return lk.lost_scores(table.llr, table.llr_lost, table.hits, table.hits_lost,
+                          table.t_lost, table.look_lost, np.asarray(slots, dtype=np.int64),
+                          np.asarray(at, dtype=np.float64), float(np.log1p(-cfg.lost_pd)))
 
 
 def confirm(table: TrackTable, slots: np.ndarray, cfg: TrackerConfig) -> np.ndarray:
@@ -223,24 +228,20 @@ def confirm(table: TrackTable, slots: np.ndarray, cfg: TrackerConfig) -> np.ndar
 
     Tentative tracks (two hits or more, no cooperative identity) that sit on a confirmed
     track lose their score, so :func:`expire` drops them at once (module docstring)."""
-    st = table.status[slots]
-    back = slots[st == COASTING]
-    table.status[back] = CONFIRMED
-    tent = slots[(st == TENTATIVE) & (table.hits[slots] >= 2)]
-    coop = table.coop[tent] > 0
-    need = np.where(coop, cfg.confirm_hits_cooperative, cfg.confirm_hits)
-    score = sprt_score(table, tent, table.t_hit[tent], cfg)
-    ready = (table.hits[tent] >= need) & (coop | (score >= cfg.confirm_score))
-    # The test costs a search among all confirmed tracks: make it where it decides
-    # something, on a track's second hit (a duplicate dies young) and before it confirms.
-    check = ready | (table.hits[tent] == 2)
+    # The test costs a search among all confirmed tracks: it is made (``check``) where it
+    # decides something, on a track's second hit (a duplicate dies young) and before it
+    # confirms.
+    tent, ready, check = lk.confirm_candidates(
+        table.status, table.hits, table.coop, table.llr, table.t_born, table.revisit,
+        table.t_hit, np.asarray(slots, dtype=np.int64), int(cfg.confirm_hits),
+        int(cfg.confirm_hits_cooperative), float(cfg.confirm_score),
+        float(np.log1p(-cfg.miss_pd)))
     on_live = np.zeros(tent.size, dtype=bool)
     on_coasting = np.zeros(tent.size, dtype=bool)
-    on_live[check], on_coasting[check] = explained(table, tent[check], cfg)
-    table.llr[tent[on_live & ~coop]] = -np.inf
-    newly = tent[ready & ~on_live & ~on_coasting]
-    table.status[newly] = CONFIRMED
-    return newly
+    if check.any():
+        on_live[check], on_coasting[check] = explained(table, tent[check], cfg)
+    return lk.confirm_settle(table.status, table.llr, table.coop, tent, ready, on_live,
+                             on_coasting)
 
 
 def explained(
@@ -268,27 +269,17 @@ def explained(
     out = (by_live, by_coast)
     if not slots.size:
         return out
-    live = (table.status == CONFIRMED) | (table.status == COASTING)
-    live[slots] = False
-    ref = np.flatnonzero(live)
+    slots = np.asarray(slots, dtype=np.int64)
+    ref = lk.reference_tracks(table.status, slots)
     if not ref.size:
         return out
     now = float(table.t[slots].max())
     k = float(np.sqrt(chi2_gate(cfg.gate_probability, 3)))
-
-    def spread(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        dt = np.maximum(now - table.t[s], 0.0)
-        pts = table.x[s, :3] + dt[:, None] * table.x[s, 3:]
-        P = table.P
-        var_p = P[s, 0, 0] + P[s, 1, 1] + P[s, 2, 2]
-        var_v = P[s, 3, 3] + P[s, 4, 4] + P[s, 5, 5]
-        sig = np.sqrt(np.maximum(var_p, 0.0)) + dt * np.sqrt(np.maximum(var_v, 0.0))
-        return project(pts), k * sig + np.sqrt(cfg.q_horizontal * dt**3)
-
-    pa, ra = spread(slots)
-    ra = ra + cfg.confirm_clearance
-    pb, rb = spread(ref)
-    # Pairs within reach of each other: the pre-gate's grid search.
+    # Pairs within reach of each other (each track's position spread and its motion
+    # since its state time): the pre-gate's grid search.
+    pa, ra = lk.spread(table.x, table.P, table.t, slots, now, k, cfg.q_horizontal,
+                       cfg.confirm_clearance)
+    pb, rb = lk.spread(table.x, table.P, table.t, ref, now, k, cfg.q_horizontal, 0.0)
     ii, jj = candidate_pairs(pa, ra, pb, rb)
     if not ii.size:
         return out
@@ -299,18 +290,8 @@ def explained(
         return out
     xa, Pa = _predict_to(table, a, now, cfg)
     xb, Pb = _predict_to(table, b, now, cfg)
-    # East and north axes at each pair's first point.
-    up = local_up(xa[:, :3])
-    east = cross_rows(np.array([0.0, 0.0, 1.0]), up)
-    east /= np.maximum(row_norm(east, keepdims=True), 1e-12)
-    north = cross_rows(up, east)
-    E = np.stack([east, north], axis=1)  # (n, 2, 3)
-    diff = np.einsum("nij,nj->ni", E, xa[:, :3] - xb[:, :3])
-    S = E @ (Pa[:, :3, :3] + Pb[:, :3, :3]) @ np.swapaxes(E, 1, 2)
-    dist = row_norm(diff)
-    u = diff / np.maximum(dist, 1e-9)[:, None]
-    spread_u = np.sqrt(chi2_gate(cfg.gate_probability, 2) * np.einsum("ni,nij,nj->n", u, S, u))
-    inside = dist <= spread_u + cfg.confirm_clearance
+    inside = lk.clearance(xa, Pa, xb, Pb, float(chi2_gate(cfg.gate_probability, 2)),
+                          float(cfg.confirm_clearance))
     live = table.status[b] == CONFIRMED
     by_live[ii[inside & live]] = True
     by_coast[ii[inside & ~live]] = True
@@ -342,56 +323,18 @@ class Expiry:
 
 
 def expire(table: TrackTable, now: float, cfg: TrackerConfig) -> Expiry:
-    """Coast and delete tracks by the time since their last hit (slots not yet released)."""
-    act = table.active()
-    st = table.status[act]
-    gap = now - table.t_hit[act]
-    rev = np.maximum(table.revisit[act], 0.5)
-    tent = st == TENTATIVE
-    speed = row_norm(table.x[act, 3:])
-    # A state no target can have (faster than any, far below ground) is a diverged
-    # track: it goes, whatever its status.
-    alt = approx_altitude(table.x[act, :3])
-    sigma = np.sqrt(np.maximum(np.trace(table.P[act, :3, :3], axis1=1, axis2=2), 0.0))
-    impossible = (table.hits[act] >= 2) & (
-        (speed > cfg.max_speed) | (alt + 3.0 * sigma < -1000.0) | (alt > 60000.0)
-    )
-    # SPRT lower threshold: a tentative track whose plots fell where clutter would.
-    score = sprt_score(table, act, np.full(act.size, now), cfg)
-    pruned = tent & (score < cfg.tentative_min_score)
-    drop = tent & ((gap > cfg.tentative_max_gap_scans * rev) | impossible | pruned)
-    live = (st == CONFIRMED) | (st == COASTING)
-    # A lost track (one that has coasted and not yet won back what its misses cost) goes
-    # when its score since the loss falls below lost_min_score: without this, a clutter
-    # plot now and then in its widening gate reset the time without a hit, and a track
-    # whose target had turned away lived on clutter for minutes, far from any target.
-    lost = np.flatnonzero(live & ~np.isnan(table.t_lost[act]))
-    given_up = np.zeros(act.size, dtype=bool)
-    if lost.size:
-        ls = lost_score(table, act[lost], np.full(lost.size, now), cfg)
-        given_up[lost[ls < cfg.lost_min_score]] = True
-        table.t_lost[act[lost[ls >= 0.0]]] = np.nan  # won back: healthy again
-    delete = live & (
-        (gap > np.maximum(cfg.delete_after, cfg.delete_after_scans * rev)) | impossible
-        | given_up
-    )
-    coast = (st == CONFIRMED) & ~delete & (gap > cfg.coast_after_scans * rev)
-    table.status[act[coast]] = COASTING
-    newly_lost = act[coast][np.isnan(table.t_lost[act[coast]])]
-    table.t_lost[newly_lost] = table.t_hit[newly_lost]
-    table.llr_lost[newly_lost] = table.llr[newly_lost]
-    table.hits_lost[newly_lost] = table.hits[newly_lost]
-    # A look comes as often as the track's plots came (under several radars every second
-    # or two), and at least once a revisit.
-    table.look_lost[newly_lost] = np.maximum(
-        np.fmin(table.hit_gap[newly_lost], table.revisit[newly_lost]), 0.5)
-    # A missed update of a confirmed track is most often a manoeuvre that left the gate:
-    # open the gate for the next plot (adaptive process noise, see filter.py).
-    grown = act[coast]
-    table.q_scale[grown] = np.maximum(
-        table.q_scale[grown], np.minimum(cfg.q_miss_scale, table.q_cap[grown])
-    )
-    return Expiry(coasting=act[coast], deleted=act[delete], dropped=act[drop])
+    """Coast and delete tracks by the time since their last hit (slots not yet released):
+    the rules of the module docstring, in one pass over the table (lifecycle_kernels)."""
+    limits = (cfg.max_speed, cfg.tentative_min_score, cfg.tentative_max_gap_scans,
+              cfg.delete_after, cfg.delete_after_scans, cfg.coast_after_scans,
+              cfg.lost_min_score, cfg.q_miss_scale, np.log1p(-cfg.miss_pd),
+              np.log1p(-cfg.lost_pd))
+    coasting, deleted, dropped = lk.expire(
+        table.status, table.hits, table.t_hit, table.t_born, table.revisit, table.llr,
+        table.x, table.P, (table.t_lost, table.llr_lost, table.hits_lost, table.look_lost),
+        table.hit_gap, table.q_scale, table.q_cap, float(now),
+        tuple(float(v) for v in limits))
+    return Expiry(coasting=coasting, deleted=deleted, dropped=dropped)
 
 
 def merge_candidates(table: TrackTable, now: float, cfg: TrackerConfig) -> list[tuple[int, int]]:
