@@ -76,7 +76,6 @@ import numpy as np
 
 from ..geo import row_norm
 from . import lifecycle_kernels as lk
-from . import lsap
 from .associate import MARGIN, candidate_pairs, project
 from .config import TrackerConfig
 from .filter import chi2_gate, predict
@@ -164,26 +163,14 @@ def seeds(m: Measurements, rows: np.ndarray, k: float, max_speed: float) -> np.n
     """
     if rows.size < 2:
         return rows
-    reach = k * m.reach[rows]
-    pts = project(m.point[rows])
-    span = float(m.time[rows].max() - m.time[rows].min())
-    i, j = candidate_pairs(pts, reach + max_speed * span, pts, reach)
-    keep = i < j
-    i, j = i[keep], j[keep]
-    dist = row_norm(pts[i] - pts[j])
-    dt = np.abs(m.time[rows[i]] - m.time[rows[j]])
-    ids_i, ids_j = m.ids[rows[i]], m.ids[rows[j]]
-    same = (
-        (m.sensor[rows[i]] != m.sensor[rows[j]])
-        & (dist <= reach[i] + reach[j] + max_speed * dt + MARGIN)
-        & ((ids_i == "") | (ids_j == "") | (ids_i == ids_j))
-    ) | ((ids_i == ids_j) & (ids_i != ""))
-    n = rows.size
-    label = lsap.components(n, i[same], j[same])
-    score = m.reach[rows] * np.where(m.ids[rows] != "", 1e-3, 1.0)
-    order = np.lexsort((score, label))
-    first = np.r_[True, np.diff(label[order]) != 0]
-    return rows[order[first]]
+    rows = np.asarray(rows, dtype=np.int64)
+    pts, reach, t_reach = lk.seed_points(m.point, m.reach, m.time, rows, k, max_speed)
+    i, j = candidate_pairs(pts, t_reach, pts, reach)
+    ids = m.ids[rows]
+    has_id = ids != ""
+    pick = lk.seed_choice(i, j, pts, reach, rows, m.time, m.sensor, m.reach, has_id,
+                          ids[i] == ids[j], max_speed, MARGIN)
+    return rows[pick]
 
 
 def sprt_score(

@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from ..geo import A, B
+from . import lsap
 from .associate import SPHERE_RADIUS
 from .kernels import _local_up
 from .table import COASTING, CONFIRMED, FREE, TENTATIVE
@@ -345,3 +346,74 @@ def seed(point: np.ndarray, vel: np.ndarray, rot: np.ndarray, point_cov: np.ndar
                 P[r, i, c] = point_cov[m, i, c]
                 eye = 1.0 if i == c else 0.0
                 P[r, 3 + i, 3 + c] = sh2 * eye + dv * (up[i] * up[c])
+
+
+@njit(cache=True)
+def seed_points(point: np.ndarray, reach: np.ndarray, time: np.ndarray, rows: np.ndarray,
+                k: float, max_speed: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """lifecycle.seeds' search: detections ``rows`` projected onto the sphere
+    (associate.project), each one's reach k reach, and that plus the distance a target
+    flies over the rows' time span."""
+    n = rows.shape[0]
+    pts = np.empty((n, 3))
+    d_reach = np.empty(n)
+    t_reach = np.empty(n)
+    t_lo = t_hi = time[rows[0]]
+    for q in range(n):
+        r = rows[q]
+        t_lo = min(t_lo, time[r])
+        t_hi = max(t_hi, time[r])
+        px, py, pz = point[r, 0], point[r, 1], point[r, 2]
+        f = SPHERE_RADIUS / _np_max(np.sqrt(px * px + py * py + pz * pz), 1.0)
+        pts[q, 0], pts[q, 1], pts[q, 2] = px * f, py * f, pz * f
+        d_reach[q] = k * reach[r]
+    span = t_hi - t_lo
+    for q in range(n):
+        t_reach[q] = d_reach[q] + max_speed * span
+    return pts, d_reach, t_reach
+
+
+@njit(cache=True)
+def seed_choice(i: np.ndarray, j: np.ndarray, pts: np.ndarray, d_reach: np.ndarray,
+                rows: np.ndarray, time: np.ndarray, sensor: np.ndarray, reach: np.ndarray,
+                has_id: np.ndarray, same_id: np.ndarray, max_speed: float, margin: float
+                ) -> np.ndarray:
+    """lifecycle.seeds' groups and their seeds: candidate pairs (i, j) of ``rows`` are
+    one target when of different sensors within each other's reach (plus the distance
+    flown between their times) and not holding different ids, or when sharing an id;
+    each group's seed is its detection of least reach (an id divides it by 1000; ties:
+    the first row). Returns the seeds' indices into ``rows``, in the order of each
+    group's first row."""
+    n = rows.shape[0]
+    ea = np.empty(i.shape[0], dtype=np.int64)
+    eb = np.empty(i.shape[0], dtype=np.int64)
+    m = 0
+    for p in range(i.shape[0]):
+        a, b = i[p], j[p]
+        if a >= b:
+            continue
+        ra, rb = rows[a], rows[b]
+        dx = pts[a, 0] - pts[b, 0]
+        dy = pts[a, 1] - pts[b, 1]
+        dz = pts[a, 2] - pts[b, 2]
+        dist = np.sqrt(dx * dx + dy * dy + dz * dz)
+        dt = abs(time[ra] - time[rb])
+        near = (sensor[ra] != sensor[rb]
+                and dist <= d_reach[a] + d_reach[b] + max_speed * dt + margin
+                and (not has_id[a] or not has_id[b] or same_id[p]))
+        if near or (same_id[p] and has_id[a]):
+            ea[m], eb[m] = a, b
+            m += 1
+    label = lsap.components(n, ea[:m], eb[:m])
+    best = np.full(n, -1, dtype=np.int64)
+    score = np.empty(n)
+    n_groups = 0
+    for v in range(n):
+        score[v] = reach[rows[v]] * (1e-3 if has_id[v] else 1.0)
+        c = label[v]
+        n_groups = max(n_groups, c + 1)
+        b = best[c]
+        # (as a stable sort by score would choose: the least, NaN last, ties the first)
+        if b < 0 or score[v] < score[b] or (score[b] != score[b] and score[v] == score[v]):
+            best[c] = v
+    return best[:n_groups].copy()
