@@ -74,9 +74,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..geo import row_norm
 from . import lifecycle_kernels as lk
-from .associate import MARGIN, candidate_pairs, project
+from .associate import MARGIN, candidate_pairs
 from .config import TrackerConfig
 from .filter import chi2_gate, predict
 from .measure import Measurements
@@ -330,29 +329,18 @@ def merge_candidates(table: TrackTable, now: float, cfg: TrackerConfig) -> list[
     act = table.active()
     if act.size < 2:
         return []
-    dt = now - table.t[act]
-    x = table.x[act].copy()
-    x[:, :3] += dt[:, None] * x[:, 3:]
-    P = table.P[act]
     k = float(np.sqrt(chi2_gate(cfg.merge_probability, 3)))
-    reach = k * np.sqrt(np.trace(P[:, :3, :3], axis1=1, axis2=2)) + np.abs(dt) * row_norm(x[:, 3:])
-    ii, jj = candidate_pairs(project(x[:, :3]), reach, project(x[:, :3]), np.zeros(act.size))
-    keep = ii < jj
-    ii, jj = ii[keep], jj[keep]
-    passed = np.zeros(act.size, dtype=bool)
+    x, pts, reach = lk.merge_points(table.x, table.P, table.t, act, float(now), k)
+    ii, jj = candidate_pairs(pts, reach, pts, np.zeros(act.size))
+    # Tracks holding different identities of one kind are different aircraft.
+    ii, jj, diff, S = lk.merge_pairs(x, table.P, table.coop, act, ii, jj)
     result: list[tuple[int, int]] = []
     if ii.size:
-        # Tracks holding different identities of one kind are different aircraft.
-        clash = (table.coop[act[ii]] & table.coop[act[jj]]) > 0
-        ii, jj = ii[~clash], jj[~clash]
-    if ii.size:
-        diff = x[ii] - x[jj]
-        S = P[ii] + P[jj]
         d2 = np.einsum("ni,ni->n", diff, np.linalg.solve(S, diff[:, :, None])[:, :, 0])
         ok = d2 <= chi2_gate(cfg.merge_probability, 6)
         ii, jj, d2 = ii[ok], jj[ok], d2[ok]
-        passed[ii] = passed[jj] = True
-        table.merge_count[act[passed]] += 1
+    lk.count_merge_checks(table.merge_count, act, ii, jj)
+    if ii.size:
         used: set[int] = set()
         for p in np.argsort(d2).tolist():
             a, b = int(act[ii[p]]), int(act[jj[p]])
@@ -362,7 +350,6 @@ def merge_candidates(table: TrackTable, now: float, cfg: TrackerConfig) -> list[
                 continue
             used.update((a, b))
             result.append(_survivor_first(table, a, b))
-    table.merge_count[act[~passed]] = 0
     return result
 
 

@@ -6,8 +6,9 @@ Each window these steps touch every active track; in numpy each condition is its
 pass over the table's columns (dozens of small calls per window). Here each is one loop
 over the rows. The formulas are lifecycle.py's (documented there), with the same
 floating-point operations in the same order, so the results are the numpy code's to the
-bit; where numpy's own order is not the obvious one (einsum's pairing of terms) the
-comment says so.
+bit (save the clearance test's S, see there); where numpy's own order is not the obvious
+one (einsum's pairing of terms) the comment says so. The merge test's solve stays in
+numpy (LAPACK).
 """
 
 from __future__ import annotations
@@ -296,6 +297,8 @@ def clearance(xa: np.ndarray, Pa: np.ndarray, xb: np.ndarray, Pb: np.ndarray,
         # The separation's terms paired as numpy's einsum pairs them (0 and 2, then 1).
         d0 = E[0, 0] * d[0] + E[0, 2] * d[2] + E[0, 1] * d[1]
         d1 = E[1, 0] * d[0] + E[1, 2] * d[2] + E[1, 1] * d[1]
+        # (numpy formed S by matmul, through BLAS, which may fuse multiply-adds: S can
+        # differ in its last bit, which moves only a pair exactly at its boundary.)
         for i in range(2):
             for j in range(3):
                 EM[i, j] = E[i, 0] * M[0, j] + E[i, 1] * M[1, j] + E[i, 2] * M[2, j]
@@ -417,3 +420,70 @@ def seed_choice(i: np.ndarray, j: np.ndarray, pts: np.ndarray, d_reach: np.ndarr
         if b < 0 or score[v] < score[b] or (score[b] != score[b] and score[v] == score[v]):
             best[c] = v
     return best[:n_groups].copy()
+
+
+@njit(cache=True)
+def merge_points(x: np.ndarray, P: np.ndarray, t: np.ndarray, act: np.ndarray, now: float,
+                 k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """lifecycle.merge_candidates' search: the states of ``act`` moved along their
+    velocity to ``now`` (N, 6), their positions projected onto the sphere
+    (associate.project), and each one's reach k sqrt(tr P_pos) + |dt| |v|."""
+    n = act.shape[0]
+    xn = np.empty((n, 6))
+    pts = np.empty((n, 3))
+    reach = np.empty(n)
+    for q in range(n):
+        s = act[q]
+        dt = now - t[s]
+        for i in range(3):
+            xn[q, i] = x[s, i] + dt * x[s, 3 + i]
+            xn[q, 3 + i] = x[s, 3 + i]
+        px, py, pz = xn[q, 0], xn[q, 1], xn[q, 2]
+        f = SPHERE_RADIUS / _np_max(np.sqrt(px * px + py * py + pz * pz), 1.0)
+        pts[q, 0], pts[q, 1], pts[q, 2] = px * f, py * f, pz * f
+        vx, vy, vz = xn[q, 3], xn[q, 4], xn[q, 5]
+        reach[q] = (k * np.sqrt(P[s, 0, 0] + P[s, 1, 1] + P[s, 2, 2])
+                    + abs(dt) * np.sqrt(vx * vx + vy * vy + vz * vz))
+    return xn, pts, reach
+
+
+@njit(cache=True)
+def merge_pairs(xn: np.ndarray, P: np.ndarray, coop: np.ndarray, act: np.ndarray,
+                i: np.ndarray, j: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The candidate pairs (i < j, indices into ``act``) that may be one target (not
+    holding different identities of one kind), with their state difference and summed
+    covariance for the merge test: i, j, x_i - x_j (M, 6), P_i + P_j (M, 6, 6)."""
+    keep = np.empty(i.shape[0], dtype=np.int64)
+    m = 0
+    for p in range(i.shape[0]):
+        if i[p] < j[p] and (coop[act[i[p]]] & coop[act[j[p]]]) == 0:
+            keep[m] = p
+            m += 1
+    ii = np.empty(m, dtype=np.int64)
+    jj = np.empty(m, dtype=np.int64)
+    diff = np.empty((m, 6))
+    S = np.empty((m, 6, 6))
+    for q in range(m):
+        a, b = i[keep[q]], j[keep[q]]
+        ii[q], jj[q] = a, b
+        sa, sb = act[a], act[b]
+        for r in range(6):
+            diff[q, r] = xn[a, r] - xn[b, r]
+            for c in range(6):
+                S[q, r, c] = P[sa, r, c] + P[sb, r, c]
+    return ii, jj, diff, S
+
+
+@njit(cache=True)
+def count_merge_checks(merge_count: np.ndarray, act: np.ndarray, i: np.ndarray,
+                       j: np.ndarray) -> None:
+    """One more merge check passed for the slots of ``act`` in a passing pair (i, j);
+    the count of every other one starts again from 0."""
+    passed = np.zeros(act.shape[0], dtype=np.bool_)
+    for p in range(i.shape[0]):
+        passed[i[p]] = True
+        passed[j[p]] = True
+    for q in range(act.shape[0]):
+        s = act[q]
+        merge_count[s] = merge_count[s] + 1 if passed[q] else 0
