@@ -183,9 +183,16 @@ def sprt_score(
     sensor that updated the track since it began. Without the miss term a track could
     wait in clutter for as long as it lives and collect the luckiest plots.
     """
-    return lk.sprt_scores(table.llr, table.hits, table.t_born, table.revisit,
-                          np.asarray(slots, dtype=np.int64), np.asarray(at, dtype=np.float64),
+    slots, at = _slots_at(slots, at)
+    return lk.sprt_scores(table.llr, table.hits, table.t_born, table.revisit, slots, at,
                           float(np.log1p(-cfg.miss_pd)))
+
+
+def _slots_at(slots: np.ndarray, at: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Slots as int64 and one time per slot (a single time is every slot's), for the
+    score kernels."""
+    slots = np.asarray(slots, dtype=np.int64)
+    return slots, np.broadcast_to(np.asarray(at, dtype=np.float64), slots.shape)
 
 
 def lost_score(
@@ -203,9 +210,10 @@ def lost_score(
     A target's own plot, where the track predicts it, adds more than a few misses cost; a
     clutter plot in the wide gate of a lost track adds little or less than nothing.
     """
+    slots, at = _slots_at(slots, at)
     return lk.lost_scores(table.llr, table.llr_lost, table.hits, table.hits_lost,
-                          table.t_lost, table.look_lost, np.asarray(slots, dtype=np.int64),
-                          np.asarray(at, dtype=np.float64), float(np.log1p(-cfg.lost_pd)))
+                          table.t_lost, table.look_lost, slots, at,
+                          float(np.log1p(-cfg.lost_pd)))
 
 
 def confirm(table: TrackTable, slots: np.ndarray, cfg: TrackerConfig) -> np.ndarray:
