@@ -1,6 +1,7 @@
 """Compiled (numba) kernels for the tracker's numeric core: the filter's predict,
-measurement residuals, innovation covariance and gate distance, and update; and the
-spatial pre-gate's search for pairs within reach.
+measurement residuals, innovation covariance and gate distance, and update; the
+spatial pre-gate's search for pairs within reach; and the update rounds, which apply
+a window's associated detections to their tracks (Tracker._update_rounds).
 
 The filter works on stacks of small matrices (x (N, 6), P (N, 6, 6), H (N, 3, 6)). In
 numpy every 3x3 block product is its own pass over the whole stack with its own
@@ -8,7 +9,7 @@ temporaries, so a prediction is some thirty passes over N; here each row is done
 pass with explicit loops over its small matrices, in registers and a few stack scratch
 arrays. The maths is exactly that of motion.py and filter.py, where it is documented;
 only the order of the floating-point operations differs (results agree to ~1e-15
-relative).
+relative), except in the update rounds' own helpers, which keep numpy's order.
 
 ``cache=True`` keeps the compiled code in ``__pycache__`` beside this file (or numba's
 user cache when that is not writable), so only the first run after an install or an
