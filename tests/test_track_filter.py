@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy.stats import chi2
 
 from skywarden.geo import aer_to_enu, enu_rotation, geodetic_to_ecef
 from skywarden.records import Detection, DetectionBatch
-from skywarden.track import TrackerConfig
+from skywarden.track import TrackerConfig, kernels, motion
 from skywarden.track import filter as kf
-from skywarden.track.measure import SensorTable, innovation, prepare
+from skywarden.track.measure import SensorTable, innovation, prepare, velocity_innovation
 from skywarden.track.motion import predict_ncv
 from skywarden.track.synthetic import registry
 
@@ -243,7 +245,41 @@ def test_noise_scale_cap_follows_the_plot_precision():
     to 500 m or better leave the boost alone; at 1 km a quarter of it; a radar plot at
     200 km with 0.5 deg in azimuth (1.7 km across) about 8; a bearing (its reach is the
     sensor's cover) the floor."""
-    reach = np.array([250.0, 500.0, 1000.0, 1745.0])
-    cap = kf.noise_scale_cap(reach, 100.0, 500.0, 4.0)
-    assert cap.tolist() == pytest.approx([100.0, 100.0, 25.0, 8.21], abs=0.01)
-    assert kf.noise_scale_cap(np.array([1e6]), 100.0, 500.0, 4.0)[0] == 4.0
+    cap = [kernels.noise_scale_cap(r, 100.0, 500.0, 4.0) for r in (250.0, 500.0, 1000.0, 1745.0)]
+    assert cap == pytest.approx([100.0, 100.0, 25.0, 8.21], abs=0.01)
+    assert kernels.noise_scale_cap(1e6, 100.0, 500.0, 4.0) == 4.0
+
+
+def test_update_round_helpers_match_their_numpy_formulas_to_the_bit():
+    """The compiled update rounds (kernels.update_rounds) reproduce the numpy formulas
+    of motion, filter and measure exactly, sums in numpy's order included: the
+    tracker's output must not depend on which of them ran."""
+    rng = np.random.default_rng(7)
+    n = 500
+    pos = geodetic_to_ecef(rng.uniform(-80, 80, n), rng.uniform(-180, 180, n),
+                           rng.uniform(0, 12000, n))
+    x = np.concatenate([pos, rng.normal(0.0, 150.0, (n, 3))], axis=1)
+    v0 = x[:, 3:] + rng.normal(0.0, 20.0, (n, 3))
+    dt = rng.choice([0.0, -1.5, 1e-4, 0.7, 4.0, 12.0], n)
+    omega = rng.uniform(-0.2, 0.2, n)
+    speed = motion.ground_speed(x[:, :3], x[:, 3:])
+    turn = motion.estimate_turn_rate(omega, v0, x[:, 3:], x[:, :3], dt, tau=25.0,
+                                     min_speed=15.0, max_rate=0.2)
+    scale, nis_avg = rng.uniform(1.0, 100.0, n), rng.uniform(0.0, 5.0, n)
+    nis, dof = rng.exponential(3.0, n), rng.integers(0, 4, n)
+    q, avg = kf.adapt_process_noise(scale, nis_avg, nis, dof, memory=0.5, threshold=2.0,
+                                    boost=4.0, decay=0.7, scale_max=100.0)
+    for k in range(n):
+        assert kernels.ground_speed(x[k]) == speed[k]
+        assert kernels.turn_rate(omega[k], *v0[k], x[k], dt[k], 25.0, 15.0, 0.2) == turn[k]
+        got = kernels.adapted_noise(scale[k], nis_avg[k], nis[k], dof[k], 0.5, 2.0, 4.0, 0.7,
+                                    100.0)
+        assert got == (q[k], avg[k])
+    m = SimpleNamespace(rot=enu_rotation(rng.uniform(-80, 80, n), rng.uniform(-180, 180, n)),
+                        vel=rng.normal(0.0, 100.0, (n, 3)), vel_var=rng.uniform(1, 9, (n, 3)))
+    m.vel[rng.random(n) < 0.3, 2] = np.nan
+    j = rng.permutation(n)
+    want = velocity_innovation(m, j, x)
+    got = kernels.velocity_innovation(m.rot, m.vel, m.vel_var, j, x)
+    for a, b in zip(want, got, strict=True):
+        assert np.array_equal(a, b)

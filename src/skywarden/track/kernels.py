@@ -1,6 +1,7 @@
 """Compiled (numba) kernels for the tracker's numeric core: the filter's predict,
-measurement residuals, innovation covariance and gate distance, and update; and the
-spatial pre-gate's search for pairs within reach.
+measurement residuals, innovation covariance and gate distance, and update; the
+spatial pre-gate's search for pairs within reach; and the update rounds, which apply
+a window's associated detections to their tracks (Tracker._update_rounds).
 
 The filter works on stacks of small matrices (x (N, 6), P (N, 6, 6), H (N, 3, 6)). In
 numpy every 3x3 block product is its own pass over the whole stack with its own
@@ -8,7 +9,7 @@ temporaries, so a prediction is some thirty passes over N; here each row is done
 pass with explicit loops over its small matrices, in registers and a few stack scratch
 arrays. The maths is exactly that of motion.py and filter.py, where it is documented;
 only the order of the floating-point operations differs (results agree to ~1e-15
-relative).
+relative), except in the update rounds' own helpers, which keep numpy's order.
 
 ``cache=True`` keeps the compiled code in ``__pycache__`` beside this file (or numba's
 user cache when that is not writable), so only the first run after an install or an
@@ -16,6 +17,8 @@ edit pays the compilation (seconds); later runs load it.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -527,3 +530,279 @@ def ball_pairs(tp: np.ndarray, t_reach: np.ndarray, dp: np.ndarray, d_reach: np.
                                 out_j[n] = j
                                 n += 1
     return out_i[:n].copy(), out_j[:n].copy()
+
+
+# ---- the tracker's update rounds (Tracker._update_rounds) ---------------------------------
+#
+# Unlike the kernels above, these reproduce their numpy counterparts to the bit: the same
+# operations in the same order (numpy's add.reduce sums three terms as (a + b) + c, its
+# einsum as (a + c) + b), so the tracker's output does not depend on which one ran.
+
+_LN_2PI = float(np.log(2.0 * np.pi))
+
+
+class RoundSettings(NamedTuple):
+    """The settings the update rounds use, as floats (TrackerConfig documents them)."""
+
+    q_h: float  # acceleration densities (motion.acceleration_density)
+    q_v: float
+    nis_memory: float  # adaptive process noise (filter.adapt_process_noise)
+    nis_manoeuvre: float
+    q_boost: float
+    q_decay: float
+    q_scale_max: float
+    q_precise_reach: float  # its cap from the plot's precision (noise_scale_cap)
+    q_noisy_scale_max: float
+    turn_memory: float  # turn-rate estimate (motion.estimate_turn_rate); 0: none
+    turn_min_speed: float
+    turn_max_rate: float  # rad/s
+    speed_avg_weight: float  # weights of the newest value in the mean ground speed
+    hit_gap_weight: float  # and in the mean time between hits
+
+
+@njit(cache=True, inline="always")
+def _ewma(avg: float, value: float, weight: float) -> float:
+    # An exponential average that starts at its first value (NaN: none yet).
+    return value if np.isnan(avg) else avg + weight * (value - avg)
+
+
+@njit(cache=True)
+def ground_speed(x: np.ndarray) -> float:
+    """motion.ground_speed of one state x (6,): the velocity less its component along
+    the local up, its length."""
+    ux, uy, uz = _local_up(x[0], x[1], x[2])
+    dot = (x[3] * ux + x[5] * uz) + x[4] * uy
+    hx, hy, hz = x[3] - dot * ux, x[4] - dot * uy, x[5] - dot * uz
+    return np.sqrt(hx * hx + hy * hy + hz * hz)
+
+
+@njit(cache=True)
+def turn_rate(omega: float, v0x: float, v0y: float, v0z: float, x: np.ndarray, dt: float,
+              tau: float, min_speed: float, max_rate: float) -> float:
+    """motion.estimate_turn_rate of one track: its rate ``omega`` smoothed toward the
+    rotation of its horizontal velocity from v0 to that of the state x (6,) in dt."""
+    ux, uy, uz = _local_up(x[0], x[1], x[2])
+    d0 = (v0x * ux + v0y * uy) + v0z * uz
+    ax, ay, az = v0x - d0 * ux, v0y - d0 * uy, v0z - d0 * uz
+    d1 = (x[3] * ux + x[4] * uy) + x[5] * uz
+    bx, by, bz = x[3] - d1 * ux, x[4] - d1 * uy, x[5] - d1 * uz
+    cross = (ux * (ay * bz - az * by) + uy * (az * bx - ax * bz)) + uz * (ax * by - ay * bx)
+    angle = np.arctan2(cross, (ax * bx + ay * by) + az * bz)
+    ok = dt > 1e-3 and np.sqrt(bx * bx + by * by + bz * bz) >= min_speed
+    inst = angle / np.maximum(dt, 1e-3) if ok else 0.0
+    gain = 1.0 - np.exp(-np.maximum(dt, 0.0) / tau)
+    return np.minimum(np.maximum(omega + gain * (inst - omega), -max_rate), max_rate)
+
+
+@njit(cache=True)
+def adapted_noise(scale: float, nis_avg: float, nis: float, dof: int, memory: float,
+                  threshold: float, boost: float, decay: float, scale_max: float
+                  ) -> tuple[float, float]:
+    """filter.adapt_process_noise of one track: its new scale and mean NIS per dof."""
+    avg = memory * nis_avg + (1.0 - memory) * (nis / max(dof, 1))
+    if avg > threshold:
+        return np.minimum(scale * boost, scale_max), avg
+    return np.maximum(scale * decay, 1.0), avg
+
+
+@njit(cache=True)
+def noise_scale_cap(reach: float, scale_max: float, precise_reach: float,
+                    noisy_max: float) -> float:
+    """Bound on the process-noise scale from the precision of a plot:
+
+        cap = clip(scale_max (precise_reach / reach)^2, noisy_max, scale_max)
+
+    with ``reach`` the plot's horizontal 1-sigma (m). A manoeuvre displaces a target by
+    a T^2 / 2 in a revisit T; a plot that is uncertain by more cannot show it, and
+    boosting the noise then only turns measurement noise (or a neighbour's plot) into
+    velocity."""
+    ratio = precise_reach / np.maximum(reach, 1e-9)
+    return np.minimum(np.maximum(scale_max * ratio * ratio, min(noisy_max, scale_max)),
+                      scale_max)
+
+
+@njit(cache=True)
+def track_score_increment(nis: float, det: float, dof: int, ln_pd: float,
+                          ln_clutter: float) -> float:
+    """Log-likelihood ratio of "target" over "clutter" for one associated detection,
+    from its innovation's NIS d^2 and |S|:
+
+        dL = ln Pd + ln N(r; 0, S) - ln lambda
+           = ln Pd - dof/2 ln(2 pi) - 1/2 ln|S| - 1/2 d^2 - ln lambda
+
+    with lambda the sensor's false-report density in measurement space, clipped to
+    [-10, 30]. A plot that falls where a consistent track predicted it, tightly, scores
+    high; one that merely lands in a wide gate scores little. NaN ln lambda (no clutter
+    model) scores 0.
+    """
+    logdet = np.log(np.maximum(det, 1e-300))
+    dl = ln_pd - 0.5 * dof * _LN_2PI - 0.5 * logdet - 0.5 * nis - ln_clutter
+    return 0.0 if np.isnan(dl) else np.minimum(np.maximum(dl, -10.0), 30.0)
+
+
+@njit(cache=True)
+def velocity_innovation(rot: np.ndarray, vel: np.ndarray, vel_var: np.ndarray,
+                        j: np.ndarray, x: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """measure.velocity_innovation: residuals, Jacobians and variances of the velocity
+    reports of detections j at states x; a missing component is masked."""
+    n = j.shape[0]
+    res = np.zeros((n, 3))
+    H = np.zeros((n, 3, 6))
+    var = np.ones((n, 3))
+    for k in range(n):
+        q = j[k]
+        for i in range(3):
+            if not np.isfinite(vel[q, i]):
+                continue
+            res[k, i] = vel[q, i] - ((rot[q, i, 0] * x[k, 3] + rot[q, i, 2] * x[k, 5])
+                                     + rot[q, i, 1] * x[k, 4])
+            var[k, i] = vel_var[q, i]
+            for c in range(3):
+                H[k, i, 3 + c] = rot[q, i, c]
+    return res, H, var
+
+
+@njit(cache=True)
+def _predict_pairs(x: np.ndarray, P: np.ndarray, dt: np.ndarray, q_h: float, q_v: float,
+                   scale: np.ndarray, omega: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """filter.predict: the states moved by dt with each track's turn rate, or copies
+    when no dt moves (a velocity report at the time of its position)."""
+    for k in range(dt.shape[0]):
+        if dt[k] != 0.0:
+            return predict(x, P, dt, acceleration_density(x[:, :3], q_h, q_v, scale), omega)
+    return x.copy(), P.copy()
+
+
+@njit(cache=True)
+def _apply(x: np.ndarray, P: np.ndarray, t: np.ndarray, tm: np.ndarray, omega: np.ndarray,
+           xm: np.ndarray, Pm: np.ndarray, r: np.ndarray, H: np.ndarray, S: np.ndarray,
+           Sinv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """filter.update from the pairs' innovations: x+, P+ and the time, tm (out of
+    sequence: the track's own)."""
+    dt = tm - t
+    xn, Pn = update(x, P, dt, omega, xm, Pm, r, H, S, Sinv)
+    return xn, Pn, np.where(dt >= 0.0, tm, t)
+
+
+@njit(cache=True)
+def _update_velocities(x: np.ndarray, P: np.ndarray, t: np.ndarray, tm: np.ndarray,
+                       j: np.ndarray, scale: np.ndarray, omega: np.ndarray, rot: np.ndarray,
+                       vel: np.ndarray, vel_var: np.ndarray, q_h: float, q_v: float) -> None:
+    """The second, sequential update of the pairs (rows of x, P, t, in place) whose
+    detection j reports a velocity."""
+    vs = np.flatnonzero(np.isfinite(vel[j, 0]))
+    if not vs.size:
+        return
+    xv, Pv, tv, tmv, wv = x[vs], P[vs], t[vs], tm[vs], omega[vs]
+    xm, Pm = _predict_pairs(xv, Pv, tmv - tv, q_h, q_v, scale[vs], wv)
+    r, H, var = velocity_innovation(rot, vel, vel_var, j[vs], xm)
+    S, Sinv, _, _ = innovation_stats(Pm, H, var, r)
+    xn, Pn, tn = _apply(xv, Pv, tv, tmv, wv, xm, Pm, r, H, S, Sinv)
+    for q in range(vs.size):
+        k = vs[q]
+        x[k] = xn[q]
+        P[k] = Pn[q]
+        t[k] = tn[q]
+
+
+@njit(cache=True)
+def _round_pairs(start: np.ndarray, r: int) -> np.ndarray:
+    """Round r of pairs sorted by track: each track's r-th pair (``start``: where each
+    track's pairs begin, and their end)."""
+    p = np.empty(start.shape[0] - 1, dtype=np.int64)
+    n = 0
+    for g in range(start.shape[0] - 1):
+        if start[g + 1] - start[g] > r:
+            p[n] = start[g] + r
+            n += 1
+    return p[:n]
+
+
+@njit(cache=True)
+def update_rounds(
+    s: np.ndarray, j: np.ndarray, gate_row: np.ndarray,
+    xm0: np.ndarray, Pm0: np.ndarray, r0: np.ndarray, H0: np.ndarray, S0: np.ndarray,
+    Sinv0: np.ndarray, det0: np.ndarray, d20: np.ndarray,
+    x: np.ndarray, P: np.ndarray, t: np.ndarray, omega: np.ndarray, q_scale: np.ndarray,
+    nis_avg: np.ndarray, q_cap: np.ndarray, speed_avg: np.ndarray, llr: np.ndarray,
+    hit_gap: np.ndarray, t_hit: np.ndarray, hits: np.ndarray, t_radar: np.ndarray,
+    radar_hits: np.ndarray, t_coop: np.ndarray, revisit: np.ndarray,
+    time: np.ndarray, sensor: np.ndarray, stype: np.ndarray, kind: np.ndarray,
+    origin: np.ndarray, rot: np.ndarray, z: np.ndarray, var: np.ndarray, mask: np.ndarray,
+    vel: np.ndarray, vel_var: np.ndarray, dof: np.ndarray, reach: np.ndarray,
+    ln_pd: np.ndarray, ln_clutter: np.ndarray,
+    scan_period: np.ndarray, radar_type: int, is_coop: np.ndarray, cfg: RoundSettings,
+    position: int, polar: int, bearing: int,
+) -> None:
+    """Tracker._update_rounds: apply the pairs (track s, detection j), sorted by track
+    and then time, to the track table's columns (x ... revisit, in place).
+
+    Round r updates each track with its r-th pair, all of them as one batch: the EKF
+    update of the position (filter.update; round 0 with the gate's innovations, row
+    ``gate_row`` of xm0 ... d20, as no track has changed since), then that of the
+    velocity where the detection reports one (measure.velocity_innovation); then per
+    track its mean ground speed, turn rate, adaptive process noise and its cap, score,
+    mean time between hits and the times of its last hits. Last, each track's revisit:
+    the shortest scan period of the sensors that updated it. ``position``, ``polar``
+    and ``bearing`` are measure's kind codes; the other arguments are the columns of
+    the same names of the track table, the measurements and the sensor table.
+    """
+    if not s.size:
+        return
+    starts = np.flatnonzero(s[1:] != s[:-1]) + 1
+    start = np.empty(starts.size + 2, dtype=np.int64)
+    start[0], start[-1] = 0, s.size
+    start[1:-1] = starts
+    r = 0
+    while True:
+        p = _round_pairs(start, r)
+        if not p.size:
+            break
+        rs, rj = s[p], j[p]
+        x0, P0, t0, tm, w = x[rs], P[rs], t[rs], time[rj], omega[rs]
+        if r == 0:
+            g = gate_row[p]
+            xn, Pn, tn = _apply(x0, P0, t0, tm, w, xm0[g], Pm0[g], r0[g], H0[g], S0[g],
+                                Sinv0[g])
+            det, nis = det0[g], d20[g]
+        else:
+            xm, Pm = _predict_pairs(x0, P0, tm - t0, cfg.q_h, cfg.q_v, q_scale[rs], w)
+            res, H = innovation(rot, origin, z, mask, kind, rj, xm, position, polar, bearing)
+            S, Sinv, det, nis = innovation_stats(Pm, H, var[rj], res)
+            xn, Pn, tn = _apply(x0, P0, t0, tm, w, xm, Pm, res, H, S, Sinv)
+        _update_velocities(xn, Pn, tn, tm, rj, q_scale[rs], w, rot, vel, vel_var,
+                           cfg.q_h, cfg.q_v)
+        for k in range(p.size):
+            i, q = rs[k], rj[k]
+            v0x, v0y, v0z = x[i, 3], x[i, 4], x[i, 5]
+            dt = tn[k] - t[i]
+            x[i] = xn[k]
+            P[i] = Pn[k]
+            t[i] = tn[k]
+            speed_avg[i] = _ewma(speed_avg[i], ground_speed(xn[k]), cfg.speed_avg_weight)
+            if cfg.turn_memory > 0:
+                omega[i] = turn_rate(omega[i], v0x, v0y, v0z, xn[k], dt, cfg.turn_memory,
+                                     cfg.turn_min_speed, cfg.turn_max_rate)
+            scale, nis_avg[i] = adapted_noise(q_scale[i], nis_avg[i], nis[k], dof[q],
+                                              cfg.nis_memory, cfg.nis_manoeuvre,
+                                              cfg.q_boost, cfg.q_decay, cfg.q_scale_max)
+            q_cap[i] = noise_scale_cap(reach[q], cfg.q_scale_max, cfg.q_precise_reach,
+                                       cfg.q_noisy_scale_max)
+            q_scale[i] = np.minimum(scale, q_cap[i])
+            llr[i] += track_score_increment(nis[k], det[k], dof[q], ln_pd[q], ln_clutter[q])
+            gap = np.maximum(time[q] - t_hit[i], 0.0)
+            hit_gap[i] = _ewma(hit_gap[i], gap, cfg.hit_gap_weight)
+            t_hit[i] = np.maximum(t_hit[i], time[q])
+            hits[i] += 1
+            if stype[q] == radar_type:
+                t_radar[i] = np.maximum(t_radar[i], time[q])
+                radar_hits[i] += 1
+            if is_coop[stype[q]]:
+                t_coop[i] = np.maximum(t_coop[i], time[q])
+        r += 1
+    for g in range(start.size - 1):
+        fastest = np.inf
+        for q in range(start[g], start[g + 1]):
+            fastest = np.minimum(fastest, scan_period[sensor[j[q]]])
+        revisit[s[start[g]]] = fastest

@@ -46,6 +46,8 @@ from .config import TrackerConfig
 from .measure import (
     BEARING,
     IS_COOPERATIVE,
+    POLAR,
+    POSITION,
     RADAR_TYPE,
     REJECT_REASONS,
     Measurements,
@@ -53,9 +55,8 @@ from .measure import (
     innovation,
     merge_broadcasts,
     prepare,
-    velocity_innovation,
 )
-from .motion import estimate_turn_rate, ground_speed, local_up
+from .motion import local_up
 from .output import DELETED, Emitter, TrackBatch, TrackerStats, sensor_csr
 from .table import COASTING, CONFIRMED, FREE, TENTATIVE, TrackTable, slot_set
 from .window import ReorderBuffer, Window
@@ -322,92 +323,26 @@ class Tracker:
         self, m: Measurements, s: np.ndarray, j: np.ndarray, inn: kf.Innovation
     ) -> None:
         """Apply pairs in rounds: each track's detections in time order, one per round.
-        Round 0 reuses the gate's innovations (no track has changed since)."""
+        Round 0 reuses the gate's innovations (no track has changed since). All rounds
+        run in one compiled call (kernels.update_rounds)."""
         tab, cfg = self.table, self.config
         order = np.lexsort((m.time[j], s))
-        s, j = s[order], j[order]
-        first = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
-        rank = np.arange(s.size) - np.repeat(first, np.diff(np.r_[first, s.size]))
-        for r in range(int(rank.max()) + 1):
-            sel = rank == r
-            rs, rj = s[sel], j[sel]
-            v_before, t_before = tab.x[rs, 3:].copy(), tab.t[rs].copy()
-            x, P, t, nis, logdet = kf.update(
-                tab.x[rs],
-                tab.P[rs],
-                tab.t[rs],
-                m.time[rj],
-                cfg.q_horizontal,
-                cfg.q_vertical,
-                tab.q_scale[rs],
-                lambda xm, rj=rj: (*innovation(m, rj, xm), m.var[rj]),
-                tab.omega[rs],
-                # (gathered from the gate's order: one copy of the innovations, not two)
-                pre=inn.take(order[sel]) if r == 0 else None,
-            )
-            has_v = np.isfinite(m.vel[rj, 0])
-            if has_v.any():
-                vs, vj = np.flatnonzero(has_v), rj[has_v]
-                x[vs], P[vs], t[vs], _, _ = kf.update(
-                    x[vs],
-                    P[vs],
-                    t[vs],
-                    m.time[vj],
-                    cfg.q_horizontal,
-                    cfg.q_vertical,
-                    tab.q_scale[rs[vs]],
-                    lambda xm, vj=vj: velocity_innovation(m, vj, xm),
-                    tab.omega[rs[vs]],
-                )
-            tab.x[rs], tab.P[rs], tab.t[rs] = x, P, t
-            gs = ground_speed(x[:, :3], x[:, 3:])
-            avg = tab.speed_avg[rs]
-            tab.speed_avg[rs] = np.where(np.isnan(avg), gs, avg + SPEED_AVG_WEIGHT * (gs - avg))
-            if cfg.turn_memory > 0:
-                tab.omega[rs] = estimate_turn_rate(
-                    tab.omega[rs],
-                    v_before,
-                    x[:, 3:],
-                    x[:, :3],
-                    t - t_before,
-                    tau=cfg.turn_memory,
-                    min_speed=cfg.turn_min_speed,
-                    max_rate=np.radians(cfg.turn_max_rate),
-                )
-            tab.q_scale[rs], tab.nis_avg[rs] = kf.adapt_process_noise(
-                tab.q_scale[rs],
-                tab.nis_avg[rs],
-                nis,
-                m.dof[rj],
-                memory=cfg.nis_memory,
-                threshold=cfg.nis_manoeuvre,
-                boost=cfg.q_boost,
-                decay=cfg.q_decay,
-                scale_max=cfg.q_scale_max,
-            )
-            tab.q_cap[rs] = kf.noise_scale_cap(
-                m.reach[rj], cfg.q_scale_max, cfg.q_precise_reach, cfg.q_noisy_scale_max
-            )
-            tab.q_scale[rs] = np.minimum(tab.q_scale[rs], tab.q_cap[rs])
-            tab.llr[rs] += kf.track_score_increment(
-                nis, logdet, m.dof[rj], m.ln_pd[rj], m.ln_clutter[rj]
-            )
-            gap = np.maximum(m.time[rj] - tab.t_hit[rs], 0.0)
-            hg = tab.hit_gap[rs]
-            tab.hit_gap[rs] = np.where(np.isnan(hg), gap, hg + HIT_GAP_WEIGHT * (gap - hg))
-            tab.t_hit[rs] = np.maximum(tab.t_hit[rs], m.time[rj])
-            tab.hits[rs] += 1
-            radar = m.stype[rj] == RADAR_TYPE
-            by_radar = rs[radar]
-            tab.t_radar[by_radar] = np.maximum(tab.t_radar[by_radar], m.time[rj[radar]])
-            tab.radar_hits[by_radar] += 1
-            coop = IS_COOPERATIVE[m.stype[rj]]
-            tab.t_coop[rs[coop]] = np.maximum(tab.t_coop[rs[coop]], m.time[rj[coop]])
-        # The revisit that decides coasting: the fastest sensor that updated the track now.
-        rev = np.full(tab.capacity, np.inf)
-        np.minimum.at(rev, s, self.sensors.scan_period[m.sensor[j]])
-        us = slot_set(tab.capacity, [s])
-        tab.revisit[us] = rev[us]
+        settings = kernels.RoundSettings(*(float(v) for v in (
+            cfg.q_horizontal, cfg.q_vertical, cfg.nis_memory, cfg.nis_manoeuvre, cfg.q_boost,
+            cfg.q_decay, cfg.q_scale_max, cfg.q_precise_reach, cfg.q_noisy_scale_max,
+            cfg.turn_memory, cfg.turn_min_speed, np.radians(cfg.turn_max_rate),
+            SPEED_AVG_WEIGHT, HIT_GAP_WEIGHT)))
+        kernels.update_rounds(
+            s[order], j[order], order,
+            inn.xm, inn.Pm, inn.r, inn.H, inn.S, inn.Sinv, inn.det, inn.d2,
+            tab.x, tab.P, tab.t, tab.omega, tab.q_scale, tab.nis_avg, tab.q_cap,
+            tab.speed_avg, tab.llr, tab.hit_gap, tab.t_hit, tab.hits, tab.t_radar,
+            tab.radar_hits, tab.t_coop, tab.revisit,
+            m.time, m.sensor, m.stype, m.kind, m.origin, m.rot, m.z, m.var, m.mask, m.vel,
+            m.vel_var, m.dof, m.reach, m.ln_pd, m.ln_clutter,
+            self.sensors.scan_period, RADAR_TYPE, IS_COOPERATIVE, settings,
+            POSITION, POLAR, BEARING,
+        )
 
     # ---- initiation -----------------------------------------------------------------------
 
