@@ -36,6 +36,7 @@ identical.
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -441,8 +442,11 @@ class IdentityRules:
     def __init__(self, rules: list[Rule], allow: list[str]) -> None:
         self.rules = rules
         self.allow = [a.lower() for a in allow]
+        # The patterns as one regular expression (fnmatch's translation of each, matched
+        # against the lower-cased id): one match per id instead of one per pattern.
+        self._allow_re = (re.compile("|".join(fnmatch.translate(a) for a in self.allow))
+                          if self.allow else None)
         self._tables = _compile(rules)
-        self._cache: dict[str, bool] = {}
         self._tuple_cache: dict[tuple[str, ...], bool] = {}
     @classmethod
     def load(cls, path: str | Path | None = None) -> IdentityRules:
@@ -487,7 +491,8 @@ class IdentityRules:
         return cls(rules, [str(a) for a in doc.get("allow", [])])
 
     def allow_listed(self, ids: list[str]) -> bool:
-        return any(self._listed(i) for i in ids)
+        rx = self._allow_re
+        return rx is not None and any(rx.match(i.lower()) for i in ids)
 
     def _tuple_listed(self, ids: tuple[str, ...]) -> bool:
         hit = self._tuple_cache.get(ids)
@@ -496,16 +501,6 @@ class IdentityRules:
             if len(self._tuple_cache) > 100_000:
                 self._tuple_cache.clear()
             self._tuple_cache[ids] = hit
-        return hit
-
-    def _listed(self, ident: str) -> bool:
-        # Identities repeat at every update: match each one against the patterns once.
-        hit = self._cache.get(ident)
-        if hit is None:
-            hit = any(fnmatch.fnmatchcase(ident.lower(), pat) for pat in self.allow)
-            if len(self._cache) > 100_000:
-                self._cache.clear()
-            self._cache[ident] = hit
         return hit
 
     def apply(
