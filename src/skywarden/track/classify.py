@@ -1,4 +1,4 @@
-"""Classification (what a track is) and APP-6 identity (whose it is), vectorized.
+"""Classification (what a track is) and APP-6 identity (whose it is) of updated tracks.
 
 Class: each track accumulates evidence per class c in TARGET_CLASSES, in two parts,
 
@@ -307,7 +307,7 @@ _CONDITIONS = {
     "max_alt",
     "max_hits",
 }
-# Columns of _RuleTables.flags, and of its has (bound keeps the first six).
+# Columns of _RuleTables.flags, and of its has and bound.
 _SPOOF, _LISTED, _COOPERATIVE = range(3)
 _FLAG_KEYS = ("spoof", "allow_listed", "cooperative")
 _MIN_CONF, _HOLD_CONF, _MIN_SPEED, _MAX_SPEED, _MIN_ALT, _MAX_ALT, _MAX_HITS = range(7)
@@ -330,8 +330,8 @@ class _RuleTables(NamedTuple):
     flags: np.ndarray  # (R, 3) int8: spoof, allow_listed, cooperative wanted (1 / 0); -1 any
     kind_bits: np.ndarray  # (R,) int64: coop bits of which the track holds one; -1 any
     has: np.ndarray  # (R, 7) bool: which of the _BOUND_KEYS the rule sets
-    bound: np.ndarray  # (R, 7) float64: their values (max_hits in its own column)
-    max_hits: np.ndarray  # (R,) int64
+    # Their values; max_hits too, as a float: exact against the int32 hits.
+    bound: np.ndarray  # (R, 7) float64
 
 
 def _lookup(size: int, codes: list[int] | None) -> np.ndarray:
@@ -350,7 +350,6 @@ def _compile(rules: list[Rule]) -> _RuleTables:
     kind_bits = np.full(n, -1, dtype=np.int64)
     has = np.zeros((n, len(_BOUND_KEYS)), dtype=bool)
     bound = np.zeros((n, len(_BOUND_KEYS)))
-    max_hits = np.zeros(n, dtype=np.int64)
     status_ok, class_ok = [], []
     for r, rule in enumerate(rules):
         c = rule.conditions
@@ -366,15 +365,12 @@ def _compile(rules: list[Rule]) -> _RuleTables:
         for k, key in enumerate(_BOUND_KEYS):
             if key in c:
                 has[r, k] = True
-                if k == _MAX_HITS:
-                    max_hits[r] = int(c[key])
-                else:
-                    bound[r, k] = float(c[key])
+                bound[r, k] = int(c[key]) if k == _MAX_HITS else float(c[key])
     return _RuleTables(
         np.array([rule.identity for rule in rules], dtype=np.int8),
         np.array(status_ok).reshape(n, len(STATUS_NAMES) + 1),
         np.array(class_ok).reshape(n, len(TARGET_CLASSES) + 1),
-        flags, kind_bits, has, bound, max_hits,
+        flags, kind_bits, has, bound,
     )
 
 
@@ -390,7 +386,7 @@ def _first_rules(rules, slots, speed, alt, status, cls, coop, spoof, allow_liste
 
     One function, the conditions written out in the loop: a helper taking the tables
     would count references to each of them per rule and track (ten times slower)."""
-    rule_identity, status_ok, class_ok, flags, kind_bits, has, bound, max_hits = rules
+    rule_identity, status_ok, class_ok, flags, kind_bits, has, bound = rules
     out = np.full(slots.shape[0], _UNKNOWN_IDENTITY, dtype=np.int8)
     for i in range(slots.shape[0]):
         s = slots[i]
@@ -419,7 +415,7 @@ def _first_rules(rules, slots, speed, alt, status, cls, coop, spoof, allow_liste
                     and (not has[r, _MAX_SPEED] or v <= bound[r, _MAX_SPEED])
                     and (not has[r, _MIN_ALT] or low >= bound[r, _MIN_ALT])
                     and (not has[r, _MAX_ALT] or high <= bound[r, _MAX_ALT])
-                    and (not has[r, _MAX_HITS] or hits[s] <= max_hits[r])):
+                    and (not has[r, _MAX_HITS] or hits[s] <= bound[r, _MAX_HITS])):
                 out[i] = rule_identity[r]
                 break
     # Written after all are decided: the hysteresis reads the identities of the last update.
