@@ -1,4 +1,4 @@
-"""Classification (what a track is) and APP-6 identity (whose it is), vectorized.
+"""Classification (what a track is) and APP-6 identity (whose it is) of updated tracks.
 
 Class: each track accumulates evidence per class c in TARGET_CLASSES, in two parts,
 
@@ -22,24 +22,33 @@ track a bird at 0.8-0.9 even when it sees the gull on one scan in three and anot
 radar's plots update the track in between (with hints in s, those updates diluted it to
 0.4-0.6). A track that takes over another target's plots recovers within minutes.
 
-Identity: the first rule of ``identity_rules.toml`` whose conditions all hold; each
-condition is a boolean column over the tracks, so rules cost a few numpy operations.
+Identity: the first rule of ``identity_rules.toml`` whose conditions all hold. The
+rules are compiled at load into tables (per rule: the statuses and classes it takes, the
+flags it wants, its bounds), so that one pass over the tracks tries them in order.
+
+The per-track work of a window (speed and altitude, the evidence and scores, the rules)
+runs in compiled (numba) loops, a few calls per window instead of a hundred small numpy
+operations; they do the same floating-point operations in the same order as the numpy
+formulas they replace (float32 scores stay float32 at every step), so results are
+identical.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from numba import njit
 
 from ..errors import ConfigError
-from ..geo import ecef_to_geodetic, enu_rotation
+from ..geo import E2, EP2, A, B
 from ..records import TARGET_CLASSES
 from ..tomlfile import TomlError, read_toml
-from .table import COOP_ICAO, COOP_OTHER, COOP_RID, STATUS_NAMES, TrackTable
+from .table import COOP_ICAO, COOP_OTHER, COOP_RID, N_CLASSES, STATUS_NAMES, TrackTable
 
 IDENTITIES = ("pending", "unknown", "assumed_friend", "friend", "neutral", "suspect", "hostile")
 CLASS_CODE = {c: i for i, c in enumerate(TARGET_CLASSES)}
@@ -68,9 +77,11 @@ ENVELOPES: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "bird": ((12.0, 6.0), (0.0, 1000.0)),
 }
 _BASELINE_UNKNOWN = 0.15
+_UNKNOWN = CLASS_CODE["unknown"]
 _ENV_CODE = np.array([CLASS_CODE[c] for c in ENVELOPES])
+# (contiguous rows: the kernels take them as constants, and numba caches only those)
 _ENV_MU, _ENV_SD, _ENV_LO, _ENV_HI = np.array(
-    [(mu, sd, lo, hi) for (mu, sd), (lo, hi) in ENVELOPES.values()]).T
+    [(mu, sd, lo, hi) for (mu, sd), (lo, hi) in ENVELOPES.values()]).T.copy()
 # The fastest ground speed (m/s) a track of a slow class is believed to fly: centre +
 # SPEED_LIMIT_SPREADS spreads of its envelope, never less than SPEED_LIMIT_FLOOR (drone
 # 117, helicopter 155, balloon and bird 100 m/s), the bound the assessment also puts on
@@ -96,31 +107,151 @@ def speed_limit(
     return limit
 
 
+_TO_DEG = 180.0 / np.pi  # np.degrees and np.radians multiply by these (numpy's npy_math)
+_TO_RAD = np.pi / 180.0
+
+
+@njit(cache=True)
+def _speed_altitude_rows(x: np.ndarray, P: np.ndarray, slots: np.ndarray,
+                         max_var_u: float) -> tuple[np.ndarray, np.ndarray]:
+    """speed_and_altitude, one row at a time: geo.ecef_to_geodetic and geo.enu_rotation
+    written out for one point, their operations in numpy's order."""
+    n = slots.shape[0]
+    speed = np.empty(n)
+    alt = np.empty(n)
+    for i in range(n):
+        s = slots[i]
+        x_, y_, z_ = x[s, 0], x[s, 1], x[s, 2]
+        # ecef_to_geodetic (Heikkinen), term for term.
+        r = np.hypot(x_, y_)
+        f_ = 54.0 * B * B * z_ * z_
+        g = r * r + (1.0 - E2) * z_ * z_ - E2 * (A * A - B * B)
+        c = E2 * E2 * f_ * r * r / (g * g * g)
+        s_ = np.cbrt(1.0 + c + np.sqrt(c * c + 2.0 * c))
+        w = s_ + 1.0 / s_ + 1.0
+        p = f_ / (3.0 * (w * w) * g * g)
+        q = np.sqrt(1.0 + 2.0 * E2 * E2 * p)
+        r0 = -(p * E2 * r) / (1.0 + q) + np.sqrt(
+            0.5 * A * A * (1.0 + 1.0 / q) - p * (1.0 - E2) * z_ * z_ / (q * (1.0 + q))
+            - 0.5 * p * r * r
+        )
+        d = r - E2 * r0
+        u = np.sqrt(d * d + z_ * z_)
+        v = np.sqrt(d * d + (1.0 - E2) * z_ * z_)
+        z0 = B * B * z_ / (A * v)
+        h = u * (1.0 - B * B / (A * v))
+        lat = np.arctan2(z_ + EP2 * z0, r) * _TO_DEG * _TO_RAD
+        lon = np.arctan2(y_, x_) * _TO_DEG * _TO_RAD
+        # The east, north and up rows of enu_rotation times the velocity, and the up
+        # variance, summed in the order of the einsums they replace: a row times a vector
+        # in SIMD lanes of two, (t0 + t2) + t1; the quadratic form term by term.
+        sl, cl = np.sin(lat), np.cos(lat)
+        so, co = np.sin(lon), np.cos(lon)
+        vx, vy, vz = x[s, 3], x[s, 4], x[s, 5]
+        ve = (-so * vx + 0.0 * vz) + co * vy
+        vn = (-sl * co * vx + cl * vz) + -sl * so * vy
+        up = (cl * co, cl * so, sl)
+        var_u = 0.0
+        for a in range(3):
+            for b in range(3):
+                var_u += up[a] * P[s, a, b] * up[b]
+        speed[i] = np.hypot(ve, vn)
+        alt[i] = h if var_u <= max_var_u else np.nan
+    return speed, alt
+
+
 def speed_and_altitude(
-    x: np.ndarray, P: np.ndarray, alt_max_sigma: float
+    x: np.ndarray, P: np.ndarray, slots: np.ndarray, alt_max_sigma: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Ground speed (m/s) and altitude (m; NaN where its sigma exceeds alt_max_sigma) of
-    ECEF states."""
-    lat, lon, alt = ecef_to_geodetic(x[:, :3])
-    rot = enu_rotation(lat, lon)
-    v = np.einsum("nij,nj->ni", rot, x[:, 3:])
-    var_u = np.einsum("ni,nij,nj->n", rot[:, 2], P[:, :3, :3], rot[:, 2])
-    alt = np.where(var_u <= alt_max_sigma**2, alt, np.nan)
-    return np.hypot(v[:, 0], v[:, 1]), alt
+    the ECEF states x[slots] (covariances P[slots])."""
+    return _speed_altitude_rows(x, P, slots, alt_max_sigma**2)
+
+
+_BIG = float(np.finfo(np.float64).max)
+
+
+@njit(cache=True, inline="always")
+def _nan_to_num(v: float, nan: float) -> float:
+    """np.nan_to_num of one value: NaN -> ``nan``, +-inf -> the largest finite float."""
+    if np.isnan(v):
+        return nan
+    if np.isinf(v):
+        return _BIG if v > 0 else -_BIG
+    return v
+
+
+@njit(cache=True, inline="always")
+def _membership_row(speed: float, alt: float, scale: float, out: np.ndarray) -> None:
+    """``scale`` k_c(speed, alt) into out (n_classes,): kinematic_membership of one row.
+    Every class is written (the envelopes and unknown), so out needs no clearing."""
+    known = np.isfinite(alt)
+    for e in range(_ENV_CODE.shape[0]):
+        z = (speed - _ENV_MU[e]) / _ENV_SD[e]
+        k = np.exp(-0.5 * (z * z))
+        box = 0.5
+        if known:
+            # Soft box: full inside, fading over 500 m outside.
+            dist = max(max(_ENV_LO[e] - alt, alt - _ENV_HI[e]), 0.0) / 500.0
+            box = np.exp(-0.5 * (dist * dist))
+        out[_ENV_CODE[e]] = scale * (k * box)
+    out[_UNKNOWN] = scale * _BASELINE_UNKNOWN
+
+
+@njit(cache=True)
+def _membership_rows(speed: np.ndarray, alt: np.ndarray) -> np.ndarray:
+    out = np.zeros((speed.shape[0], N_CLASSES))
+    for i in range(speed.shape[0]):
+        _membership_row(speed[i], alt[i], 1.0, out[i])
+    return out
 
 
 def kinematic_membership(speed: np.ndarray, alt: np.ndarray) -> np.ndarray:
     """k_c (N, n_classes) from ground speed (m/s) and altitude (m, NaN unknown)."""
-    out = np.zeros((speed.shape[0], len(TARGET_CLASSES)))
-    # All envelopes at once, (N, n_envelopes): one array call per step, not one per class.
-    k = np.exp(-0.5 * ((speed[:, None] - _ENV_MU) / _ENV_SD) ** 2)
-    # Soft box: full inside, fading over 500 m outside.
-    dist = np.maximum(np.maximum(_ENV_LO - alt[:, None], alt[:, None] - _ENV_HI), 0.0)
-    box = np.where(np.isfinite(alt)[:, None],
-                   np.exp(-0.5 * (np.nan_to_num(dist) / 500.0) ** 2), 0.5)
-    out[:, _ENV_CODE] = k * box
-    out[:, CLASS_CODE["unknown"]] = _BASELINE_UNKNOWN
-    return out
+    return _membership_rows(np.asarray(speed, dtype=np.float64), np.asarray(alt, dtype=np.float64))
+
+
+_F32_MEMORY = np.float32(MEMORY)  # numpy multiplies the float32 scores by MEMORY as float32
+_AIRCRAFT, _HELICOPTER, _DRONE = CLASS_CODE["aircraft"], CLASS_CODE["helicopter"], CLASS_CODE["drone"]
+
+
+@njit(cache=True)
+def _update_class_rows(slots, speed, alt, hint, hits, coop, t, t_class, cls_score, cls_hint,
+                       cls, cls_conf):  # fmt: skip
+    """update_class, one track at a time (``slots`` distinct)."""
+    ev = np.zeros(N_CLASSES)
+    score = np.zeros(N_CLASSES, dtype=np.float32)
+    for i in range(slots.shape[0]):
+        s = slots[i]
+        _membership_row(speed[i], alt[i], min(hits[s] / 5.0, 1.0), ev)
+        if coop[s] & COOP_ICAO:
+            if speed[i] < 80.0 and _nan_to_num(alt[i], 1e9) < 2500.0:  # slow and low
+                ev[_HELICOPTER] += W_COOP * 0.5
+                ev[_AIRCRAFT] += W_COOP * 0.5
+            else:
+                ev[_AIRCRAFT] += W_COOP
+        if coop[s] & COOP_RID:
+            ev[_DRONE] += W_COOP
+        age = t[s] - t_class[s]  # NaN on a track's first update: it has no hints yet
+        keep = np.float32(np.exp(-max(_nan_to_num(age, 0.0), 0.0) / HINT_MEMORY_S))
+        for c in range(N_CLASSES):
+            kin = np.float32(_F32_MEMORY * cls_score[s, c]) + np.float32(ev[c])
+            cls_score[s, c] = kin
+            h = np.float32(cls_hint[s, c] * keep)
+            if c == hint[i]:
+                h = np.float32(h + np.float32(W_HINT))
+            cls_hint[s, c] = h
+            score[c] = np.float32(kin + h)
+        t_class[s] = t[s]
+        # np.argmax (the first maximum; a NaN counts as the maximum) and the float32 sum.
+        best = 0
+        total = np.float32(0.0)
+        for c in range(N_CLASSES):
+            total = np.float32(total + score[c])
+            if not np.isnan(score[best]) and (np.isnan(score[c]) or score[c] > score[best]):
+                best = c
+        cls[s] = best
+        cls_conf[s] = np.float32(score[best] / total) if total > 0 else 0.0
 
 
 def update_class(
@@ -130,36 +261,28 @@ def update_class(
     alt: np.ndarray,
     hint: np.ndarray,
 ) -> None:
-    """Add this update's evidence to the class scores of ``slots`` and set cls, cls_conf.
+    """Add this update's evidence to the class scores of ``slots`` (distinct) and set
+    cls, cls_conf.
 
     ``hint`` holds a class code per slot or -1.
     """
-    if not slots.size:
-        return
-    w_kin = np.minimum(table.hits[slots] / 5.0, 1.0)[:, None]
-    ev = w_kin * kinematic_membership(speed, alt)
-    coop = table.coop[slots]
-    icao = (coop & COOP_ICAO) > 0
-    slow_low = (speed < 80.0) & (np.nan_to_num(alt, nan=1e9) < 2500.0)
-    ev[icao & ~slow_low, CLASS_CODE["aircraft"]] += W_COOP
-    ev[icao & slow_low, CLASS_CODE["helicopter"]] += W_COOP * 0.5
-    ev[icao & slow_low, CLASS_CODE["aircraft"]] += W_COOP * 0.5
-    ev[(coop & COOP_RID) > 0, CLASS_CODE["drone"]] += W_COOP
-    score = MEMORY * table.cls_score[slots] + ev.astype(np.float32)
-    table.cls_score[slots] = score
-    t = table.t[slots]
-    age = t - table.t_class[slots]  # NaN on a track's first update: it has no hints yet
-    keep = np.exp(-np.maximum(np.nan_to_num(age), 0.0) / HINT_MEMORY_S).astype(np.float32)
-    hints = table.cls_hint[slots] * keep[:, None]
-    has = np.flatnonzero(hint >= 0)
-    hints[has, hint[has]] += W_HINT
-    table.cls_hint[slots] = hints
-    table.t_class[slots] = t
-    score = score + hints
-    best = np.argmax(score, axis=1)
-    total = score.sum(axis=1)
-    table.cls[slots] = best
-    table.cls_conf[slots] = np.where(total > 0, score[np.arange(slots.size), best] / total, 0.0)
+    _update_class_rows(slots, speed, alt, hint, table.hits, table.coop, table.t, table.t_class,
+                       table.cls_score, table.cls_hint, table.cls, table.cls_conf)
+
+
+@njit(cache=True)
+def latest_hints(slots: np.ndarray, hint_slots: np.ndarray, hint_codes: np.ndarray,
+                 capacity: int) -> np.ndarray:
+    """Per slot of ``slots``, the last class code (not -1) given it in the pairs
+    (hint_slots, hint_codes); -1 where none."""
+    last = np.full(capacity, -1, dtype=np.int64)
+    for k in range(hint_slots.shape[0]):
+        if hint_codes[k] >= 0:
+            last[hint_slots[k]] = hint_codes[k]
+    out = np.empty(slots.shape[0], dtype=np.int64)
+    for i in range(slots.shape[0]):
+        out[i] = last[slots[i]]
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,16 +290,6 @@ class Rule:
     name: str
     identity: int
     conditions: dict[str, Any]
-    # The list conditions as lookup tables by code (status, class): one gather per window
-    # instead of an np.isin. One spare False entry at the end, so code -1 matches nothing.
-    status_ok: np.ndarray | None = None
-    class_ok: np.ndarray | None = None
-
-
-def _lookup(size: int, codes: list[int]) -> np.ndarray:
-    table = np.zeros(size + 1, dtype=bool)
-    table[codes] = True
-    return table
 
 
 _CONDITIONS = {
@@ -194,6 +307,129 @@ _CONDITIONS = {
     "max_alt",
     "max_hits",
 }
+# Columns of _RuleTables.flags, and of its has and bound.
+_SPOOF, _LISTED, _COOPERATIVE = range(3)
+_FLAG_KEYS = ("spoof", "allow_listed", "cooperative")
+_MIN_CONF, _HOLD_CONF, _MIN_SPEED, _MAX_SPEED, _MIN_ALT, _MAX_ALT, _MAX_HITS = range(7)
+_BOUND_KEYS = ("min_class_confidence", "hold_class_confidence", "min_speed", "max_speed",
+               "min_alt", "max_alt", "max_hits")
+_KIND_BITS = {"icao": COOP_ICAO, "rid": COOP_RID, "other": COOP_OTHER}
+_UNKNOWN_IDENTITY = IDENTITIES.index("unknown")
+
+
+class _RuleTables(NamedTuple):
+    """The rules as arrays by rule (in order), for the compiled matcher. A condition a
+    rule lacks leaves everything open: every status and class taken, flag -1, bound not
+    in has."""
+
+    identity: np.ndarray  # (R,) int8
+    # By status and class code, one spare entry at the end: a list condition matches
+    # nothing at code -1; a rule without the condition takes it too.
+    status_ok: np.ndarray  # (R, n_status + 1) bool
+    class_ok: np.ndarray  # (R, n_classes + 1) bool
+    flags: np.ndarray  # (R, 3) int8: spoof, allow_listed, cooperative wanted (1 / 0); -1 any
+    kind_bits: np.ndarray  # (R,) int64: coop bits of which the track holds one; -1 any
+    has: np.ndarray  # (R, 7) bool: which of the _BOUND_KEYS the rule sets
+    # Their values; max_hits too, as a float: exact against the int32 hits.
+    bound: np.ndarray  # (R, 7) float64
+
+
+def _lookup(size: int, codes: list[int] | None) -> np.ndarray:
+    if codes is None:
+        return np.ones(size + 1, dtype=bool)
+    table = np.zeros(size + 1, dtype=bool)
+    table[codes] = True
+    return table
+
+
+def _compile(rules: list[Rule]) -> _RuleTables:
+    """The rules' conditions as _RuleTables; values converted as the conditions read
+    them (bool, float, int)."""
+    n = len(rules)
+    flags = np.full((n, 3), -1, dtype=np.int8)
+    kind_bits = np.full(n, -1, dtype=np.int64)
+    has = np.zeros((n, len(_BOUND_KEYS)), dtype=bool)
+    bound = np.zeros((n, len(_BOUND_KEYS)))
+    status_ok, class_ok = [], []
+    for r, rule in enumerate(rules):
+        c = rule.conditions
+        status_ok.append(_lookup(len(STATUS_NAMES), None if "status" not in c else [
+            STATUS_NAMES.index(x) for x in c["status"] if x in STATUS_NAMES]))
+        class_ok.append(_lookup(len(TARGET_CLASSES), None if "class" not in c else [
+            CLASS_CODE[x] for x in c["class"]]))
+        for k, key in enumerate(_FLAG_KEYS):
+            if key in c:
+                flags[r, k] = bool(c[key])
+        if "coop_kind" in c:
+            kind_bits[r] = sum(_KIND_BITS.get(k, 0) for k in c["coop_kind"])
+        for k, key in enumerate(_BOUND_KEYS):
+            if key in c:
+                has[r, k] = True
+                bound[r, k] = int(c[key]) if k == _MAX_HITS else float(c[key])
+    return _RuleTables(
+        np.array([rule.identity for rule in rules], dtype=np.int8),
+        np.array(status_ok).reshape(n, len(STATUS_NAMES) + 1),
+        np.array(class_ok).reshape(n, len(TARGET_CLASSES) + 1),
+        flags, kind_bits, has, bound,
+    )
+
+
+@njit(cache=True, inline="always")
+def _wants(flag: int, value: bool) -> bool:
+    return flag < 0 or value == (flag == 1)
+
+
+@njit(cache=True)
+def _first_rules(rules, slots, speed, alt, status, cls, coop, spoof, allow_listed, use_allow,
+                 cls_conf, identity, hits) -> None:  # fmt: skip
+    """identity[slots]: each track's first matching rule's (else unknown).
+
+    One function, the conditions written out in the loop: a helper taking the tables
+    would count references to each of them per rule and track (ten times slower)."""
+    rule_identity, status_ok, class_ok, flags, kind_bits, has, bound = rules
+    out = np.full(slots.shape[0], _UNKNOWN_IDENTITY, dtype=np.int8)
+    for i in range(slots.shape[0]):
+        s = slots[i]
+        st, c, bits, conf, v = status[s], cls[s], coop[s], cls_conf[s], speed[i]
+        listed = use_allow and bits > 0 and allow_listed[s] > 0
+        # An unknown altitude fails min_alt and max_alt.
+        low, high = _nan_to_num(alt[i], -np.inf), _nan_to_num(alt[i], np.inf)
+        for r in range(rule_identity.shape[0]):
+            if not (status_ok[r, st] and class_ok[r, c] and _wants(flags[r, _SPOOF], spoof[s])
+                    and _wants(flags[r, _LISTED], listed)
+                    and _wants(flags[r, _COOPERATIVE], bits > 0)
+                    and (kind_bits[r] < 0 or (bits & kind_bits[r]) != 0)):
+                continue
+            if has[r, _MIN_CONF]:
+                enough = conf >= bound[r, _MIN_CONF]
+                if has[r, _HOLD_CONF]:
+                    # Hysteresis: a track that has this identity (from its last update)
+                    # keeps it down to the lower bar, so it does not flicker as the
+                    # confidence wavers about the upper one.
+                    enough = enough or (identity[s] == rule_identity[r]
+                                        and conf >= bound[r, _HOLD_CONF])
+                if not enough:
+                    continue
+            # (a NaN fails every bound, as in numpy's comparisons)
+            if ((not has[r, _MIN_SPEED] or v >= bound[r, _MIN_SPEED])
+                    and (not has[r, _MAX_SPEED] or v <= bound[r, _MAX_SPEED])
+                    and (not has[r, _MIN_ALT] or low >= bound[r, _MIN_ALT])
+                    and (not has[r, _MAX_ALT] or high <= bound[r, _MAX_ALT])
+                    and (not has[r, _MAX_HITS] or hits[s] <= bound[r, _MAX_HITS])):
+                out[i] = rule_identity[r]
+                break
+    # Written after all are decided: the hysteresis reads the identities of the last update.
+    for i in range(slots.shape[0]):
+        identity[slots[i]] = out[i]
+
+
+@njit(cache=True)
+def _unresolved(slots: np.ndarray, coop: np.ndarray, allow_listed: np.ndarray) -> np.ndarray:
+    """The slots holding cooperative ids whose allow-list answer is not worked out."""
+    keep = np.zeros(slots.shape[0], dtype=np.bool_)
+    for i in range(slots.shape[0]):
+        keep[i] = coop[slots[i]] > 0 and allow_listed[slots[i]] < 0
+    return slots[keep]
 
 
 class IdentityRules:
@@ -202,9 +438,12 @@ class IdentityRules:
     def __init__(self, rules: list[Rule], allow: list[str]) -> None:
         self.rules = rules
         self.allow = [a.lower() for a in allow]
-        self._cache: dict[str, bool] = {}
+        # The patterns as one regular expression (fnmatch's translation of each, matched
+        # against the lower-cased id): one match per id instead of one per pattern.
+        self._allow_re = (re.compile("|".join(fnmatch.translate(a) for a in self.allow))
+                          if self.allow else None)
+        self._tables = _compile(rules)
         self._tuple_cache: dict[tuple[str, ...], bool] = {}
-
     @classmethod
     def load(cls, path: str | Path | None = None) -> IdentityRules:
         path = Path(path) if path is not None else RULES_PATH
@@ -244,17 +483,12 @@ class IdentityRules:
                     table["hold_class_confidence"] <= table.get("min_class_confidence", -1)):
                 raise ConfigError(f"{where} ({name}): hold_class_confidence needs a "
                                   "min_class_confidence at least as high")
-            status_ok = class_ok = None
-            if "status" in table:
-                status_ok = _lookup(len(STATUS_NAMES), [
-                    STATUS_NAMES.index(x) for x in table["status"] if x in STATUS_NAMES])
-            if "class" in table:
-                class_ok = _lookup(len(TARGET_CLASSES), [CLASS_CODE[x] for x in table["class"]])
-            rules.append(Rule(name, IDENTITIES.index(ident), table, status_ok, class_ok))
+            rules.append(Rule(name, IDENTITIES.index(ident), table))
         return cls(rules, [str(a) for a in doc.get("allow", [])])
 
     def allow_listed(self, ids: list[str]) -> bool:
-        return any(self._listed(i) for i in ids)
+        rx = self._allow_re
+        return rx is not None and any(rx.match(i.lower()) for i in ids)
 
     def _tuple_listed(self, ids: tuple[str, ...]) -> bool:
         hit = self._tuple_cache.get(ids)
@@ -265,77 +499,20 @@ class IdentityRules:
             self._tuple_cache[ids] = hit
         return hit
 
-    def _listed(self, ident: str) -> bool:
-        # Identities repeat at every update: match each one against the patterns once.
-        hit = self._cache.get(ident)
-        if hit is None:
-            hit = any(fnmatch.fnmatchcase(ident.lower(), pat) for pat in self.allow)
-            if len(self._cache) > 100_000:
-                self._cache.clear()
-            self._cache[ident] = hit
-        return hit
-
     def apply(
         self, table: TrackTable, slots: np.ndarray, speed: np.ndarray, alt: np.ndarray
     ) -> None:
-        """Set ``table.identity`` for ``slots`` by the first matching rule (else unknown)."""
-        n = slots.size
-        if not n:
+        """Set ``table.identity`` for ``slots`` (distinct) by the first matching rule (else
+        unknown)."""
+        if not slots.size:
             return
-        status = table.status[slots]
-        cls = table.cls[slots]
-        coop = table.coop[slots]
-        listed = np.zeros(n, dtype=bool)
         if self.allow:
             # A track's ids change rarely: they are matched against the allow list when
             # they change (TrackTable.allow_listed, reset by attach_id), not at every update.
-            held = slots[coop > 0]
-            fresh = held[table.allow_listed[held] < 0]
+            fresh = _unresolved(slots, table.coop, table.allow_listed)
             if fresh.size:
                 table.allow_listed[fresh] = [self._tuple_listed(ids)
                                              for ids in table.id_tuple[fresh]]
-            listed = (coop > 0) & (table.allow_listed[slots] > 0)
-        out = np.full(n, IDENTITIES.index("unknown"), dtype=np.int8)
-        open_ = np.ones(n, dtype=bool)
-        kind_bits = {"icao": COOP_ICAO, "rid": COOP_RID, "other": COOP_OTHER}
-        for rule in self.rules:
-            c = rule.conditions
-            ok = open_.copy()
-            if rule.status_ok is not None:
-                ok &= rule.status_ok[status]
-            if "spoof" in c:
-                ok &= table.spoof[slots] == bool(c["spoof"])
-            if "allow_listed" in c:
-                ok &= listed == bool(c["allow_listed"])
-            if "cooperative" in c:
-                ok &= (coop > 0) == bool(c["cooperative"])
-            if "coop_kind" in c:
-                bits = sum(kind_bits.get(k, 0) for k in c["coop_kind"])
-                ok &= (coop & bits) > 0
-            if rule.class_ok is not None:
-                ok &= rule.class_ok[cls]
-            if "min_class_confidence" in c:
-                conf = table.cls_conf[slots]
-                enough = conf >= float(c["min_class_confidence"])
-                if "hold_class_confidence" in c:
-                    # Hysteresis: a track that has this identity (from its last update)
-                    # keeps it down to the lower bar, so it does not flicker as the
-                    # confidence wavers about the upper one.
-                    enough |= ((table.identity[slots] == rule.identity)
-                               & (conf >= float(c["hold_class_confidence"])))
-                ok &= enough
-            if "min_speed" in c:
-                ok &= speed >= float(c["min_speed"])
-            if "max_speed" in c:
-                ok &= speed <= float(c["max_speed"])
-            if "min_alt" in c:
-                ok &= np.nan_to_num(alt, nan=-np.inf) >= float(c["min_alt"])
-            if "max_alt" in c:
-                ok &= np.nan_to_num(alt, nan=np.inf) <= float(c["max_alt"])
-            if "max_hits" in c:
-                ok &= table.hits[slots] <= int(c["max_hits"])
-            out[ok] = rule.identity
-            open_ &= ~ok
-            if not open_.any():
-                break
-        table.identity[slots] = out
+        _first_rules(self._tables, slots, speed, alt, table.status, table.cls, table.coop,
+                     table.spoof, table.allow_listed, bool(self.allow), table.cls_conf,
+                     table.identity, table.hits)

@@ -41,7 +41,14 @@ from . import cooperative, kernels, lifecycle
 from . import filter as kf
 from .associate import SPHERE_RADIUS, assign, candidate_pairs, project
 from .bearing import BearingBuffer, triangulate_pairs
-from .classify import IdentityRules, class_codes, speed_and_altitude, speed_limit, update_class
+from .classify import (
+    IdentityRules,
+    class_codes,
+    latest_hints,
+    speed_and_altitude,
+    speed_limit,
+    update_class,
+)
 from .config import TrackerConfig
 from .measure import (
     BEARING,
@@ -464,11 +471,11 @@ class Tracker:
         tab = self.table
         if not slots.size:
             return
-        hint = np.full(tab.capacity, -1, dtype=np.int64)
-        for s, h in self._hints:
-            hint[s[h >= 0]] = h[h >= 0]
-        speed, alt = speed_and_altitude(tab.x[slots], tab.P[slots], self.config.alt_max_sigma)
-        update_class(tab, slots, speed, alt, hint[slots])
+        hint = (latest_hints(slots, np.concatenate([s for s, _ in self._hints]),
+                             np.concatenate([h for _, h in self._hints]), tab.capacity)
+                if self._hints else np.full(slots.size, -1, dtype=np.int64))
+        speed, alt = speed_and_altitude(tab.x, tab.P, slots, self.config.alt_max_sigma)
+        update_class(tab, slots, speed, alt, hint)
         self.rules.apply(tab, slots, speed, alt)
 
     def _emit_rows(
