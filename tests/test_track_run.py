@@ -211,6 +211,8 @@ def test_a_birds_identity_holds_while_its_confidence_wavers():
     ("min_class_confidence = 0.4\nhold_class_confidence = 0.5", "needs a min_class_confidence"),
     ('min_class_confidence = "high"', "not a number 0-1"),
     ("min_class_confidence = 1.5", "not a number 0-1"),
+    ('min_speed = "abc"', r"min_speed = 'abc' is not a number"),
+    ("max_hits = true", "max_hits = True is not a number"),
 ])
 def test_identity_rules_reject_bad_confidences(tmp_path, keys, needle):
     bad = tmp_path / "rules.toml"

@@ -475,6 +475,10 @@ class IdentityRules:
             for c in table.get("class", []):
                 if c not in CLASS_CODE:
                     raise ConfigError(f"{where} ({name}): unknown class {c!r}")
+            for key in ("min_speed", "max_speed", "min_alt", "max_alt", "max_hits"):
+                v = table.get(key, 0)
+                if isinstance(v, bool) or not isinstance(v, int | float) or v != v:
+                    raise ConfigError(f"{where} ({name}): {key} = {v!r} is not a number")
             for key in ("min_class_confidence", "hold_class_confidence"):
                 v = table.get(key, 0.0)
                 if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:

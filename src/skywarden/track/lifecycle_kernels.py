@@ -9,6 +9,11 @@ floating-point operations in the same order, so the results are the numpy code's
 bit (save the clearance test's S, see there); where numpy's own order is not the obvious
 one (einsum's pairing of terms) the comment says so. The merge test's solve stays in
 numpy (LAPACK).
+
+numba keys each cached kernel on the file that defines it, and a kernel's cached code
+holds what it calls: these use ``kernels._local_up`` and ``lsap.components``, so after
+an edit to those the kernels here keep the old code until this file changes or the
+``__pycache__`` folders are removed.
 """
 
 from __future__ import annotations
