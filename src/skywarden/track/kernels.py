@@ -1049,3 +1049,43 @@ def gate_pairs(
             penalty[q] = cfg.tentative_penalty
     return (s[sel], j[sel], key[sel], d2[sel] + penalty, cfg.miss + penalty,
             xm[sel], Pm[sel], r[sel], H[sel], S[sel], Sinv[sel], det[sel], d2[sel], n_fast)
+
+
+@njit(cache=True)
+def spoof_strikes(
+    s: np.ndarray, j: np.ndarray, d2: np.ndarray, quantile: np.ndarray, dof: np.ndarray,
+    time: np.ndarray, stype: np.ndarray, is_coop: np.ndarray, t_radar: np.ndarray,
+    radar_hits: np.ndarray, strikes: np.ndarray, spoof: np.ndarray, support_age: float,
+    support_hits: int, count: int,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """cooperative.spoof_check's bookkeeping for the pairs (track s, report j) with gate
+    distances d2: a report is far when d2 > chi2_dof (``quantile``: filter.chi2_table of
+    the spoof probability), its track radar-supported when it had a radar plot within
+    ``support_age`` seconds and ``support_hits`` of them. A far report of a cooperative
+    sensor type (``is_coop`` by ``stype``) on a supported track is a strike (its track's ``strikes`` count one more; ``count`` of
+    them flag it in ``spoof``); a report that is not far clears its track's count (after
+    the window's strikes are counted). Returns the strike and the jump (far, unsupported)
+    masks and how many tracks were newly flagged."""
+    n = s.shape[0]
+    far = np.empty(n, dtype=np.bool_)
+    strike = np.empty(n, dtype=np.bool_)
+    jump = np.empty(n, dtype=np.bool_)
+    for q in range(n):
+        i, row = s[q], j[q]
+        far[q] = d2[q] > quantile[min(max(dof[row], 0), 7)]
+        supported = (t_radar[i] >= time[row] - support_age
+                     and radar_hits[i] >= support_hits)
+        strike[q] = far[q] and supported and is_coop[stype[row]]
+        jump[q] = far[q] and not supported
+        if strike[q]:
+            strikes[i] += 1
+    for q in range(n):
+        if not far[q]:
+            strikes[s[q]] = 0
+    newly = 0
+    for q in range(n):
+        i = s[q]
+        if strike[q] and strikes[i] >= count and not spoof[i]:
+            spoof[i] = True
+            newly += 1
+    return strike, jump, newly

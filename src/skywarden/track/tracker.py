@@ -278,8 +278,10 @@ class Tracker:
             kf.chi2_table(cfg.gate_probability), CLASS_SPEED_LIMIT, BUCKETS, settings,
             TENTATIVE, POSITION, POLAR, BEARING)
         self.stats.speed_gated += fast
-        # The innovations are gathered for the chosen pairs only.
-        chosen = np.flatnonzero(assign(key, j, cost, miss))
+        chosen = assign(key, j, cost, miss)
+        if chosen.all():  # often: no pair contested (each take copies its column)
+            return s, j, key, kf.Innovation(*inn)
+        chosen = np.flatnonzero(chosen)
         return s[chosen], j[chosen], key[chosen], kf.Innovation(*(a[chosen] for a in inn))
 
     def _update_rounds(
