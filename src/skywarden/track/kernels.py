@@ -1,8 +1,9 @@
 """Compiled (numba) kernels for the tracker's numeric core: the filter's predict,
 measurement residuals, innovation covariance and gate distance, and update; the
 spatial pre-gate's search for pairs within reach; the update rounds, which apply a
-window's associated detections to their tracks (Tracker._update_rounds); and the
-association gate, from the pre-gate to the assignment's costs (Tracker._gated_pairs).
+window's associated detections to their tracks (Tracker._update_rounds); the
+association gate, from the pre-gate to the assignment's costs (Tracker._gated_pairs);
+and the spoof check's strike counts (cooperative.spoof_check).
 
 The filter works on stacks of small matrices (x (N, 6), P (N, 6, 6), H (N, 3, 6)). In
 numpy every 3x3 block product is its own pass over the whole stack with its own
@@ -1051,6 +1052,9 @@ def gate_pairs(
             xm[sel], Pm[sel], r[sel], H[sel], S[sel], Sinv[sel], det[sel], d2[sel], n_fast)
 
 
+# ---- the spoof check (cooperative.spoof_check) --------------------------------------------
+
+
 @njit(cache=True)
 def spoof_strikes(
     s: np.ndarray, j: np.ndarray, d2: np.ndarray, quantile: np.ndarray, dof: np.ndarray,
@@ -1089,3 +1093,42 @@ def spoof_strikes(
             spoof[i] = True
             newly += 1
     return strike, jump, newly
+
+
+# ---- the manoeuvre gate (Tracker._manoeuvre_gate) -----------------------------------------
+
+
+@njit(cache=True)
+def boost_late_tracks(status: np.ndarray, t_hit: np.ndarray, revisit: np.ndarray,
+                      q_scale: np.ndarray, q_cap: np.ndarray, t_now: float, wait: float,
+                      q_miss_scale: float, confirmed: int, coasting: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The manoeuvre gate's tracks: confirmed or coasting, without a hit for more than
+    ``wait`` revisits at ``t_now``; each one's q_scale raised to at least
+    min(q_miss_scale, q_cap) in place. Returns them, ascending, and their scales before."""
+    n = 0
+    cand = np.empty(status.shape[0], dtype=np.int64)
+    for i in range(status.shape[0]):
+        if ((status[i] == confirmed or status[i] == coasting)
+                and t_now - t_hit[i] > wait * revisit[i]):
+            cand[n] = i
+            n += 1
+    cand = cand[:n].copy()
+    old = np.empty(n)
+    for q in range(n):
+        i = cand[q]
+        old[q] = q_scale[i]
+        q_scale[i] = np.maximum(old[q], np.minimum(q_miss_scale, q_cap[i]))
+    return cand, old
+
+
+@njit(cache=True)
+def restore_scales(q_scale: np.ndarray, cand: np.ndarray, old: np.ndarray,
+                   updated: np.ndarray) -> None:
+    """q_scale of the tracks ``cand`` back to ``old``, but for those ``updated``."""
+    kept = np.sort(updated)
+    for q in range(cand.shape[0]):
+        i = cand[q]
+        at = np.searchsorted(kept, i)
+        if not (at < kept.shape[0] and kept[at] == i):
+            q_scale[i] = old[q]

@@ -7,10 +7,10 @@ late arrive in time order), then processes what is old enough in windows of
 ``window`` seconds. Per window, on numpy columns over all tracks at once:
 
 1. **predict + gate**: every track is predicted to each candidate detection's own time;
-   candidates come from a spatial pre-gate (associate.candidate_pairs), then the
-   chi-square gate on d^2 = r^T S^-1 r (filter.innovate). A bearing, which has no
-   range, is also refused by a track predicted beyond its sensor's reach (plus the
-   track's spread): the sensor cannot have heard it.
+   candidates come from a spatial pre-gate (associate.py), then the chi-square gate on
+   d^2 = r^T S^-1 r (filter.innovate). A bearing, which has no range, is also refused
+   by a track predicted beyond its sensor's reach (plus the track's spread): the sensor
+   cannot have heard it. All of it runs in one compiled call (kernels.gate_pairs).
    Detections carrying a cooperative id (icao:, rid:) already held by a track go to that
    track directly; the spoof check tests them against the gate instead.
    Copies of one ADS-B / Remote ID broadcast heard by several receivers are merged
@@ -177,17 +177,16 @@ class Tracker:
         """
         tab = self.table
         rows = np.flatnonzero(~claimed & (m.kind != BEARING))
-        st = tab.status
-        # Only tracks that have waited most of a revisit can have missed a plot.
-        late = m.time.max() - tab.t_hit > 0.6 * tab.revisit
-        cand = np.flatnonzero(((st == CONFIRMED) | (st == COASTING)) & late)
-        if not rows.size or not cand.size:
+        if not rows.size:
             return np.zeros(0, dtype=np.int64)
-        old = tab.q_scale[cand].copy()
-        tab.q_scale[cand] = np.maximum(old, np.minimum(self.config.q_miss_scale, tab.q_cap[cand]))
+        # Only tracks that have waited most of a revisit (0.6) can have missed a plot.
+        cand, old = kernels.boost_late_tracks(
+            tab.status, tab.t_hit, tab.revisit, tab.q_scale, tab.q_cap, float(m.time.max()),
+            0.6, float(self.config.q_miss_scale), CONFIRMED, COASTING)
+        if not cand.size:
+            return cand
         updated = self._associate_update(m, rows, cand, claimed)
-        untouched = ~np.isin(cand, updated, kind="table")
-        tab.q_scale[cand[untouched]] = old[untouched]
+        kernels.restore_scales(tab.q_scale, cand, old, updated)
         return updated
 
     def _associate_update(
