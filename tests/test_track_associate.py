@@ -151,3 +151,32 @@ def test_search_points_match_the_reach_formula():
     np.testing.assert_allclose(reach, want, rtol=1e-12)
     np.testing.assert_allclose(pts, project(x[cand, :3] + dt[:, None] * x[cand, 3:]),
                                rtol=1e-12)
+
+
+def test_coverage_gate_decides_as_the_numpy_formula_at_its_boundary():
+    # kernels' coverage gate of a bearing's pair against the numpy steps the tracker ran
+    # before it was compiled, with each reach within a few ulps of where the decision
+    # flips: its sums must be numpy's, term for term, to decide the same.
+    from skywarden.geo import row_norm
+    from skywarden.track.kernels import _beyond_coverage
+    from skywarden.track.motion import local_up
+
+    rng = np.random.default_rng(5)
+    n, k = 2000, 3.7
+    xm = np.concatenate([geodetic_to_ecef(rng.uniform(40, 60, n), rng.uniform(10, 30, n),
+                                          rng.uniform(0, 3000, n)).reshape(n, 3),
+                         rng.normal(0, 50, (n, 3))], axis=1)
+    A = rng.normal(0, 40, (n, 6, 6))
+    Pm = A @ np.swapaxes(A, 1, 2)
+    site = xm[:, :3] + rng.normal(0, 3000, (n, 3))
+    up = local_up(xm[:, :3])
+    rel = xm[:, :3] - site
+    ground = row_norm(rel - np.einsum("ni,ni->n", rel, up)[:, None] * up)
+    P3 = Pm[:, :3, :3]
+    var_h = np.trace(P3, axis1=1, axis2=2) - np.einsum("ni,nij,nj->n", up, P3, up)
+    spread = k * np.sqrt(np.maximum(var_h, 0.0))
+    reach = (ground - spread) * (1.0 + rng.integers(-4, 5, n) * 2.0**-52)
+    want = ground > reach + spread
+    got = np.array([_beyond_coverage(xm[q], Pm[q], site[q], reach[q], k) for q in range(n)])
+    assert 0 < want.sum() < n
+    np.testing.assert_array_equal(got, want)

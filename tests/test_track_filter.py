@@ -235,7 +235,8 @@ def test_posterior_ground_speed_is_the_updated_horizontal_velocity():
         return r, H, np.full((2, 3), v)
 
     inn = kf.innovate(x, P, np.zeros(2), 30.0, 3.0, np.ones(2), residual)
-    speed = kf.posterior_ground_speed(inn)
+    speed = [kernels.posterior_ground_speed(inn.xm[k], inn.Pm[k], inn.r[k], inn.H[k],
+                                            inn.Sinv[k]) for k in range(2)]
     assert speed[0] == pytest.approx(b / (a + v) * 5000.0, rel=1e-9)
     assert speed[1] == pytest.approx(0.0, abs=1e-9)
 

@@ -12,6 +12,9 @@ Gate, in two stages:
    pair that lies inside the Mahalanobis gate: ``|r| <= sqrt(chi2 * lambda_max(S))``.
 2. **Chi-square gate** (filter.innovate) on the candidate pairs only.
 
+The tracker runs both stages, and its coverage and kinematic gates after them, in one
+compiled call (kernels.gate_pairs), the same steps as candidate_pairs and project here.
+
 Associate: global nearest neighbour, one detection per track per sensor scan. The gated
 pairs form a bipartite graph between (track, sensor) keys and detections; its connected
 components (independent gated clusters) are solved separately, a lone pair directly and a

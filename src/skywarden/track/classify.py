@@ -96,17 +96,6 @@ CLASS_SPEED_LIMIT = np.array([
 ])
 
 
-def speed_limit(
-    cls: np.ndarray, cls_conf: np.ndarray, hits: np.ndarray, min_conf: float, min_hits: int
-) -> np.ndarray:
-    """Fastest credible ground speed (m/s) per track: its class's limit when the class is
-    settled (at least ``min_hits`` hits and confidence ``min_conf``), else inf."""
-    settled = (hits >= min_hits) & (cls_conf >= min_conf) & (cls >= 0)
-    limit = np.full(cls.shape[0], np.inf)
-    limit[settled] = CLASS_SPEED_LIMIT[cls[settled]]
-    return limit
-
-
 _TO_DEG = 180.0 / np.pi  # np.degrees and np.radians multiply by these (numpy's npy_math)
 _TO_RAD = np.pi / 180.0
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .config import TrackerConfig
-from .filter import chi2_gate
+from .filter import chi2_table
 from .lifecycle import seed_state
 from .measure import IS_COOPERATIVE, Measurements
 from .table import TrackTable
@@ -51,19 +52,13 @@ def spoof_check(
 
     Returns which pairs may update their track, and how many tracks were newly flagged.
     """
-    far = d2 > chi2_gate(cfg.spoof_probability, m.dof[j])
     # Radar holds the track: recent plots, and enough of them to be a target, not one
     # plot of clutter whose young track took the aircraft's first report in its wide gate
     # (two departures at Copenhagen were flagged so, a kilometre from their reports).
-    supported = ((table.t_radar[s] >= m.time[j] - cfg.radar_support_age)
-                 & (table.radar_hits[s] >= cfg.radar_support_hits))
-    strike = far & supported & IS_COOPERATIVE[m.stype[j]]
-    np.add.at(table.spoof_strikes, s[strike], 1)
-    table.spoof_strikes[s[~far]] = 0
-    flag = s[strike][table.spoof_strikes[s[strike]] >= cfg.spoof_count]
-    newly = int(np.unique(flag[~table.spoof[flag]]).size)
-    table.spoof[flag] = True
-    jump = far & ~supported
+    strike, jump, newly = kernels.spoof_strikes(
+        s, j, d2, chi2_table(cfg.spoof_probability), m.dof, m.time, m.stype, IS_COOPERATIVE,
+        table.t_radar, table.radar_hits, table.spoof_strikes, table.spoof,
+        float(cfg.radar_support_age), int(cfg.radar_support_hits), int(cfg.spoof_count))
     if jump.any():
         x, P = seed_state(m, j[jump], cfg)
         table.x[s[jump]], table.P[s[jump]] = x, P

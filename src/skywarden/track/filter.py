@@ -34,20 +34,24 @@ import numpy as np
 from scipy.special import chdtri
 
 from . import kernels
-from .motion import acceleration_density, ground_speed, predict_turn
+from .motion import acceleration_density, predict_turn
 
 Residual = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 @lru_cache(maxsize=32)
-def _quantiles(probability: float) -> np.ndarray:
+def chi2_table(probability: float) -> np.ndarray:
+    """Chi-square quantiles for the gate probability by dof 0..7 (dof 0 is treated as 1);
+    one array per probability, shared: not to be written."""
     table = chdtri(np.arange(1, 8, dtype=np.float64), 1.0 - probability)
-    return np.concatenate([table[:1], table])  # dof 0 is treated as 1
+    table = np.concatenate([table[:1], table])  # dof 0 is treated as 1
+    table.flags.writeable = False
+    return table
 
 
 def chi2_gate(probability: float, dof: int | np.ndarray) -> np.ndarray:
     """Chi-square quantile for the gate probability at dof (1..7) degrees of freedom."""
-    table = _quantiles(float(probability))
+    table = chi2_table(float(probability))
     if isinstance(dof, int | np.integer):  # most calls: one dof, no array to clip
         return table[min(max(int(dof), 0), 7)]
     return table[np.minimum(np.maximum(dof, 0), 7)]
@@ -114,21 +118,6 @@ def innovate(
     # S = H P- H^T + diag(var), its inverse (by cofactors) and d^2 = r^T S^-1 r in one pass.
     S, Sinv, det, d2 = kernels.innovation_stats(Pm, H, var, r)
     return Innovation(xm, Pm, r, H, S, Sinv, det, d2)
-
-
-def posterior_ground_speed(inn: Innovation) -> np.ndarray:
-    """Ground speed (m/s) each pair's track would have after its update:
-
-        v+ = v- + K_v r,     K_v = P-[v, :] H^T S^-1
-
-    horizontal part only (the component along the local up removed). For the kinematic
-    gate: a plot that would make a drone's track fly at 300 m/s is another target's.
-    """
-    if not inn.r.shape[0]:
-        return np.zeros(0)
-    Kv = inn.Pm[:, 3:, :] @ np.swapaxes(inn.H, 1, 2) @ inn.Sinv
-    v = inn.xm[:, 3:] + np.einsum("nij,nj->ni", Kv, inn.r)
-    return ground_speed(inn.xm[:, :3], v)
 
 
 def update(

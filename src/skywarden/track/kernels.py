@@ -1,7 +1,9 @@
 """Compiled (numba) kernels for the tracker's numeric core: the filter's predict,
 measurement residuals, innovation covariance and gate distance, and update; the
-spatial pre-gate's search for pairs within reach; and the update rounds, which apply
-a window's associated detections to their tracks (Tracker._update_rounds).
+spatial pre-gate's search for pairs within reach; the update rounds, which apply a
+window's associated detections to their tracks (Tracker._update_rounds); the
+association gate, from the pre-gate to the assignment's costs (Tracker._gated_pairs);
+and the spoof check's strike counts (cooperative.spoof_check).
 
 The filter works on stacks of small matrices (x (N, 6), P (N, 6, 6), H (N, 3, 6)). In
 numpy every 3x3 block product is its own pass over the whole stack with its own
@@ -9,7 +11,9 @@ temporaries, so a prediction is some thirty passes over N; here each row is done
 pass with explicit loops over its small matrices, in registers and a few stack scratch
 arrays. The maths is exactly that of motion.py and filter.py, where it is documented;
 only the order of the floating-point operations differs (results agree to ~1e-15
-relative), except in the update rounds' own helpers, which keep numpy's order.
+relative), except in the update rounds' own helpers and the association gate, which
+keep numpy's order (the gate but for the posterior ground speed, which it only
+compares with a limit; see there).
 
 ``cache=True`` keeps the compiled code in ``__pycache__`` beside this file (or numba's
 user cache when that is not writable), so only the first run after an install or an
@@ -806,3 +810,325 @@ def update_rounds(
         for q in range(start[g], start[g + 1]):
             fastest = np.minimum(fastest, scan_period[sensor[j[q]]])
         revisit[s[start[g]]] = fastest
+
+
+# ---- the association gate (Tracker._gated_pairs) ------------------------------------------
+#
+# The pairs' innovations come from the filter kernels above, as filter.innovate has them,
+# and the coverage gate's sums keep numpy's order (its einsum of two operands sums three
+# terms as (a + c) + b, of three in row-major order), so the gates pass and refuse what
+# the numpy steps did and the update rounds reuse the same innovations. The posterior
+# ground speed sums its products in plain order where numpy's matrix products (BLAS) may
+# fuse them: it can differ in the last bit, and it is only compared with a speed limit.
+
+
+class GateSettings(NamedTuple):
+    """The settings the association gate uses, as floats (TrackerConfig documents them)."""
+
+    q_h: float  # acceleration densities (motion.acceleration_density)
+    q_v: float
+    k: float  # gate sigmas: sqrt of the 3-dof chi-square gate quantile
+    sphere_radius: float  # the spatial pre-gate (associate.py)
+    margin: float
+    slack: float
+    speed_gate_confidence: float  # the kinematic gate
+    speed_gate_hits: float
+    speed_jump_ratio: float
+    speed_jump_margin: float
+    tentative_penalty: float  # added to a tentative track's costs
+    miss: float  # cost of leaving a (track, sensor) key unassigned, before the penalty
+
+
+@njit(cache=True)
+def pair_innovations(
+    s: np.ndarray, j: np.ndarray, x: np.ndarray, P: np.ndarray, t: np.ndarray,
+    q_scale: np.ndarray, omega: np.ndarray, time: np.ndarray, rot: np.ndarray,
+    origin: np.ndarray, z: np.ndarray, mask: np.ndarray, kind: np.ndarray, var: np.ndarray,
+    q_h: float, q_v: float, position: int, polar: int, bearing: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+           np.ndarray, np.ndarray]:
+    """filter.innovate of the pairs (track s, detection j) from the track table's and the
+    measurements' columns: each track predicted to its detection's time (filter.predict),
+    the residual and Jacobian (measure.innovation), S, S^-1, |S| and d^2."""
+    n = s.shape[0]
+    xs = np.empty((n, 6))
+    Ps = np.empty((n, 6, 6))
+    dt = np.empty(n)
+    scale = np.empty(n)
+    w = np.empty(n)
+    vj = np.empty((n, 3))
+    for q in range(n):
+        i = s[q]
+        xs[q] = x[i]
+        Ps[q] = P[i]
+        dt[q] = time[j[q]] - t[i]
+        scale[q] = q_scale[i]
+        w[q] = omega[i]
+        vj[q] = var[j[q]]
+    xm, Pm = _predict_pairs(xs, Ps, dt, q_h, q_v, scale, w)
+    r, H = innovation(rot, origin, z, mask, kind, j, xm, position, polar, bearing)
+    S, Sinv, det, d2 = innovation_stats(Pm, H, vj, r)
+    return xm, Pm, r, H, S, Sinv, det, d2
+
+
+@njit(cache=True)
+def _window_pairs(
+    cand: np.ndarray, rows: np.ndarray, x: np.ndarray, P: np.ndarray, t: np.ndarray,
+    q_scale: np.ndarray, omega: np.ndarray, time: np.ndarray, point: np.ndarray,
+    kind: np.ndarray, reach: np.ndarray, edges: np.ndarray, cfg: GateSettings, bearing: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The spatial pre-gate of detections ``rows`` against tracks ``cand``: pairs (slot,
+    row) whose horizontal separation is within reach (associate.candidate_pairs), the
+    tracks seen at mid-window (search_points), the detections projected onto the sphere
+    (associate.project) with their reach (k sigma; a bearing's coverage as it is); ordered
+    by track, then detection."""
+    t_lo = t_hi = time[rows[0]]
+    for r in rows:
+        t_lo = min(t_lo, time[r])
+        t_hi = max(t_hi, time[r])
+    pts, t_reach = search_points(x, P, t, q_scale, omega, cand, 0.5 * (t_lo + t_hi),
+                                 0.5 * (t_hi - t_lo), max(cfg.q_h, cfg.q_v), cfg.k,
+                                 cfg.sphere_radius)
+    n = rows.shape[0]
+    dp = np.empty((n, 3))
+    d_reach = np.empty(n)
+    for q in range(n):
+        r = rows[q]
+        px, py, pz = point[r, 0], point[r, 1], point[r, 2]
+        f = cfg.sphere_radius / np.maximum(np.sqrt((px * px + py * py) + pz * pz), 1.0)
+        dp[q, 0], dp[q, 1], dp[q, 2] = px * f, py * f, pz * f
+        d_reach[q] = reach[r] if kind[r] == bearing else cfg.k * reach[r]
+    ci, cj = ball_pairs(pts, t_reach, dp, d_reach, cfg.margin, cfg.slack, edges)
+    # The pairs are distinct: any sort of these keys gives lexsort's order.
+    order = np.argsort(ci * n + cj)
+    return cand[ci[order]], rows[cj[order]]
+
+
+@njit(cache=True)
+def _admissible(s: np.ndarray, j: np.ndarray, key: np.ndarray, coop: np.ndarray,
+                coop_bits: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """Pairs whose detection may join the track: no cooperative id of a kind the track
+    holds another of (two transponders are two aircraft), and a (track, sensor) ``key``
+    not ``used`` already (one detection per track per sensor)."""
+    held = np.sort(used)
+    ok = np.empty(s.shape[0], dtype=np.bool_)
+    for q in range(s.shape[0]):
+        at = np.searchsorted(held, key[q])
+        taken = at < held.shape[0] and held[at] == key[q]
+        ok[q] = (coop[s[q]] & coop_bits[j[q]]) == 0 and not taken
+    return ok
+
+
+@njit(cache=True)
+def _beyond_coverage(xm: np.ndarray, Pm: np.ndarray, site: np.ndarray, reach: float,
+                     k: float) -> bool:
+    """The coverage gate of a bearing's pair: the track predicted (xm, Pm) farther from
+    the sensor's ``site`` than its ``reach`` plus k times the track's horizontal spread,
+
+        |rel - (rel . u) u|  >  reach + k sqrt(max(tr P_pos - u^T P_pos u, 0)),
+
+    rel the track's position less the site, u the local up there."""
+    ux, uy, uz = _local_up(xm[0], xm[1], xm[2])
+    rx, ry, rz = xm[0] - site[0], xm[1] - site[1], xm[2] - site[2]
+    along = (rx * ux + rz * uz) + ry * uy
+    hx, hy, hz = rx - along * ux, ry - along * uy, rz - along * uz
+    ground = np.sqrt((hx * hx + hy * hy) + hz * hz)
+    u = (ux, uy, uz)
+    vertical = 0.0
+    for a in range(3):
+        for b in range(3):
+            vertical += u[a] * Pm[a, b] * u[b]
+    var_h = (Pm[0, 0] + Pm[1, 1]) + Pm[2, 2] - vertical
+    return ground > reach + k * np.sqrt(np.maximum(var_h, 0.0))
+
+
+@njit(cache=True)
+def _speed_limit(i: int, cls: np.ndarray, cls_conf: np.ndarray, hits: np.ndarray,
+                 status: np.ndarray, coop: np.ndarray, speed_avg: np.ndarray,
+                 class_limit: np.ndarray, cfg: GateSettings, tentative: int) -> float:
+    """Fastest credible ground speed (m/s) of track i: its class's limit when the class
+    is settled (speed_gate_hits hits, confidence speed_gate_confidence), and for a
+    confirmed track with no cooperative id and speed_gate_hits hits at most
+    speed_jump_ratio times its mean ground speed plus speed_jump_margin; else inf."""
+    limit = np.inf
+    enough = hits[i] >= cfg.speed_gate_hits
+    if enough and cls_conf[i] >= cfg.speed_gate_confidence and cls[i] >= 0:
+        limit = class_limit[cls[i]]
+    if enough and status[i] != tentative and coop[i] == 0:
+        jump = cfg.speed_jump_ratio * speed_avg[i] + cfg.speed_jump_margin
+        if jump < limit:  # np.fmin: a NaN mean (none yet) bounds nothing
+            limit = jump
+    return limit
+
+
+@njit(cache=True)
+def posterior_ground_speed(xm: np.ndarray, Pm: np.ndarray, r: np.ndarray, H: np.ndarray,
+                           Sinv: np.ndarray) -> float:
+    """Ground speed (m/s) a pair's track would have after its update, from its
+    innovation (xm (6,), Pm (6, 6), r (3,), H (3, 6), S^-1 (3, 3)):
+
+        v+ = v- + K_v r,     K_v = P-[v, :] H^T S^-1
+
+    horizontal part only (the component along the local up at the predicted position
+    removed). For the kinematic gate: a plot that would make a drone's track fly at
+    300 m/s is another target's."""
+    post = np.empty(6)
+    ph = np.empty(3)
+    for a in range(3):
+        for c in range(3):
+            acc = 0.0
+            for m in range(6):
+                acc += Pm[3 + a, m] * H[c, m]
+            ph[c] = acc
+        gain_r = 0.0
+        for b in range(3):
+            kv = 0.0
+            for c in range(3):
+                kv += ph[c] * Sinv[c, b]
+            gain_r += kv * r[b]
+        post[a] = xm[a]
+        post[3 + a] = xm[3 + a] + gain_r
+    return ground_speed(post)
+
+
+@njit(cache=True)
+def gate_pairs(
+    cand: np.ndarray, rows: np.ndarray,
+    x: np.ndarray, P: np.ndarray, t: np.ndarray, q_scale: np.ndarray, omega: np.ndarray,
+    coop: np.ndarray, status: np.ndarray, cls: np.ndarray, cls_conf: np.ndarray,
+    hits: np.ndarray, speed_avg: np.ndarray,
+    time: np.ndarray, sensor: np.ndarray, kind: np.ndarray, point: np.ndarray,
+    reach: np.ndarray, coop_bits: np.ndarray, rot: np.ndarray, origin: np.ndarray,
+    z: np.ndarray, mask: np.ndarray, var: np.ndarray, dof: np.ndarray,
+    used: np.ndarray, n_sensors: int, quantile: np.ndarray, class_limit: np.ndarray,
+    edges: np.ndarray, cfg: GateSettings, tentative: int,
+    position: int, polar: int, bearing: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+           np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+           np.ndarray, np.ndarray, int]:
+    """Tracker._gated_pairs up to the assignment: the pairs (slot s, row j) of detections
+    ``rows`` and tracks ``cand`` that pass every gate, in the pre-gate's order, with their
+    (track, sensor) keys, GNN costs d^2 + penalty and miss costs miss + penalty (penalty:
+    tentative_penalty for a tentative track), their innovations (xm ... d2, computed only
+    for the pairs the spatial pre-gate and the id rules let through), and how many pairs
+    the kinematic gate refused.
+
+    In order: the spatial pre-gate (_window_pairs); the id and (track, sensor) rules
+    (_admissible; ``used``: the keys taken this window); the chi-square gate
+    d^2 <= chi2_dof (``quantile``: filter.chi2_gate's table by dof); for bearings the
+    coverage gate (_beyond_coverage); the kinematic gate, the posterior ground speed
+    against _speed_limit (``class_limit``: the class speed limits). The other arguments
+    are the columns of the same names of the track table and the measurements.
+    """
+    s, j = _window_pairs(cand, rows, x, P, t, q_scale, omega, time, point, kind, reach,
+                         edges, cfg, bearing)
+    key = s * n_sensors + sensor[j]
+    ok = np.flatnonzero(_admissible(s, j, key, coop, coop_bits, used))
+    s, j, key = s[ok], j[ok], key[ok]
+    xm, Pm, r, H, S, Sinv, det, d2 = pair_innovations(
+        s, j, x, P, t, q_scale, omega, time, rot, origin, z, mask, kind, var,
+        cfg.q_h, cfg.q_v, position, polar, bearing)
+    keep = np.zeros(s.shape[0], dtype=np.bool_)
+    n_fast = 0
+    for q in range(s.shape[0]):
+        i, row = s[q], j[q]
+        if not d2[q] <= quantile[min(max(dof[row], 0), 7)]:
+            continue
+        if kind[row] == bearing and _beyond_coverage(xm[q], Pm[q], point[row], reach[row],
+                                                     cfg.k):
+            continue
+        limit = _speed_limit(i, cls, cls_conf, hits, status, coop, speed_avg, class_limit,
+                             cfg, tentative)
+        if np.isfinite(limit) and posterior_ground_speed(xm[q], Pm[q], r[q], H[q], Sinv[q]) > limit:
+            n_fast += 1
+            continue
+        keep[q] = True
+    sel = np.flatnonzero(keep)
+    penalty = np.zeros(sel.shape[0])
+    for q in range(sel.shape[0]):
+        if status[s[sel[q]]] == tentative:
+            penalty[q] = cfg.tentative_penalty
+    return (s[sel], j[sel], key[sel], d2[sel] + penalty, cfg.miss + penalty,
+            xm[sel], Pm[sel], r[sel], H[sel], S[sel], Sinv[sel], det[sel], d2[sel], n_fast)
+
+
+# ---- the spoof check (cooperative.spoof_check) --------------------------------------------
+
+
+@njit(cache=True)
+def spoof_strikes(
+    s: np.ndarray, j: np.ndarray, d2: np.ndarray, quantile: np.ndarray, dof: np.ndarray,
+    time: np.ndarray, stype: np.ndarray, is_coop: np.ndarray, t_radar: np.ndarray,
+    radar_hits: np.ndarray, strikes: np.ndarray, spoof: np.ndarray, support_age: float,
+    support_hits: int, count: int,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """cooperative.spoof_check's bookkeeping for the pairs (track s, report j) with gate
+    distances d2: a report is far when d2 > chi2_dof (``quantile``: filter.chi2_table of
+    the spoof probability), its track radar-supported when it had a radar plot within
+    ``support_age`` seconds and ``support_hits`` of them. A far report of a cooperative
+    sensor type (``is_coop`` by ``stype``) on a supported track is a strike (its track's ``strikes`` count one more; ``count`` of
+    them flag it in ``spoof``); a report that is not far clears its track's count (after
+    the window's strikes are counted). Returns the strike and the jump (far, unsupported)
+    masks and how many tracks were newly flagged."""
+    n = s.shape[0]
+    far = np.empty(n, dtype=np.bool_)
+    strike = np.empty(n, dtype=np.bool_)
+    jump = np.empty(n, dtype=np.bool_)
+    for q in range(n):
+        i, row = s[q], j[q]
+        far[q] = d2[q] > quantile[min(max(dof[row], 0), 7)]
+        supported = (t_radar[i] >= time[row] - support_age
+                     and radar_hits[i] >= support_hits)
+        strike[q] = far[q] and supported and is_coop[stype[row]]
+        jump[q] = far[q] and not supported
+        if strike[q]:
+            strikes[i] += 1
+    for q in range(n):
+        if not far[q]:
+            strikes[s[q]] = 0
+    newly = 0
+    for q in range(n):
+        i = s[q]
+        if strike[q] and strikes[i] >= count and not spoof[i]:
+            spoof[i] = True
+            newly += 1
+    return strike, jump, newly
+
+
+# ---- the manoeuvre gate (Tracker._manoeuvre_gate) -----------------------------------------
+
+
+@njit(cache=True)
+def boost_late_tracks(status: np.ndarray, t_hit: np.ndarray, revisit: np.ndarray,
+                      q_scale: np.ndarray, q_cap: np.ndarray, t_now: float, wait: float,
+                      q_miss_scale: float, confirmed: int, coasting: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The manoeuvre gate's tracks: confirmed or coasting, without a hit for more than
+    ``wait`` revisits at ``t_now``; each one's q_scale raised to at least
+    min(q_miss_scale, q_cap) in place. Returns them, ascending, and their scales before."""
+    n = 0
+    cand = np.empty(status.shape[0], dtype=np.int64)
+    for i in range(status.shape[0]):
+        if ((status[i] == confirmed or status[i] == coasting)
+                and t_now - t_hit[i] > wait * revisit[i]):
+            cand[n] = i
+            n += 1
+    cand = cand[:n].copy()
+    old = np.empty(n)
+    for q in range(n):
+        i = cand[q]
+        old[q] = q_scale[i]
+        q_scale[i] = np.maximum(old[q], np.minimum(q_miss_scale, q_cap[i]))
+    return cand, old
+
+
+@njit(cache=True)
+def restore_scales(q_scale: np.ndarray, cand: np.ndarray, old: np.ndarray,
+                   updated: np.ndarray) -> None:
+    """q_scale of the tracks ``cand`` back to ``old``, but for those ``updated``."""
+    kept = np.sort(updated)
+    for q in range(cand.shape[0]):
+        i = cand[q]
+        at = np.searchsorted(kept, i)
+        if not (at < kept.shape[0] and kept[at] == i):
+            q_scale[i] = old[q]

@@ -7,10 +7,10 @@ late arrive in time order), then processes what is old enough in windows of
 ``window`` seconds. Per window, on numpy columns over all tracks at once:
 
 1. **predict + gate**: every track is predicted to each candidate detection's own time;
-   candidates come from a spatial pre-gate (associate.candidate_pairs), then the
-   chi-square gate on d^2 = r^T S^-1 r (filter.innovate). A bearing, which has no
-   range, is also refused by a track predicted beyond its sensor's reach (plus the
-   track's spread): the sensor cannot have heard it.
+   candidates come from a spatial pre-gate (associate.py), then the chi-square gate on
+   d^2 = r^T S^-1 r (filter.innovate). A bearing, which has no range, is also refused
+   by a track predicted beyond its sensor's reach (plus the track's spread): the sensor
+   cannot have heard it. All of it runs in one compiled call (kernels.gate_pairs).
    Detections carrying a cooperative id (icao:, rid:) already held by a track go to that
    track directly; the spoof check tests them against the gate instead.
    Copies of one ADS-B / Remote ID broadcast heard by several receivers are merged
@@ -34,19 +34,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..geo import row_norm
 from ..records import DetectionBatch
 from ..sensors import SensorRegistry
 from . import cooperative, kernels, lifecycle
 from . import filter as kf
-from .associate import SPHERE_RADIUS, assign, candidate_pairs, project
+from .associate import BUCKETS, MARGIN, SLACK, SPHERE_RADIUS, assign
 from .bearing import BearingBuffer, triangulate_pairs
 from .classify import (
+    CLASS_SPEED_LIMIT,
     IdentityRules,
     class_codes,
     latest_hints,
     speed_and_altitude,
-    speed_limit,
     update_class,
 )
 from .config import TrackerConfig
@@ -59,11 +58,9 @@ from .measure import (
     REJECT_REASONS,
     Measurements,
     SensorTable,
-    innovation,
     merge_broadcasts,
     prepare,
 )
-from .motion import local_up
 from .output import DELETED, Emitter, TrackBatch, TrackerStats, sensor_csr
 from .table import COASTING, CONFIRMED, FREE, TENTATIVE, TrackTable, slot_set
 from .window import ReorderBuffer, Window
@@ -180,17 +177,16 @@ class Tracker:
         """
         tab = self.table
         rows = np.flatnonzero(~claimed & (m.kind != BEARING))
-        st = tab.status
-        # Only tracks that have waited most of a revisit can have missed a plot.
-        late = m.time.max() - tab.t_hit > 0.6 * tab.revisit
-        cand = np.flatnonzero(((st == CONFIRMED) | (st == COASTING)) & late)
-        if not rows.size or not cand.size:
+        if not rows.size:
             return np.zeros(0, dtype=np.int64)
-        old = tab.q_scale[cand].copy()
-        tab.q_scale[cand] = np.maximum(old, np.minimum(self.config.q_miss_scale, tab.q_cap[cand]))
+        # Only tracks that have waited most of a revisit (0.6) can have missed a plot.
+        cand, old = kernels.boost_late_tracks(
+            tab.status, tab.t_hit, tab.revisit, tab.q_scale, tab.q_cap, float(m.time.max()),
+            0.6, float(self.config.q_miss_scale), CONFIRMED, COASTING)
+        if not cand.size:
+            return cand
         updated = self._associate_update(m, rows, cand, claimed)
-        untouched = ~np.isin(cand, updated, kind="table")
-        tab.q_scale[cand[untouched]] = old[untouched]
+        kernels.restore_scales(tab.q_scale, cand, old, updated)
         return updated
 
     def _associate_update(
@@ -199,18 +195,27 @@ class Tracker:
         """Gate, associate and update ``rows`` against ``slots`` (None: all tracks); mark
         the rows used in ``claimed``; return the updated slots."""
         tab = self.table
+        n_sensors = len(self.sensors.ids)
         pair_s, pair_j, inn = self._forced_pairs(m, rows, claimed)
+        # One detection per track per sensor: a forced pair holds its (track, sensor) key
+        # before the others compete.
+        if pair_s.size:
+            self._used_keys = np.concatenate([self._used_keys,
+                                              pair_s * n_sensors + m.sensor[pair_j]])
         rest = rows[~claimed[rows]]
         cand = tab.active() if slots is None else slots
         if rest.size and cand.size:
-            s, j, gated = self._gated_pairs(m, rest, cand, pair_s, pair_j)
-            pair_s, pair_j = np.concatenate([pair_s, s]), np.concatenate([pair_j, j])
-            inn = gated if inn is None else kf.Innovation.concat([inn, gated])
+            s, j, key, gated = self._gated_pairs(m, rest, cand)
+            if key.size:
+                self._used_keys = np.concatenate([self._used_keys, key])
+            if inn is None:
+                pair_s, pair_j, inn = s, j, gated
+            else:
+                pair_s, pair_j = np.concatenate([pair_s, s]), np.concatenate([pair_j, j])
+                inn = kf.Innovation.concat([inn, gated])
         if not pair_s.size or inn is None:
             return pair_s
         claimed[pair_j] = True
-        n_sensors = len(self.sensors.ids)
-        self._used_keys = np.concatenate([self._used_keys, pair_s * n_sensors + m.sensor[pair_j]])
         self._update_rounds(m, pair_s, pair_j, inn)
         # Cooperative ids seen for the first time join the track they were assigned to.
         coop = np.flatnonzero(m.coop_bits[pair_j] > 0)
@@ -232,99 +237,51 @@ class Tracker:
         keep, flagged = cooperative.spoof_check(self.table, m, s, j, inn.d2, self.config)
         self.stats.spoof_flags += flagged
         claimed[j] = True
-        if (~keep).any():
-            self.stats.rejected["cooperative report inconsistent with radar track"] += int(
-                (~keep).sum()
-            )
+        refused = keep.size - int(np.count_nonzero(keep))
+        if not refused:
+            return s, j, inn
+        self.stats.rejected["cooperative report inconsistent with radar track"] += refused
         return s[keep], j[keep], inn.take(np.flatnonzero(keep))
 
     def _innovate(self, m: Measurements, s: np.ndarray, j: np.ndarray) -> kf.Innovation:
+        """The pairs (track s, detection j) predicted and innovated (filter.innovate)."""
         tab, cfg = self.table, self.config
-        return kf.innovate(
-            tab.x[s],
-            tab.P[s],
-            m.time[j] - tab.t[s],
-            cfg.q_horizontal,
-            cfg.q_vertical,
-            tab.q_scale[s],
-            lambda xm: (*innovation(m, j, xm), m.var[j]),
-            tab.omega[s],
-        )
+        return kf.Innovation(*kernels.pair_innovations(
+            s, j, tab.x, tab.P, tab.t, tab.q_scale, tab.omega,
+            m.time, m.rot, m.origin, m.z, m.mask, m.kind, m.var,
+            float(cfg.q_horizontal), float(cfg.q_vertical), POSITION, POLAR, BEARING))
 
     def _gated_pairs(
-        self,
-        m: Measurements,
-        rows: np.ndarray,
-        cand: np.ndarray,
-        forced_s: np.ndarray,
-        forced_j: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, kf.Innovation]:
+        self, m: Measurements, rows: np.ndarray, cand: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, kf.Innovation]:
         """Spatial pre-gate, chi-square gate and GNN of ``rows`` against tracks ``cand``;
-        the chosen pairs and their innovations."""
-        tab, cfg, k = self.table, self.config, self._k
-        t_lo, t_hi = float(m.time[rows].min()), float(m.time[rows].max())
-        t_mid = 0.5 * (t_lo + t_hi)
-        half = 0.5 * (t_hi - t_lo)
-        # Each track where it is at mid-window on the sphere, and how far to search.
-        pts, t_reach = kernels.search_points(
-            tab.x, tab.P, tab.t, tab.q_scale, tab.omega, cand, t_mid, half,
-            max(cfg.q_horizontal, cfg.q_vertical), k, SPHERE_RADIUS)
-        d_reach = np.where(m.kind[rows] == BEARING, m.reach[rows], k * m.reach[rows])
-        ci, cj = candidate_pairs(pts, t_reach, project(m.point[rows]), d_reach)
-        s, j = cand[ci], rows[cj]
-        if not s.size:
-            return s, j, self._innovate(m, s, j)
-        # A detection with an id no track holds cannot join a track holding another id of
-        # that kind (two transponders are two aircraft).
-        ok = (tab.coop[s] & m.coop_bits[j]) == 0
-        # One detection per track per sensor: a forced pair holds its (track, sensor) key.
-        n_sensors = len(self.sensors.ids)
-        key = s * n_sensors + m.sensor[j]
-        used = np.concatenate([self._used_keys, forced_s * n_sensors + m.sensor[forced_j]])
-        if used.size:
-            ok &= ~np.isin(key, used, kind="table")
-        s, j, key = s[ok], j[ok], key[ok]
-        inn = self._innovate(m, s, j)
-        if not s.size:
-            return s, j, inn
-        # The gates below narrow ``sel`` (indices into the pairs, ascending); the pairs'
-        # innovations are gathered once, for the chosen (each take copies every column).
-        sel = np.flatnonzero(inn.d2 <= kf.chi2_gate(cfg.gate_probability, m.dof[j]))
-        # Coverage gate: a bearing gives no range, but its sensor hears only within its
-        # reach. A track predicted farther from the site than that (beyond its own
-        # horizontal spread) is not what the sensor heard; without this, bearings of
-        # other targets held tracks that slid along the rays out of the sensors' cover
-        # (mass-attack: acoustic tracks 10 km north of the Danube line warned Moldova).
-        brg = sel[m.kind[j[sel]] == BEARING]
-        if brg.size:
-            up = local_up(inn.xm[brg, :3])
-            rel = inn.xm[brg, :3] - m.point[j[brg]]
-            ground = row_norm(rel - np.einsum("ni,ni->n", rel, up)[:, None] * up)
-            P3 = inn.Pm[brg, :3, :3]
-            var_h = np.trace(P3, axis1=1, axis2=2) - np.einsum("ni,nij,nj->n", up, P3, up)
-            beyond = ground > m.reach[j[brg]] + k * np.sqrt(np.maximum(var_h, 0.0))
-            if beyond.any():
-                sel = np.setdiff1d(sel, brg[beyond], assume_unique=True)
-        # Kinematic gate: a plot that would make the track faster than its class flies,
-        # or than it has flown (config: speed_jump_ratio).
-        ss = s[sel]
-        limit = speed_limit(tab.cls[ss], tab.cls_conf[ss], tab.hits[ss],
-                            cfg.speed_gate_confidence, cfg.speed_gate_hits)
-        flown = ((tab.status[ss] != TENTATIVE) & (tab.coop[ss] == 0)
-                 & (tab.hits[ss] >= cfg.speed_gate_hits))
-        limit[flown] = np.fmin(limit[flown], cfg.speed_jump_ratio * tab.speed_avg[ss[flown]]
-                               + cfg.speed_jump_margin)
-        bounded = np.flatnonzero(np.isfinite(limit))
-        if bounded.size:
-            fast = kf.posterior_ground_speed(inn.take(sel[bounded])) > limit[bounded]
-            if fast.any():
-                self.stats.speed_gated += int(fast.sum())
-                sel = np.delete(sel, bounded[fast])
-        s, j, key = s[sel], j[sel], key[sel]
-        penalty = np.where(tab.status[s] == TENTATIVE, cfg.tentative_penalty, 0.0)
-        miss = kf.chi2_gate(cfg.gate_probability, 3) + penalty
-        chosen = np.flatnonzero(assign(key, j, inn.d2[sel] + penalty, miss))
-        return s[chosen], j[chosen], inn.take(sel[chosen])
+        the chosen pairs, their (track, sensor) keys and their innovations.
+
+        Up to the assignment in one compiled call (kernels.gate_pairs, which documents
+        the gates). Coverage gate: a bearing gives no range, but its sensor hears only
+        within its reach; without it, bearings of other targets held tracks that slid
+        along the rays out of the sensors' cover (mass-attack: acoustic tracks 10 km north
+        of the Danube line warned Moldova). Kinematic gate: a plot that would make the
+        track faster than its class flies, or than it has flown (speed_jump_ratio).
+        """
+        tab, cfg = self.table, self.config
+        settings = kernels.GateSettings(*(float(v) for v in (
+            cfg.q_horizontal, cfg.q_vertical, self._k, SPHERE_RADIUS, MARGIN, SLACK,
+            cfg.speed_gate_confidence, cfg.speed_gate_hits, cfg.speed_jump_ratio,
+            cfg.speed_jump_margin, cfg.tentative_penalty, kf.chi2_gate(cfg.gate_probability, 3))))
+        s, j, key, cost, miss, *inn, fast = kernels.gate_pairs(
+            cand, rows, tab.x, tab.P, tab.t, tab.q_scale, tab.omega, tab.coop, tab.status,
+            tab.cls, tab.cls_conf, tab.hits, tab.speed_avg,
+            m.time, m.sensor, m.kind, m.point, m.reach, m.coop_bits, m.rot, m.origin, m.z,
+            m.mask, m.var, m.dof, self._used_keys, len(self.sensors.ids),
+            kf.chi2_table(cfg.gate_probability), CLASS_SPEED_LIMIT, BUCKETS, settings,
+            TENTATIVE, POSITION, POLAR, BEARING)
+        self.stats.speed_gated += fast
+        chosen = assign(key, j, cost, miss)
+        if chosen.all():  # often: no pair contested (each take copies its column)
+            return s, j, key, kf.Innovation(*inn)
+        chosen = np.flatnonzero(chosen)
+        return s[chosen], j[chosen], key[chosen], kf.Innovation(*(a[chosen] for a in inn))
 
     def _update_rounds(
         self, m: Measurements, s: np.ndarray, j: np.ndarray, inn: kf.Innovation
