@@ -374,11 +374,30 @@ def sensor_csr(
         return np.zeros(slots.size, np.int64), np.zeros(0, np.int32)
     s = np.concatenate([c[0] for c in contrib]).astype(np.int64)
     k = np.concatenate([c[1] for c in contrib]).astype(np.int64)
+    return _distinct_sensors(s, k, slots.astype(np.int64, copy=False), capacity, n_sensors)
+
+
+@njit(cache=True)
+def _distinct_sensors(s, k, slots, capacity, n_sensors):
+    """:func:`sensor_csr` of the pairs (s[q], k[q]), in one compiled pass."""
     # Rank of each slot in ``slots`` (-1 when not reported), then unique (rank, sensor).
     rank = np.full(capacity, -1, np.int64)
-    rank[slots] = np.arange(slots.size)
-    r = rank[s]
-    keep = r >= 0
-    key = np.unique(r[keep] * n_sensors + k[keep])
-    counts = np.bincount(key // n_sensors, minlength=slots.size)
-    return counts.astype(np.int64), (key % n_sensors).astype(np.int32)
+    for i in range(slots.size):
+        rank[slots[i]] = i
+    key = np.empty(s.size, np.int64)
+    m = 0
+    for q in range(s.size):
+        r = rank[s[q]]
+        if r >= 0:
+            key[m] = r * n_sensors + k[q]
+            m += 1
+    key = np.sort(key[:m])
+    counts = np.zeros(slots.size, np.int64)
+    flat = np.empty(m, np.int32)
+    u = 0
+    for q in range(m):
+        if q == 0 or key[q] != key[q - 1]:
+            counts[key[q] // n_sensors] += 1
+            flat[u] = key[q] % n_sensors
+            u += 1
+    return counts, flat[:u].copy()
