@@ -6,8 +6,8 @@ install or an edit (5 to 15 s) and loaded from numba's cache by every later proc
 few tenths of a second). A service that waited for its first detections to pay that
 would stall its first tick with the data queueing behind it; :func:`warm_kernels` pays
 it at start-up instead, by tracking a small synthetic scene that takes every path the
-kernels have: radar plots with clutter (polar, pre-gate, contested clusters), ADS-B (position and velocity, a
-cooperative id), acoustic bearings, a turning target.
+kernels have: radar plots with clutter (polar, pre-gate, contested clusters), ADS-B
+(position and velocity, a cooperative id), acoustic bearings, a turning target.
 """
 
 from __future__ import annotations
