@@ -816,8 +816,9 @@ def update_rounds(
 @intrinsic
 def fma(typingctx, a, b, c):
     """a * b + c rounded once (LLVM's fma). numpy's matmul of small stacked matrices goes
-    through BLAS, whose kernels accumulate each entry as fma(a2, b2, fma(a1, b1, a0 * b0));
-    kernels that replace such a product use this to give the same bits."""
+    through BLAS, whose kernels (OpenBLAS on CPUs with FMA, as numpy's wheels ship it)
+    accumulate each entry as fma(a2, b2, fma(a1, b1, a0 * b0)); kernels that replace such
+    a product use this to give the same bits."""
     sig = types.float64(types.float64, types.float64, types.float64)
 
     def codegen(context, builder, signature, args):
