@@ -29,6 +29,17 @@ def test_warm_up_compiles_every_kernel_the_tracker_calls():
     assert all(n >= 1 for n in counts.values()), counts
 
 
+def test_warm_up_compiles_the_kernels_of_measurements_table_and_output():
+    # Kernels defined in the modules that use them (not called as kernels.NAME).
+    local = {"measure.congruence", "measure._average_copies", "output._enu_columns",
+             "output._distinct_sensors", "table._fresh_rows", "table._marked",
+             "tracker._first_report_times"}
+    counts = signatures_after("from skywarden.track.warm import warm_kernels; warm_kernels()",
+                              local, "skywarden.track")
+    assert set(counts) == local
+    assert all(n >= 1 for n in counts.values()), counts
+
+
 def signatures_after(setup: str, kernels: set[str], package: str) -> dict[str, int]:
     """Run ``setup`` in a fresh process (signatures persist in the process that compiled
     them), then count the compiled signatures of each ``module.function`` of

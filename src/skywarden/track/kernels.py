@@ -25,7 +25,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from ..geo import A, B
 
@@ -1132,3 +1134,22 @@ def restore_scales(q_scale: np.ndarray, cand: np.ndarray, old: np.ndarray,
         at = np.searchsorted(kept, i)
         if not (at < kept.shape[0] and kept[at] == i):
             q_scale[i] = old[q]
+
+
+# ---- fused multiply-add ------------------------------------------------------------------
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a * b + c rounded once (LLVM's fma). numpy's matmul of small stacked matrices goes
+    through BLAS, whose kernels (OpenBLAS on CPUs with FMA, as numpy's wheels ship it)
+    accumulate each entry as fma(a2, b2, fma(a1, b1, a0 * b0)); kernels that replace such
+    a product use this to give the same bits."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
+        return builder.call(fn, args)
+
+    return sig, codegen

@@ -2,7 +2,8 @@
 
 The tracker appends the rows of each window (which slots, at what time, with what state
 and status) to an :class:`Emitter`; :meth:`Emitter.finish` converts all of them at once
-(one geodetic conversion for the whole step) into a :class:`TrackBatch`, whose
+(one geodetic conversion for the whole step, the per-row rotations in one compiled
+pass) into a :class:`TrackBatch`, whose
 :meth:`TrackBatch.updates` makes the shared-format records.
 
 Output conventions (formats.md "Track"): lat/lon/alt WGS84 of the estimate; alt is null
@@ -18,10 +19,12 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 
 import numpy as np
+from numba import njit
 
-from ..geo import ecef_to_geodetic, enu_rotation
+from ..geo import ecef_to_geodetic
 from ..records import TARGET_CLASSES, TrackUpdate
 from .classify import IDENTITIES
+from .kernels import fma
 from .table import STATUS_NAMES
 
 DELETED = 4
@@ -153,26 +156,73 @@ def geodetic_rows(
     """ECEF states (n, 6) and position covariances (n, 3, 3) as output columns: lat, lon,
     alt (NaN when unknown), ENU velocity, sigma_h, sigma_v (module docstring); with the
     velocity covariances ``P_vel`` (n, 3, 3) also sigma_vel, the per-axis horizontal
-    velocity 1-sigma."""
+    velocity 1-sigma (only the east and north axes: the vertical speed does not turn a
+    track's heading)."""
     lat, lon, alt = ecef_to_geodetic(x[:, :3])
-    rot = enu_rotation(lat, lon)
-    vel = np.einsum("nij,nj->ni", rot, x[:, 3:])
-    cov = rot @ P_pos @ np.swapaxes(rot, 1, 2)
-    sigma_h = np.sqrt(np.maximum(0.5 * (cov[:, 0, 0] + cov[:, 1, 1]), 0.0))
-    sigma_v = np.sqrt(np.maximum(cov[:, 2, 2], 0.0))
-    # Outside the record's valid ranges (a diverged track's last line): unknown / clipped.
-    alt = np.where((sigma_v <= alt_max_sigma) & (alt > -1000.0) & (alt < 1.0e6), alt, np.nan)
-    vel = np.clip(vel, -9999.0, 9999.0)
-    sigma_h = np.where(np.isfinite(sigma_h), sigma_h, 1.0e9)
-    if P_vel is None:
+    # The sines and cosines of geo.enu_rotation, which the kernel assembles row by row.
+    lat_r, lon_r = np.radians(lat), np.radians(lon)
+    sl, cl, so, co = np.sin(lat_r), np.cos(lat_r), np.sin(lon_r), np.cos(lon_r)
+    with_vel = P_vel is not None
+    vel, sigma_h, sigma_v, sigma_vel = _enu_columns(
+        x, P_pos, P_pos if P_vel is None else P_vel, with_vel, sl, cl, so, co, alt,
+        float(alt_max_sigma),
+    )
+    if not with_vel:
         return lat, lon, alt, vel, sigma_h, sigma_v
-    # Only the east and north rows of the rotation: the vertical speed does not turn a
-    # track's heading.
-    rot_h = rot[:, :2, :]
-    cov_v = rot_h @ P_vel @ np.swapaxes(rot_h, 1, 2)
-    sigma_vel = np.sqrt(np.maximum(0.5 * (cov_v[:, 0, 0] + cov_v[:, 1, 1]), 0.0))
-    sigma_vel = np.where(np.isfinite(sigma_vel), sigma_vel, 1.0e9)
     return lat, lon, alt, vel, sigma_h, sigma_v, sigma_vel
+
+
+@njit(cache=True)
+def _rotated_variance(rot: np.ndarray, i: int, P: np.ndarray, k: int) -> float:
+    """(rot @ P[k] @ rot.T)[i, i] with numpy's (BLAS) rounding: each matrix product
+    entry a chain of fused multiply-adds (kernels.fma)."""
+    var = 0.0
+    for j in range(3):
+        t = rot[i, 0] * P[k, 0, j]
+        t = fma(rot[i, 1], P[k, 1, j], t)
+        t = fma(rot[i, 2], P[k, 2, j], t)
+        var = t * rot[i, 0] if j == 0 else fma(t, rot[i, j], var)
+    return var
+
+
+@njit(cache=True)
+def _sigma(var: float) -> float:
+    # np.sqrt(np.maximum(var, 0.0)): a NaN stays NaN.
+    return np.sqrt(0.0 if var < 0.0 else var)
+
+
+@njit(cache=True)
+def _enu_columns(x, P_pos, P_vel, with_vel, sl, cl, so, co, alt, alt_max_sigma):
+    """Velocity (n, 3), sigma_h, sigma_v, sigma_vel and the masked alt (in place) of
+    :func:`geodetic_rows`, one row at a time with the ENU rotation of the row's
+    latitude and longitude (sines and cosines given)."""
+    n = x.shape[0]
+    vel = np.empty((n, 3))
+    sigma_h, sigma_v = np.empty(n), np.empty(n)
+    sigma_vel = np.empty(n if with_vel else 0)
+    rot = np.empty((3, 3))
+    for k in range(n):
+        rot[0, 0], rot[0, 1], rot[0, 2] = -so[k], co[k], 0.0
+        rot[1, 0], rot[1, 1], rot[1, 2] = -sl[k] * co[k], -sl[k] * so[k], cl[k]
+        rot[2, 0], rot[2, 1], rot[2, 2] = cl[k] * co[k], cl[k] * so[k], sl[k]
+        for i in range(3):
+            # np.einsum's sum of three products: (a0 + a2) + a1.
+            v = (rot[i, 0] * x[k, 3] + rot[i, 2] * x[k, 5]) + rot[i, 1] * x[k, 4]
+            # np.clip: a NaN stays NaN.
+            vel[k, i] = -9999.0 if v < -9999.0 else (9999.0 if v > 9999.0 else v)
+        s_h = _sigma(0.5 * (_rotated_variance(rot, 0, P_pos, k)
+                            + _rotated_variance(rot, 1, P_pos, k)))
+        sigma_h[k] = s_h if np.isfinite(s_h) else 1.0e9
+        sigma_v[k] = _sigma(_rotated_variance(rot, 2, P_pos, k))
+        # Outside the record's valid ranges (a diverged track's last line): unknown.
+        a = alt[k]
+        if not (sigma_v[k] <= alt_max_sigma and a > -1000.0 and a < 1.0e6):
+            alt[k] = np.nan
+        if with_vel:
+            s_v = _sigma(0.5 * (_rotated_variance(rot, 0, P_vel, k)
+                                + _rotated_variance(rot, 1, P_vel, k)))
+            sigma_vel[k] = s_v if np.isfinite(s_v) else 1.0e9
+    return vel, sigma_h, sigma_v, sigma_vel
 
 
 _COLS = ("time", "x", "P", "status", "cls", "cls_conf", "identity", "spoof", "serial", "ids")
@@ -324,11 +374,30 @@ def sensor_csr(
         return np.zeros(slots.size, np.int64), np.zeros(0, np.int32)
     s = np.concatenate([c[0] for c in contrib]).astype(np.int64)
     k = np.concatenate([c[1] for c in contrib]).astype(np.int64)
+    return _distinct_sensors(s, k, slots.astype(np.int64, copy=False), capacity, n_sensors)
+
+
+@njit(cache=True)
+def _distinct_sensors(s, k, slots, capacity, n_sensors):
+    """:func:`sensor_csr` of the pairs (s[q], k[q]), in one compiled pass."""
     # Rank of each slot in ``slots`` (-1 when not reported), then unique (rank, sensor).
     rank = np.full(capacity, -1, np.int64)
-    rank[slots] = np.arange(slots.size)
-    r = rank[s]
-    keep = r >= 0
-    key = np.unique(r[keep] * n_sensors + k[keep])
-    counts = np.bincount(key // n_sensors, minlength=slots.size)
-    return counts.astype(np.int64), (key % n_sensors).astype(np.int32)
+    for i in range(slots.size):
+        rank[slots[i]] = i
+    key = np.empty(s.size, np.int64)
+    m = 0
+    for q in range(s.size):
+        r = rank[s[q]]
+        if r >= 0:
+            key[m] = r * n_sensors + k[q]
+            m += 1
+    key = np.sort(key[:m])
+    counts = np.zeros(slots.size, np.int64)
+    flat = np.empty(m, np.int32)
+    u = 0
+    for q in range(m):
+        if q == 0 or key[q] != key[q - 1]:
+            counts[key[q] // n_sensors] += 1
+            flat[u] = key[q] % n_sensors
+            u += 1
+    return counts, flat[:u].copy()

@@ -14,6 +14,7 @@ symmetric positive semi-definite, t its state time, t_hit <= t; ``id_map[i] == s
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from ..records import TARGET_CLASSES
 
@@ -33,23 +34,35 @@ def coop_bit(identity: str) -> int:
 
 
 def coop_bits(ids: np.ndarray) -> np.ndarray:
-    """:func:`coop_bit` of many ids at once (uint8; 0 for "", no id)."""
-    text = ids.astype(str)
-    bits = np.where(text == "", 0, COOP_OTHER)
-    bits = np.where(np.char.startswith(text, "icao:"), COOP_ICAO, bits)
-    return np.where(np.char.startswith(text, "rid:"), COOP_RID, bits).astype(np.uint8)
+    """:func:`coop_bit` of many ids at once (uint8; 0 for "", no id). A loop over the
+    Python strings: numpy's string functions would first copy them all into a
+    fixed-width array, which costs more than the loop."""
+    return np.array([coop_bit(i) if i else 0 for i in ids.tolist()], dtype=np.uint8)
 
 
 def slot_set(capacity: int, include: list[np.ndarray],
              exclude: list[np.ndarray] | tuple[()] = ()) -> np.ndarray:
     """The distinct slots (< ``capacity``) in any of ``include`` and in none of
     ``exclude``, sorted: what np.union1d and np.setdiff1d give, by a mask over the
-    table's slots instead of a sort (a window makes a dozen such sets)."""
-    mark = np.zeros(capacity, dtype=bool)
-    for a in include:
-        mark[a] = True
-    for a in exclude:
-        mark[a] = False
+    table's slots instead of a sort, in one compiled call (a window makes a dozen such
+    sets)."""
+    return _marked(capacity, _joined(include), _joined(exclude))
+
+
+def _joined(arrays: list[np.ndarray] | tuple[()]) -> np.ndarray:
+    if not arrays:
+        return np.zeros(0, np.int64)
+    joined = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+    return joined.astype(np.int64, copy=False)
+
+
+@njit(cache=True)
+def _marked(capacity: int, include: np.ndarray, exclude: np.ndarray) -> np.ndarray:
+    mark = np.zeros(capacity, dtype=np.bool_)
+    for s in include:
+        mark[s] = True
+    for s in exclude:
+        mark[s] = False
     return np.flatnonzero(mark)
 
 
@@ -179,38 +192,20 @@ class TrackTable:
         """Take n free slots, give them fresh serials and TENTATIVE status; return them."""
         if n > len(self._free):
             self._grow(n - len(self._free))
-        slots = np.array([self._free.pop() for _ in range(n)], dtype=np.int64)
-        if n:
-            self.serial[slots] = np.arange(self.next_serial, self.next_serial + n)
-            self.next_serial += n
-            self.status[slots] = TENTATIVE
-            for name in (
-                "hits",
-                "radar_hits",
-                "coop",
-                "spoof_strikes",
-                "merge_count",
-                "spoof",
-                "cls",
-                "identity",
-                "nis_avg",
-                "cls_conf",
-                "cls_score",
-                "cls_hint",
-                "llr",
-                "omega",
-            ):
-                getattr(self, name)[slots] = 0
-            self.q_scale[slots] = 1.0
-            self.q_cap[slots] = np.inf
-            self.t_radar[slots] = -np.inf
-            self.t_coop[slots] = -np.inf
-            self.t_report[slots] = -np.inf
-            self.t_lost[slots] = np.nan
-            self.hit_gap[slots] = np.nan
-            self.t_class[slots] = np.nan
-            self.speed_avg[slots] = np.nan
-            self.allow_listed[slots] = -1
+        if not n:
+            return np.zeros(0, dtype=np.int64)
+        # The last n free slots, in the order list.pop() would give them.
+        slots = np.array(self._free[-n:][::-1], dtype=np.int64)
+        del self._free[-n:]
+        _fresh_rows(
+            slots, self.next_serial, self.serial, self.status, self.hits, self.radar_hits,
+            self.coop, self.spoof_strikes, self.merge_count, self.spoof, self.cls,
+            self.identity, self.allow_listed, self.nis_avg, self.cls_conf, self.cls_score,
+            self.cls_hint, self.llr, self.omega, self.q_scale, self.q_cap, self.t_radar,
+            self.t_coop, self.t_report, self.t_lost, self.hit_gap, self.t_class,
+            self.speed_avg,
+        )
+        self.next_serial += n
         return slots
 
     def release(self, slots: np.ndarray) -> None:
@@ -246,3 +241,30 @@ class TrackTable:
     def nbytes_per_track(self) -> float:
         cols = ("x", "P", "cls_score", "cls_hint", *self._FLOAT, *self._INT)
         return sum(getattr(self, c).nbytes for c in cols) / self.capacity
+
+
+@njit(cache=True)
+def _fresh_rows(slots, first_serial, serial, status, hits, radar_hits, coop, spoof_strikes,
+                merge_count, spoof, cls, identity, allow_listed, nis_avg, cls_conf, cls_score,
+                cls_hint, llr, omega, q_scale, q_cap, t_radar, t_coop, t_report, t_lost,
+                hit_gap, t_class, speed_avg):
+    """The columns of newly allocated ``slots`` as a new track starts them (allocate):
+    serials from ``first_serial`` on, TENTATIVE, counts and scores zero, no radar,
+    cooperative or report time yet, the averages not yet begun (NaN)."""
+    for q in range(slots.size):
+        i = slots[q]
+        serial[i] = first_serial + q
+        status[i] = TENTATIVE
+        hits[i] = radar_hits[i] = 0
+        coop[i] = 0
+        spoof_strikes[i] = merge_count[i] = 0
+        spoof[i] = False
+        cls[i] = identity[i] = 0
+        allow_listed[i] = -1
+        nis_avg[i] = cls_conf[i] = llr[i] = omega[i] = 0.0
+        cls_score[i, :] = 0.0
+        cls_hint[i, :] = 0.0
+        q_scale[i] = 1.0
+        q_cap[i] = np.inf
+        t_radar[i] = t_coop[i] = t_report[i] = -np.inf
+        t_lost[i] = hit_gap[i] = t_class[i] = speed_avg[i] = np.nan

@@ -33,6 +33,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from ..records import DetectionBatch
 from ..sensors import SensorRegistry
@@ -354,11 +355,8 @@ class Tracker:
         for s_, ident in zip(slots.tolist(), m.ids[rows].tolist(), strict=True):
             if ident:
                 self.table.attach_id(s_, ident)
-        stype = m.stype[rows]
-        radar = stype == RADAR_TYPE
-        self.table.t_radar[slots[radar]] = m.time[rows[radar]]
-        coop = IS_COOPERATIVE[stype]
-        self.table.t_coop[slots[coop]] = m.time[rows[coop]]
+        _first_report_times(slots, rows, m.time, m.stype, RADAR_TYPE, IS_COOPERATIVE,
+                            self.table.t_radar, self.table.t_coop)
         self._pending_hint(slots, m.hint[rows])
         self._pending_sensors(slots, m.sensor[rows])
         return slots
@@ -446,7 +444,8 @@ class Tracker:
         if not slots.size:
             return
         tab, cfg = self.table, self.config
-        x, P, t = tab.x[slots], tab.P[slots], tab.t[slots]
+        # np.take copies the (6,) and (6, 6) rows several times faster than fancy indexing.
+        x, P, t = np.take(tab.x, slots, axis=0), np.take(tab.P, slots, axis=0), tab.t[slots]
         if at is not None:
             x, P = kf.predict(
                 x,
@@ -473,3 +472,15 @@ class Tracker:
             tab.id_tuple[slots],
             sensors,
         )
+
+
+@njit(cache=True)
+def _first_report_times(slots, rows, time, stype, radar_type, is_coop, t_radar, t_coop):
+    """New tracks (``slots``, started from detections ``rows``): the time of their radar
+    plot or cooperative report, when their detection is one."""
+    for q in range(slots.size):
+        j = rows[q]
+        if stype[j] == radar_type:
+            t_radar[slots[q]] = time[j]
+        if is_coop[stype[j]]:
+            t_coop[slots[q]] = time[j]
