@@ -35,7 +35,7 @@ def held_pairs(
     table: TrackTable, m: Measurements, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(slot, row) of the rows whose id a track holds."""
-    with_id = rows[m.ids[rows] != ""]
+    with_id = rows[m.coop_bits[rows] > 0]  # the rows with an id (integers, not strings)
     # map calls dict.get in C: no Python frame per row.
     s = np.fromiter(map(table.id_map.get, m.ids[with_id].tolist(), repeat(-1)), np.int64,
                     with_id.size)
