@@ -19,6 +19,8 @@ jump (a track re-acquired after a gap): the track restarts from it.
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 
 from . import kernels
@@ -33,9 +35,10 @@ def held_pairs(
     table: TrackTable, m: Measurements, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(slot, row) of the rows whose id a track holds."""
-    with_id = rows[m.ids[rows] != ""]
-    get = table.id_map.get
-    s = np.fromiter((get(i, -1) for i in m.ids[with_id].tolist()), np.int64, with_id.size)
+    with_id = rows[m.coop_bits[rows] > 0]  # the rows with an id (integers, not strings)
+    # map calls dict.get in C: no Python frame per row.
+    s = np.fromiter(map(table.id_map.get, m.ids[with_id].tolist(), repeat(-1)), np.int64,
+                    with_id.size)
     held = s >= 0
     return s[held], with_id[held].astype(np.int64)
 

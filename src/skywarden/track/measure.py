@@ -488,7 +488,7 @@ def merge_broadcasts(m: Measurements) -> tuple[Measurements, int]:
     merged into their mean with the variance of one report (conservative when receivers
     add their own noise). Returns the measurements and how many copies were merged away.
     """
-    rows = np.flatnonzero((m.ids != "") & (m.kind == POSITION))
+    rows = np.flatnonzero((m.coop_bits > 0) & (m.kind == POSITION))  # with an id
     if rows.size < 2:
         return m, 0
     # Group rows by (id, time to the millisecond); each group's first row leads it. Ids

@@ -34,10 +34,15 @@ def coop_bit(identity: str) -> int:
 
 
 def coop_bits(ids: np.ndarray) -> np.ndarray:
-    """:func:`coop_bit` of many ids at once (uint8; 0 for "", no id). A loop over the
-    Python strings: numpy's string functions would first copy them all into a
-    fixed-width array, which costs more than the loop."""
-    return np.array([coop_bit(i) if i else 0 for i in ids.tolist()], dtype=np.uint8)
+    """:func:`coop_bit` of many ids at once (uint8; 0 for "", no id). Only the first five
+    characters decide, so the ids become a fixed-width array of their heads ("U5") and
+    numpy compares those: half the time of a call per Python string."""
+    bits = np.zeros(ids.shape[0], dtype=np.uint8)
+    given = np.flatnonzero(ids != "")
+    head = ids[given].astype("U5")
+    bits[given] = np.where(head == "icao:", COOP_ICAO,
+                           np.where(np.strings.startswith(head, "rid:"), COOP_RID, COOP_OTHER))
+    return bits
 
 
 def slot_set(capacity: int, include: list[np.ndarray],

@@ -198,6 +198,7 @@ class Tracker:
         tab = self.table
         n_sensors = len(self.sensors.ids)
         pair_s, pair_j, inn = self._forced_pairs(m, rows, claimed)
+        n_forced = pair_s.size
         # One detection per track per sensor: a forced pair holds its (track, sensor) key
         # before the others compete.
         if pair_s.size:
@@ -219,7 +220,8 @@ class Tracker:
         claimed[pair_j] = True
         self._update_rounds(m, pair_s, pair_j, inn)
         # Cooperative ids seen for the first time join the track they were assigned to.
-        coop = np.flatnonzero(m.coop_bits[pair_j] > 0)
+        # The forced pairs' ids are held already (and stay so): only the GNN's pairs.
+        coop = n_forced + np.flatnonzero(m.coop_bits[pair_j[n_forced:]] > 0)
         for s_, ident in zip(pair_s[coop].tolist(), m.ids[pair_j[coop]].tolist(), strict=True):
             if ident not in tab.id_map:
                 tab.attach_id(s_, ident)

@@ -61,18 +61,30 @@ class ReorderBuffer:
                 keep_min.append(tmin)
                 continue
             ready = chunk.time <= horizon
-            if ready.all():
+            n_ready = int(np.count_nonzero(ready))
+            if n_ready == ready.size:
                 out.append(chunk)
                 continue
-            out.append(chunk.take(np.flatnonzero(ready)))
-            rest = chunk.take(np.flatnonzero(~ready))
+            if ready[:n_ready].all():
+                # A time-sorted chunk (the usual case) splits into views, not copies.
+                out.append(chunk.take(slice(0, n_ready)))
+                rest = chunk.take(slice(n_ready, None))
+            else:
+                out.append(chunk.take(np.flatnonzero(ready)))
+                rest = chunk.take(np.flatnonzero(~ready))
             keep_chunks.append(rest)
             keep_min.append(float(rest.time.min()))
         self._chunks, self._min = keep_chunks, keep_min
         if not out:
             return None
         m = concat(out)
+        if _in_time_order(m.time):  # the stable sort would leave it as it is
+            return m
         return m.take(np.argsort(m.time, kind="stable"))
+
+
+def _in_time_order(t: np.ndarray) -> bool:
+    return bool(np.all(t[1:] >= t[:-1]))
 
 
 class Window:
