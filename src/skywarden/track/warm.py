@@ -2,8 +2,8 @@
 
 The kernels (kernels.py, lsap.py, lifecycle_kernels.py and those of classify.py,
 measure.py, output.py, table.py and tracker.py) are compiled on their first call after an
-install or an edit (5 to 15 s) and loaded from numba's cache by every later process (a
-few tenths of a second). A service that waited for its first detections to pay that
+install or an edit (about a minute) and loaded from numba's cache by every later process
+(about half a second, with numba's own set-up). A service that waited for its first detections to pay that
 would stall its first tick with the data queueing behind it; :func:`warm_kernels` pays
 it at start-up instead, by tracking a small synthetic scene that takes every path the
 kernels have: radar plots with clutter (polar, pre-gate, contested clusters), ADS-B
