@@ -98,7 +98,8 @@ def lost_scores(llr: np.ndarray, llr_lost: np.ndarray, hits: np.ndarray,
 
 @njit(cache=True, inline="always")
 def _altitude(px: float, py: float, pz: float) -> float:
-    # motion.approx_altitude, one point.
+    # Height (m) above the ellipsoid along the radius (within ~10 m below 20 km): |p| less
+    # the ellipsoid's radius at the point's geocentric latitude.
     r = np.sqrt(px * px + py * py + pz * pz)
     s = pz / _np_max(r, 1.0)
     s2 = s * s

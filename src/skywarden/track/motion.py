@@ -51,15 +51,6 @@ def ground_speed(pos: np.ndarray, vel: np.ndarray) -> np.ndarray:
     return row_norm(vel - np.einsum("ni,ni->n", vel, up)[:, None] * up)
 
 
-def approx_altitude(pos: np.ndarray) -> np.ndarray:
-    """Height (m) of ECEF points above the ellipsoid, along the radius (within ~10 m
-    below 20 km): |p| minus the ellipsoid's radius at the point's geocentric latitude."""
-    r = row_norm(pos)
-    s2 = (pos[..., 2] / np.maximum(r, 1.0)) ** 2
-    surface = A * B / np.sqrt(B * B * (1.0 - s2) + A * A * s2)
-    return r - surface
-
-
 def acceleration_density(pos: np.ndarray, q_h: float, q_v: float, scale: np.ndarray) -> np.ndarray:
     """Qa (N, 3, 3) in ECEF: q_h horizontally, q_v along local up, times the track's scale."""
     # Contiguous: callers pass x[:, :3], strided except for one row, and each memory

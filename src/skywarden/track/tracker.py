@@ -95,6 +95,18 @@ class Tracker:
         self._bearings = BearingBuffer()
         self._window = Window(self.config.window)
         self._k = float(np.sqrt(kf.chi2_gate(self.config.gate_probability, 3)))
+        # The compiled gate's and update rounds' settings, from the configuration once.
+        cfg = self.config
+        self._chi2 = kf.chi2_table(cfg.gate_probability)
+        self._gate_settings = kernels.GateSettings(*(float(v) for v in (
+            cfg.q_horizontal, cfg.q_vertical, self._k, SPHERE_RADIUS, MARGIN, SLACK,
+            cfg.speed_gate_confidence, cfg.speed_gate_hits, cfg.speed_jump_ratio,
+            cfg.speed_jump_margin, cfg.tentative_penalty, kf.chi2_gate(cfg.gate_probability, 3))))
+        self._round_settings = kernels.RoundSettings(*(float(v) for v in (
+            cfg.q_horizontal, cfg.q_vertical, cfg.nis_memory, cfg.nis_manoeuvre, cfg.q_boost,
+            cfg.q_decay, cfg.q_scale_max, cfg.q_precise_reach, cfg.q_noisy_scale_max,
+            cfg.turn_memory, cfg.turn_min_speed, np.radians(cfg.turn_max_rate),
+            SPEED_AVG_WEIGHT, HIT_GAP_WEIGHT)))
         self._processed = -np.inf  # time up to which detections have been processed
         self._last_merge = -np.inf
         self._emit = Emitter(self.config.alt_max_sigma, self.config.id_prefix, self.sensors.ids)
@@ -267,17 +279,13 @@ class Tracker:
         of the Danube line warned Moldova). Kinematic gate: a plot that would make the
         track faster than its class flies, or than it has flown (speed_jump_ratio).
         """
-        tab, cfg = self.table, self.config
-        settings = kernels.GateSettings(*(float(v) for v in (
-            cfg.q_horizontal, cfg.q_vertical, self._k, SPHERE_RADIUS, MARGIN, SLACK,
-            cfg.speed_gate_confidence, cfg.speed_gate_hits, cfg.speed_jump_ratio,
-            cfg.speed_jump_margin, cfg.tentative_penalty, kf.chi2_gate(cfg.gate_probability, 3))))
+        tab = self.table
         s, j, key, cost, miss, *inn, fast = kernels.gate_pairs(
             cand, rows, tab.x, tab.P, tab.t, tab.q_scale, tab.omega, tab.coop, tab.status,
             tab.cls, tab.cls_conf, tab.hits, tab.speed_avg,
             m.time, m.sensor, m.kind, m.point, m.reach, m.coop_bits, m.rot, m.origin, m.z,
             m.mask, m.var, m.dof, self._used_keys, len(self.sensors.ids),
-            kf.chi2_table(cfg.gate_probability), CLASS_SPEED_LIMIT, BUCKETS, settings,
+            self._chi2, CLASS_SPEED_LIMIT, BUCKETS, self._gate_settings,
             TENTATIVE, POSITION, POLAR, BEARING)
         self.stats.speed_gated += fast
         chosen = assign(key, j, cost, miss)
@@ -292,13 +300,8 @@ class Tracker:
         """Apply pairs in rounds: each track's detections in time order, one per round.
         Round 0 reuses the gate's innovations (no track has changed since). All rounds
         run in one compiled call (kernels.update_rounds)."""
-        tab, cfg = self.table, self.config
+        tab = self.table
         order = np.lexsort((m.time[j], s))
-        settings = kernels.RoundSettings(*(float(v) for v in (
-            cfg.q_horizontal, cfg.q_vertical, cfg.nis_memory, cfg.nis_manoeuvre, cfg.q_boost,
-            cfg.q_decay, cfg.q_scale_max, cfg.q_precise_reach, cfg.q_noisy_scale_max,
-            cfg.turn_memory, cfg.turn_min_speed, np.radians(cfg.turn_max_rate),
-            SPEED_AVG_WEIGHT, HIT_GAP_WEIGHT)))
         kernels.update_rounds(
             s[order], j[order], order,
             inn.xm, inn.Pm, inn.r, inn.H, inn.S, inn.Sinv, inn.det, inn.d2,
@@ -307,7 +310,7 @@ class Tracker:
             tab.radar_hits, tab.t_coop, tab.revisit,
             m.time, m.sensor, m.stype, m.kind, m.origin, m.rot, m.z, m.var, m.mask, m.vel,
             m.vel_var, m.dof, m.reach, m.ln_pd, m.ln_clutter,
-            self.sensors.scan_period, RADAR_TYPE, IS_COOPERATIVE, settings,
+            self.sensors.scan_period, RADAR_TYPE, IS_COOPERATIVE, self._round_settings,
             POSITION, POLAR, BEARING,
         )
 
