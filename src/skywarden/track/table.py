@@ -41,7 +41,7 @@ def coop_bits(ids: np.ndarray) -> np.ndarray:
     given = np.flatnonzero(ids != "")
     head = ids[given].astype("U5")
     bits[given] = np.where(head == "icao:", COOP_ICAO,
-                           np.where(np.strings.startswith(head, "rid:"), COOP_RID, COOP_OTHER))
+                           np.where(np.char.startswith(head, "rid:"), COOP_RID, COOP_OTHER))
     return bits
 
 
