@@ -7,7 +7,8 @@ and the manoeuvre-mix scenario): simulate once with labels (``skywarden sim ... 
 not timed), then run, each as its own child process on one core, timed as a whole command
 with its peak RSS:
 
-- **Skywarden**: ``skywarden track`` with its default settings;
+- **Skywarden**: ``skywarden track --threads 1`` (default settings, on one thread, as the
+  others run);
 - **Stone Soup** 1.9: bench/peer/stonesoup_tracker.py (Kalman / extended Kalman, nearly
   constant velocity, Mahalanobis gate, GNN 2-D assignment, multi-measurement initiator,
   time deleter; its docstring gives the tuning), under a wall-clock budget: where the
@@ -55,8 +56,10 @@ ORACLE = (
 # them is a one-off per process, as imports are): track_file's own seconds.
 WARM_TRACK = (
     "import sys; from skywarden.track.warm import warm_kernels; "
-    "from skywarden.track.run import track_file; warm_kernels(); "
-    "print(track_file(sys.argv[1], sys.argv[2], sys.argv[3]).seconds)"
+    "from skywarden.track.run import track_file; "
+    "from skywarden.track.config import TrackerConfig; warm_kernels(); "
+    "print(track_file(sys.argv[1], sys.argv[2], sys.argv[3], "
+    "config=TrackerConfig(threads=1)).seconds)"
 )
 # Stone Soup's wall-clock budget per case (s): enough for the small cases to finish.
 BUDGET_FULL = 300.0
@@ -148,7 +151,8 @@ def _measure(case: Case, work: Path) -> dict:
     print(f"   {case.name}: {n:,} detections", file=sys.stderr, flush=True)
 
     wall, text, peak = _child(["-c", CLI, "track", str(det), "--sensors", str(sensors), "-o",
-                               str(work / "skywarden.jsonl"), "--no-progress"])
+                               str(work / "skywarden.jsonl"), "--no-progress",
+                               "--threads", "1"])
     sky = Run(wall, peak, n, {}, _summary_seconds(text))
     _, text, _ = _child(["-c", WARM_TRACK, str(det), str(sensors), str(work / "warm.jsonl")])
     sky.warm_s = float(text.split()[-1])
@@ -254,7 +258,8 @@ def run(quick: bool = False, budget: float | None = None) -> str:
         "drones and aircraft, docs/scenarios/manoeuvre-mix.md) through three trackers in the "
         "same run, each a child process on one core, timed as a whole command (start-up, "
         "reading, tracking, writing) with its peak RSS:\n\n"
-        "- **Skywarden**: `skywarden track`, default settings.\n"
+        "- **Skywarden**: `skywarden track --threads 1`, default settings on one thread "
+        "(its default shares a large window among threads; the tracks are the same).\n"
         "- **Stone Soup** 1.9 (`pip install '.[bench]'`), a standard and fairly tuned "
         "tracker, bench/peer/stonesoup_tracker.py: a flat 3-D Cartesian frame (the local "
         "east-north-up frame at the centre of the sensor sites), nearly-constant-velocity "

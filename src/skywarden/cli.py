@@ -177,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, metavar="TRACKER.toml",
                    help="tracker settings: a TOML file with a [tracker] table of "
                    "TrackerConfig fields (gates, process noise, M-of-N, lag...)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="threads that share a large window's gate and track updates "
+                   "(default: the settings' threads, 0 = one per core, at most 4; "
+                   "1 = one core). The tracks do not depend on it")
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     _add_strict(p)
 
@@ -544,12 +548,16 @@ def _progress_line() -> Callable[[int, float], None]:
 
 
 def cmd_track(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from .ingest.jsonl import stderr_report
-    from .track.config import load_tracker_file
+    from .track.config import TrackerConfig, load_tracker_file
     from .track.run import track_file
 
     _keep_inputs([args.detections, args.sensors, args.config], {"-o": args.out})
     config = load_tracker_file(args.config) if args.config else None
+    if args.threads is not None:
+        config = replace(config or TrackerConfig(), threads=args.threads)
     show = None if args.no_progress or not sys.stderr.isatty() else _progress_line()
     summary = track_file(args.detections, args.sensors, args.out, strict=args.strict,
                          progress=show, config=config, report=stderr_report)

@@ -105,6 +105,9 @@ class TrackerConfig:
     # Batching: detections are processed in windows of this length (s); each track is
     # still predicted to each detection's own time.
     window: float = 1.0
+    # Threads that share a large window's gate and update rounds (share.py): 0 is one per
+    # core, at most 4; 1 runs everything in the caller. The tracks do not depend on it.
+    threads: int = 0
     # Out-of-order detections up to this lag (s) are re-sorted before processing; later
     # ones are applied as out-of-sequence measurements, back to `max_oosm_age`.
     reorder_lag: float = 10.0
@@ -243,6 +246,9 @@ class TrackerConfig:
         if self.speed_jump_ratio < 1 or self.speed_jump_margin < 0:
             raise ConfigError("tracker settings speed_jump_ratio must be >= 1 and "
                               "speed_jump_margin >= 0")
+        if not (isinstance(self.threads, int) and self.threads >= 0):
+            raise ConfigError(f"tracker setting threads = {self.threads!r} must be a whole "
+                              "number >= 0 (0: one per core)")
         if self.radar_support_hits < 1:
             raise ConfigError("tracker setting radar_support_hits must be >= 1")
         if self.confirm_hits < 1 or self.confirm_hits_cooperative < 1:

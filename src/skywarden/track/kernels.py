@@ -725,7 +725,7 @@ def _round_pairs(start: np.ndarray, r: int) -> np.ndarray:
     return p[:n]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def update_rounds(
     s: np.ndarray, j: np.ndarray, gate_row: np.ndarray,
     xm0: np.ndarray, Pm0: np.ndarray, r0: np.ndarray, H0: np.ndarray, S0: np.ndarray,
@@ -993,7 +993,7 @@ def posterior_ground_speed(xm: np.ndarray, Pm: np.ndarray, r: np.ndarray, H: np.
     return ground_speed(post)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def gate_pairs(
     cand: np.ndarray, rows: np.ndarray,
     x: np.ndarray, P: np.ndarray, t: np.ndarray, q_scale: np.ndarray, omega: np.ndarray,

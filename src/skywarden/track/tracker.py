@@ -63,6 +63,7 @@ from .measure import (
     prepare,
 )
 from .output import DELETED, Emitter, TrackBatch, TrackerStats, sensor_csr
+from .share import Workers, default_threads, even_cuts, track_cuts
 from .table import COASTING, CONFIRMED, FREE, TENTATIVE, TrackTable, slot_set
 from .window import ReorderBuffer, Window
 
@@ -107,6 +108,7 @@ class Tracker:
             cfg.q_decay, cfg.q_scale_max, cfg.q_precise_reach, cfg.q_noisy_scale_max,
             cfg.turn_memory, cfg.turn_min_speed, np.radians(cfg.turn_max_rate),
             SPEED_AVG_WEIGHT, HIT_GAP_WEIGHT)))
+        self._workers = Workers(cfg.threads or default_threads())
         self._processed = -np.inf  # time up to which detections have been processed
         self._last_merge = -np.inf
         self._emit = Emitter(self.config.alt_max_sigma, self.config.id_prefix, self.sensors.ids)
@@ -142,6 +144,11 @@ class Tracker:
     @property
     def processed_until(self) -> float:
         return self._processed
+
+    @property
+    def threads(self) -> int:
+        """Threads that share a large window's gate and updates (share.py)."""
+        return self._workers.threads
 
     # ---- detections in ------------------------------------------------------------------
 
@@ -280,13 +287,25 @@ class Tracker:
         track faster than its class flies, or than it has flown (speed_jump_ratio).
         """
         tab = self.table
-        s, j, key, cost, miss, *inn, fast = kernels.gate_pairs(
-            cand, rows, tab.x, tab.P, tab.t, tab.q_scale, tab.omega, tab.coop, tab.status,
-            tab.cls, tab.cls_conf, tab.hits, tab.speed_avg,
-            m.time, m.sensor, m.kind, m.point, m.reach, m.coop_bits, m.rot, m.origin, m.z,
-            m.mask, m.var, m.dof, self._used_keys, len(self.sensors.ids),
-            self._chi2, CLASS_SPEED_LIMIT, BUCKETS, self._gate_settings,
-            TENTATIVE, POSITION, POLAR, BEARING)
+
+        def gate(lo: int, hi: int) -> tuple:
+            return kernels.gate_pairs(
+                cand[lo:hi], rows, tab.x, tab.P, tab.t, tab.q_scale, tab.omega, tab.coop,
+                tab.status, tab.cls, tab.cls_conf, tab.hits, tab.speed_avg,
+                m.time, m.sensor, m.kind, m.point, m.reach, m.coop_bits, m.rot, m.origin, m.z,
+                m.mask, m.var, m.dof, self._used_keys, len(self.sensors.ids),
+                self._chi2, CLASS_SPEED_LIMIT, BUCKETS, self._gate_settings,
+                TENTATIVE, POSITION, POLAR, BEARING)
+
+        # Large windows: the candidates cut into runs, one per thread (share.py).
+        parts = self._workers.parts(min(rows.size, cand.size))
+        done = self._workers.run(gate, even_cuts(cand.size, parts))
+        if len(done) == 1:
+            s, j, key, cost, miss, *inn, fast = done[0]
+        else:
+            columns = zip(*(d[:-1] for d in done), strict=True)
+            s, j, key, cost, miss, *inn = (np.concatenate(c) for c in columns)
+            fast = sum(d[-1] for d in done)
         self.stats.speed_gated += fast
         chosen = assign(key, j, cost, miss)
         if chosen.all():  # often: no pair contested (each take copies its column)
@@ -302,17 +321,23 @@ class Tracker:
         run in one compiled call (kernels.update_rounds)."""
         tab = self.table
         order = np.lexsort((m.time[j], s))
-        kernels.update_rounds(
-            s[order], j[order], order,
-            inn.xm, inn.Pm, inn.r, inn.H, inn.S, inn.Sinv, inn.det, inn.d2,
-            tab.x, tab.P, tab.t, tab.omega, tab.q_scale, tab.nis_avg, tab.q_cap,
-            tab.speed_avg, tab.llr, tab.hit_gap, tab.t_hit, tab.hits, tab.t_radar,
-            tab.radar_hits, tab.t_coop, tab.revisit,
-            m.time, m.sensor, m.stype, m.kind, m.origin, m.rot, m.z, m.var, m.mask, m.vel,
-            m.vel_var, m.dof, m.reach, m.ln_pd, m.ln_clutter,
-            self.sensors.scan_period, RADAR_TYPE, IS_COOPERATIVE, self._round_settings,
-            POSITION, POLAR, BEARING,
-        )
+        s_o, j_o = s[order], j[order]
+
+        def rounds(lo: int, hi: int) -> None:
+            kernels.update_rounds(
+                s_o[lo:hi], j_o[lo:hi], order[lo:hi],
+                inn.xm, inn.Pm, inn.r, inn.H, inn.S, inn.Sinv, inn.det, inn.d2,
+                tab.x, tab.P, tab.t, tab.omega, tab.q_scale, tab.nis_avg, tab.q_cap,
+                tab.speed_avg, tab.llr, tab.hit_gap, tab.t_hit, tab.hits, tab.t_radar,
+                tab.radar_hits, tab.t_coop, tab.revisit,
+                m.time, m.sensor, m.stype, m.kind, m.origin, m.rot, m.z, m.var, m.mask,
+                m.vel, m.vel_var, m.dof, m.reach, m.ln_pd, m.ln_clutter,
+                self.sensors.scan_period, RADAR_TYPE, IS_COOPERATIVE, self._round_settings,
+                POSITION, POLAR, BEARING,
+            )
+
+        # Large windows: the pairs cut between tracks, one part per thread (share.py).
+        self._workers.run(rounds, track_cuts(s_o, self._workers.parts(s_o.size)))
 
     # ---- initiation -----------------------------------------------------------------------
 
