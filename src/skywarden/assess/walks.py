@@ -5,10 +5,11 @@ The walks of :mod:`.predict` (the cone and the march, documented there) step eac
 from point to point, reading a raster cell at each. In numpy every step was a dozen
 passes over all the paths still walking, plus the compaction of those that stopped; here
 a block of ``LANES`` paths is stepped together in one loop, the reads of a step first
-(each is a cache miss: issued side by side they overlap), the decisions after, and a
-path leaves the block where it ends. The steps, the points and the floating-point
-operations are those of the numpy formulation they replaced, so the crossings found are
-the same to the bit (tests/test_assess_walks.py walks them by hand).
+(each is a cache miss: a prefetch of every path's cell, :mod:`.prefetch`, then the
+reads, so the misses overlap), the decisions after, and a path leaves the block where it
+ends. The steps, the points and the floating-point operations are those of the numpy
+formulation they replaced, so the crossings found are the same to the bit
+(tests/test_assess_walks.py walks them by hand).
 
 The kernels release the GIL (``nogil``): the assessor's threads walk their shares of the
 tracks at once. ``cache=True`` keeps the compiled code beside this file (as
@@ -21,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from .clearance import SECTORS, SHIFT, UNIT
+from .prefetch import prefetch
 
 NOTHING = 99  # a value no layer holds: the first point walked is always a change
 # Paths walked side by side. One path alone waits on each step's raster read (a cache
@@ -41,6 +43,7 @@ def cone(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray, enter: 
     act = np.empty(LANES, np.int64)
     lam = np.empty(LANES)
     got = np.empty(LANES, bound.dtype)
+    flat = np.empty(LANES, np.int64)
     for first in range(0, n, LANES):
         cnt = 0
         for i in range(first, min(first + LANES, n)):
@@ -50,10 +53,13 @@ def cone(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray, enter: 
                 act[cnt], lam[cnt] = i, enter[i]
                 cnt += 1
         for _ in range(max_iterations):
-            for q in range(cnt):  # the reads first, side by side (module docstring)
+            for q in range(cnt):  # the cells of the step asked for first (module docstring)
                 i = act[q]
-                got[q] = bound[np.int64(y0[i] + lam[q] * dy[i]) * nx2
-                               + np.int64(x0[i] + lam[q] * dx[i])]
+                flat[q] = (np.int64(y0[i] + lam[q] * dy[i]) * nx2
+                           + np.int64(x0[i] + lam[q] * dx[i]))
+                prefetch(bound, flat[q])
+            for q in range(cnt):  # then read, side by side
+                got[q] = bound[flat[q]]
             w = 0
             for q in range(cnt):
                 i, at = act[q], lam[q]
@@ -101,6 +107,7 @@ def march(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray,
     prev = np.empty(LANES, np.int8)
     vals = np.empty(LANES, np.int8)
     reach = np.empty(LANES)
+    flat, ray = np.empty(LANES, np.int64), np.empty(LANES, np.int64)
     for first in range(begin, n, LANES):
         last = min(first + LANES, n)
         k0 = k
@@ -112,16 +119,20 @@ def march(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray,
                 prev[cnt] = NOTHING
                 cnt += 1
         for _ in range(max_iterations):
-            for q in range(cnt):  # the reads first, side by side (module docstring)
+            for q in range(cnt):  # the cells of the step asked for first (module docstring)
                 i, at = act[q], lam[q]
                 ix = np.int64(x0[i] + at * dx[i])
                 iy = np.int64(y0[i] + at * dy[i])
-                flat = iy * nx2 + ix
-                vals[q] = value[flat]
-                r = np.int64(bound[flat])
+                flat[q] = iy * nx2 + ix
+                prefetch(value, flat[q])
                 if directional:
-                    r = max(r, np.int64(table[((iy >> SHIFT) * nbx + (ix >> SHIFT)) * SECTORS
-                                              + sector[i]]) * UNIT)
+                    ray[q] = ((iy >> SHIFT) * nbx + (ix >> SHIFT)) * SECTORS + sector[i]
+                    prefetch(table, ray[q])
+            for q in range(cnt):  # then read, side by side
+                vals[q] = value[flat[q]]
+                r = np.int64(bound[flat[q]])
+                if directional:
+                    r = max(r, np.int64(table[ray[q]]) * UNIT)
                 reach[q] = np.float64(r)
             w = 0
             for q in range(cnt):
