@@ -8,6 +8,7 @@ import threading
 
 import numpy as np
 import shapely
+from numba import njit
 from numpy.typing import NDArray
 
 from ..airspace.zoneset import ZoneSet
@@ -211,98 +212,136 @@ class ZoneParts:
         heading, counter-clockwise positive) whose rays meet the part, the plane distance
         to the part's nearest point, and the distance along the track's own heading ray to
         where it enters the part (inf where it does not). A start inside the part gives
-        the whole circle and distance 0."""
-        m = part.size
-        lo, hi = np.full(m, -np.pi), np.full(m, np.pi)
-        near = np.zeros(m)
-        enter = np.full(m, np.inf)
-        circ = part < self.n_circles
-        ic = np.flatnonzero(circ)
-        if ic.size:
-            c = part[ic]
-            ex, ey = self.c_x[c] - x0[ic], self.c_y[c] - y0[ic]
-            ux, uy = self.c_ux[c], self.c_uy[c]
-            ar, at = self.c_ar[c], self.c_at[c]
-            # ellipse frame: e1 along the radius (semi-axis ar), e2 across (at); scale to
-            # a unit circle: points p -> ((p.e1) / ar, (p.e2) / at)
-            px_, py_ = (-ex * ux - ey * uy) / ar, (ex * uy - ey * ux) / at  # start - centre
-            qx, qy = (dx[ic] * ux + dy[ic] * uy) / ar, (-dx[ic] * uy + dy[ic] * ux) / at
-            d_unit = np.hypot(px_, py_)
-            inside = d_unit <= 1.0
-            # tangent directions from the start to the unit circle, mapped back
-            base = np.arctan2(-py_, -px_)
-            half = np.arcsin(np.minimum(1.0 / np.maximum(d_unit, 1.0), 1.0))
-            t1x, t1y = np.cos(base - half), np.sin(base - half)
-            t2x, t2y = np.cos(base + half), np.sin(base + half)
-            a1 = _angle_from(dx[ic], dy[ic], *_unscale(t1x, t1y, ux, uy, ar, at))
-            a2 = _angle_from(dx[ic], dy[ic], *_unscale(t2x, t2y, ux, uy, ar, at))
-            lo_c, hi_c = np.minimum(a1, a2), np.maximum(a1, a2)
-            wrap = hi_c - lo_c > np.pi  # the interval runs through the back
-            lo_c, hi_c = np.where(wrap, hi_c, lo_c), np.where(wrap, lo_c + 2 * np.pi, hi_c)
-            lo[ic] = np.where(inside, -np.pi, lo_c)
-            hi[ic] = np.where(inside, np.pi, hi_c)
-            dist = np.hypot(ex, ey)
-            near[ic] = np.where(inside, 0.0, np.maximum(dist - ar, 0.0))
-            # ray p + s q meets the unit circle: |p + s q|^2 = 1
-            qa = qx * qx + qy * qy
-            qb = 2.0 * (px_ * qx + py_ * qy)
-            qc = px_ * px_ + py_ * py_ - 1.0
-            disc = qb * qb - 4.0 * qa * qc
-            s = (-qb - np.sqrt(np.maximum(disc, 0.0))) / (2.0 * qa)
-            hit = (disc >= 0.0) & (s >= 0.0)
-            enter[ic] = np.where(inside, 0.0, np.where(hit, s, np.inf))
-        it = np.flatnonzero(~circ)
-        if it.size:
-            t = part[it] - self.n_circles
-            # vertices by rows, (3, m): a pair's values broadcast along long rows (in
-            # (m, 3) numpy loops 3 elements at a time, several times slower)
-            vx, vy = self.t_xv[:, t] - x0[it], self.t_yv[:, t] - y0[it]
-            ddx, ddy = dx[it], dy[it]
-            ang = np.arctan2(ddx * vy - ddy * vx, ddx * vx + ddy * vy)
-            rel = (ang - ang[0] + np.pi) % (2 * np.pi) - np.pi
-            lo_t = ang[0] + rel.min(axis=0)
-            hi_t = ang[0] + rel.max(axis=0)
-            # edges: a -> b, outward normal (ey, -ex) for a counter-clockwise triangle
-            ax_, ay_ = vx, vy
-            bx_, by_ = np.roll(vx, -1, axis=0), np.roll(vy, -1, axis=0)
-            ex, ey = bx_ - ax_, by_ - ay_
-            # signed side of the start (origin) to each edge: inside if all <= 0
-            side = -(ax_ * ey - ay_ * ex)  # n . (0 - a) with n = (ey, -ex)
-            inside = (side <= 0.0).all(axis=0)
-            lo[it] = np.where(inside, -np.pi, lo_t)
-            hi[it] = np.where(inside, np.pi, hi_t)
-            near[it] = np.where(inside, 0.0, _origin_to_triangle(ax_, ay_, ex, ey))
-            # Cyrus-Beck: the ray s d enters where it crosses the last entering edge
-            nd = ey * ddx - ex * ddy  # n . d
-            num = -side  # n . (a - 0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                s_edge = num / nd
-            s_in = np.where(nd < 0, s_edge, -np.inf).max(axis=0)
-            s_out = np.where(nd > 0, s_edge, np.inf).min(axis=0)
-            parallel_out = ((nd == 0) & (num < 0)).any(axis=0)
-            s_in = np.maximum(s_in, 0.0)
-            ok = (s_in <= s_out) & ~parallel_out
-            enter[it] = np.where(inside, 0.0, np.where(ok, s_in, np.inf))
-        return lo, hi, near, enter
+        the whole circle and distance 0 (compiled, one pair at a time:
+        :func:`_ellipse_headings`, :func:`_triangle_headings`)."""
+        return _headings(part, x0, y0, dx, dy, self.n_circles, self.c_x, self.c_y, self.c_ux,
+                         self.c_uy, self.c_ar, self.c_at, self.t_xv, self.t_yv)
 
 
-def _angle_from(dx: FloatArray, dy: FloatArray, vx: FloatArray, vy: FloatArray) -> FloatArray:
-    """Angle (rad, counter-clockwise) from direction d to direction v."""
+@njit(cache=True, nogil=True)
+def _headings(part: np.ndarray, x0: np.ndarray, y0: np.ndarray, dx: np.ndarray,
+              dy: np.ndarray, n_circles: int, c_x: np.ndarray, c_y: np.ndarray,
+              c_ux: np.ndarray, c_uy: np.ndarray, c_ar: np.ndarray, c_at: np.ndarray,
+              t_xv: np.ndarray, t_yv: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:meth:`ZoneParts.headings`: ellipses (parts below ``n_circles``) and triangles."""
+    m = part.size
+    lo, hi, near, enter = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
+    for i in range(m):
+        c = part[i]
+        if c < n_circles:
+            lo[i], hi[i], near[i], enter[i] = _ellipse_headings(
+                c_x[c] - x0[i], c_y[c] - y0[i], dx[i], dy[i], c_ux[c], c_uy[c], c_ar[c],
+                c_at[c])
+        else:
+            t = c - n_circles
+            lo[i], hi[i], near[i], enter[i] = _triangle_headings(
+                t_xv[0, t] - x0[i], t_xv[1, t] - x0[i], t_xv[2, t] - x0[i],
+                t_yv[0, t] - y0[i], t_yv[1, t] - y0[i], t_yv[2, t] - y0[i], dx[i], dy[i])
+    return lo, hi, near, enter
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ellipse_headings(ex: float, ey: float, dx: float, dy: float, ux: float, uy: float,
+                      ar: float, at: float) -> tuple[float, float, float, float]:
+    """Headings, nearest and entry distance of the ellipse centred ``(ex, ey)`` from the
+    start, semi-axis ``ar`` along the unit ``(ux, uy)`` and ``at`` across it."""
+    # ellipse frame: e1 along the radius (semi-axis ar), e2 across (at); scale to a unit
+    # circle: points p -> ((p.e1) / ar, (p.e2) / at)
+    px, py = (-ex * ux - ey * uy) / ar, (ex * uy - ey * ux) / at  # start - centre
+    qx, qy = (dx * ux + dy * uy) / ar, (-dx * uy + dy * ux) / at
+    d_unit = np.hypot(px, py)
+    if d_unit <= 1.0:  # inside
+        return -np.pi, np.pi, 0.0, 0.0
+    # tangent directions from the start to the unit circle, mapped back
+    base = np.arctan2(-py, -px)
+    half = np.arcsin(min(1.0 / max(d_unit, 1.0), 1.0))
+    a1 = _angle_to_unscaled(dx, dy, np.cos(base - half), np.sin(base - half), ux, uy, ar, at)
+    a2 = _angle_to_unscaled(dx, dy, np.cos(base + half), np.sin(base + half), ux, uy, ar, at)
+    lo, hi = min(a1, a2), max(a1, a2)
+    if hi - lo > np.pi:  # the interval runs through the back
+        lo, hi = hi, lo + 2 * np.pi
+    near = max(np.hypot(ex, ey) - ar, 0.0)
+    # ray p + s q meets the unit circle: |p + s q|^2 = 1
+    qa = qx * qx + qy * qy
+    qb = 2.0 * (px * qx + py * qy)
+    qc = px * px + py * py - 1.0
+    disc = qb * qb - 4.0 * qa * qc
+    s = (-qb - np.sqrt(max(disc, 0.0))) / (2.0 * qa)
+    return lo, hi, near, (s if disc >= 0.0 and s >= 0.0 else np.inf)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _angle_to_unscaled(dx: float, dy: float, tx: float, ty: float, ux: float, uy: float,
+                       ar: float, at: float) -> float:
+    """Angle (rad, counter-clockwise) from direction d to the direction (tx, ty) of the
+    ellipse's unit-circle frame mapped back to the plane."""
+    a, b = tx * ar, ty * at  # along e1 = (ux, uy) and e2 = (-uy, ux)
+    vx, vy = a * ux - b * uy, a * uy + b * ux
     return np.arctan2(dx * vy - dy * vx, dx * vx + dy * vy)
 
 
-def _unscale(tx: FloatArray, ty: FloatArray, ux: FloatArray, uy: FloatArray, ar: FloatArray,
-             at: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Direction in the ellipse's unit-circle frame back to the plane."""
-    a, b = tx * ar, ty * at  # along e1 = (ux, uy) and e2 = (-uy, ux)
-    return a * ux - b * uy, a * uy + b * ux
+@njit(cache=True, nogil=True, inline="always")
+def _triangle_headings(x0: float, x1: float, x2: float, y0: float, y1: float, y2: float,
+                       dx: float, dy: float) -> tuple[float, float, float, float]:
+    """Headings, nearest and entry distance of the counter-clockwise triangle with
+    vertices ``(x_j, y_j)`` relative to the start."""
+    a0 = np.arctan2(dx * y0 - dy * x0, dx * x0 + dy * y0)
+    a1 = np.arctan2(dx * y1 - dy * x1, dx * x1 + dy * y1)
+    a2 = np.arctan2(dx * y2 - dy * x2, dx * x2 + dy * y2)
+    r1, r2 = _wrapped(a1 - a0), _wrapped(a2 - a0)
+    r0 = _wrapped(a0 - a0)
+    lo = a0 + _nan_min(_nan_min(r0, r1), r2)
+    hi = a0 + _nan_max(_nan_max(r0, r1), r2)
+    # edges: a -> b, outward normal (ey, -ex); the signed side of the start (origin) to
+    # each: inside if all <= 0
+    e0x, e0y = x1 - x0, y1 - y0
+    e1x, e1y = x2 - x1, y2 - y1
+    e2x, e2y = x0 - x2, y0 - y2
+    side0 = -(x0 * e0y - y0 * e0x)
+    side1 = -(x1 * e1y - y1 * e1x)
+    side2 = -(x2 * e2y - y2 * e2x)
+    if side0 <= 0.0 and side1 <= 0.0 and side2 <= 0.0:
+        return -np.pi, np.pi, 0.0, 0.0
+    near = min(min(_origin_to_edge(x0, y0, e0x, e0y), _origin_to_edge(x1, y1, e1x, e1y)),
+               _origin_to_edge(x2, y2, e2x, e2y))
+    # Cyrus-Beck: the ray s d enters where it crosses the last entering edge
+    s_in, s_out, parallel_out = -np.inf, np.inf, False
+    for ex, ey, side in ((e0x, e0y, side0), (e1x, e1y, side1), (e2x, e2y, side2)):
+        nd = ey * dx - ex * dy  # n . d
+        num = -side  # n . (a - 0)
+        if nd < 0:
+            s_in = _nan_max(s_in, num / nd)
+        elif nd > 0:
+            s_out = _nan_min(s_out, num / nd)
+        elif nd == 0 and num < 0:
+            parallel_out = True
+    s_in = max(s_in, 0.0)
+    return lo, hi, near, (s_in if s_in <= s_out and not parallel_out else np.inf)
 
 
-def _origin_to_triangle(ax: FloatArray, ay: FloatArray, ex: FloatArray,
-                        ey: FloatArray) -> FloatArray:
-    """Distance from the origin to the edges a + t e (t in 0..1) of each column (edges by
-    rows), minimum."""
+@njit(cache=True, nogil=True, inline="always")
+def _wrapped(a: float) -> float:
+    """``(a + pi) % (2 pi) - pi``: an angle difference into [-pi, pi) (a float remainder
+    takes the divisor's sign in numba as in numpy)."""
+    return (a + np.pi) % (2 * np.pi) - np.pi
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _origin_to_edge(ax: float, ay: float, ex: float, ey: float) -> float:
+    """Distance from the origin to the edge a + t e, t in 0..1."""
     den = ex * ex + ey * ey
-    t = np.clip(np.where(den > 0, -(ax * ex + ay * ey) / np.where(den > 0, den, 1.0), 0.0),
-                0.0, 1.0)
-    return np.hypot(ax + t * ex, ay + t * ey).min(axis=0)
+    t = min(max(-(ax * ex + ay * ey) / den if den > 0 else 0.0, 0.0), 1.0)
+    return np.hypot(ax + t * ex, ay + t * ey)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _nan_max(a: float, b: float) -> float:
+    """np.maximum of two floats (NaN wins)."""
+    return a if a != a or a > b else b
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _nan_min(a: float, b: float) -> float:
+    """np.minimum of two floats (NaN wins)."""
+    return a if a != a or a < b else b
