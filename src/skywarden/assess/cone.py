@@ -21,10 +21,14 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from .prefetch import prefetch
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
 SECTORS = 32  # a power of two
+# Lists ahead of the one read whose entries are asked for first (:func:`_query`).
+AHEAD = 8
 _BUCKETS = np.array([25e3, 50e3, 75e3, 100e3, 150e3, 200e3, 300e3, 400e3, 500e3, 700e3])
 
 
@@ -117,33 +121,52 @@ def _query(x0: np.ndarray, y0: np.ndarray, heading: np.ndarray, half_angle: np.n
            part: np.ndarray, first: np.ndarray, span: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray]:
     """ConeIndex.query, one track at a time: its lists read in sector order, each up to
-    the track's reach bucket."""
+    the track's reach bucket. The lists lie scattered over megabytes, so each pass asks
+    for what it will read ``AHEAD`` lists on (:mod:`.prefetch`) before reading."""
     width = 2.0 * np.pi / SECTORS
     n = x0.size
     cells = np.empty(n, np.int64)
     s_lo = np.empty(n, np.int64)
-    n_sec = np.empty(n, np.int64)
     bucket = np.empty(n, np.int64)
-    total = 0
-    for t in range(n):  # first the lists' lengths: the room the pairs may need
+    list_end = np.empty(n + 1, np.int64)  # track t reads lists list_end[t]:list_end[t + 1]
+    list_end[0] = 0
+    for t in range(n):
         ix = np.int64(min(max(np.floor((x0[t] - xmin) / cell_m), 0), nx - 1))
         iy = np.int64(min(max(np.floor((y0[t] - ymin) / cell_m), 0), ny - 1))
         cells[t] = iy * nx + ix
         half = min(half_angle[t], np.pi)
         s_lo[t] = np.int64(np.floor((heading[t] - half) / width))
-        n_sec[t] = min(np.int64(np.floor((heading[t] + half) / width)) - s_lo[t] + 1, SECTORS)
+        n_sec = min(np.int64(np.floor((heading[t] + half) / width)) - s_lo[t] + 1, SECTORS)
         bucket[t] = min(np.searchsorted(buckets, min(reach[t], max_reach)), buckets.size - 1)
-        for j in range(n_sec[t]):
-            total += counts[cells[t] * SECTORS + (s_lo[t] + j) % SECTORS, bucket[t]]
+        list_end[t + 1] = list_end[t] + n_sec
+    n_lists = list_end[n]
+    keys = np.empty(n_lists, np.int64)  # the lists each track reads, in order
+    for t in range(n):
+        for q in range(list_end[t], list_end[t + 1]):
+            keys[q] = cells[t] * SECTORS + (s_lo[t] + q - list_end[t]) % SECTORS
+    # the lists' starts and lengths up to each track's bucket: the room the pairs need
+    starts, lengths = np.empty(n_lists, np.int64), np.empty(n_lists, np.int64)
+    total = 0
+    for t in range(n):
+        for q in range(list_end[t], list_end[t + 1]):
+            if q + AHEAD < n_lists:
+                prefetch(offsets, keys[q + AHEAD])
+                prefetch(counts[keys[q + AHEAD]], 0)
+            starts[q] = offsets[keys[q]]
+            lengths[q] = counts[keys[q], bucket[t]]
+            total += lengths[q]
     out_t = np.empty(total, np.int64)
     out_p = np.empty(total, np.int64)
     k = 0
     for t in range(n):
-        for j in range(n_sec[t]):
-            sector = (s_lo[t] + j) % SECTORS
-            key = cells[t] * SECTORS + sector
-            start = offsets[key]
-            for pos in range(start, start + counts[key, bucket[t]]):
+        for q in range(list_end[t], list_end[t + 1]):
+            if q + AHEAD < n_lists:
+                prefetch(part, starts[q + AHEAD])
+                prefetch(first, starts[q + AHEAD])
+                prefetch(span, starts[q + AHEAD])
+            j = q - list_end[t]
+            sector = keys[q] % SECTORS
+            for pos in range(starts[q], starts[q] + lengths[q]):
                 # each part once per track: in the first sector read, where every entry
                 # is kept, else in the part's own first sector, unless its span also
                 # covers the first sector read (a part around the track's cell, listed
