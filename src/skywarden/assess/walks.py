@@ -219,23 +219,36 @@ def bisect(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray, lam_a
            cell: float, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
     """Narrow each path's crossing into ``nation`` from (lam_a, lam_b] (plane metres) to a
     quarter cell on the land layer ``value`` (at most eight halvings); the new ends.
-    A point is read in the cell :meth:`NationRaster.cell_of` gives."""
+    A point is read in the cell :meth:`NationRaster.cell_of` gives. A block of paths
+    halves together, each halving's cells asked for before any is read (module
+    docstring)."""
     n = x0.size
     a, b = lam_a.copy(), lam_b.copy()
-    for i in range(n):
+    flat = np.empty(LANES, np.int64)  # the cell of each path's middle; -1: narrow enough
+    mid = np.empty(LANES)
+    for first in range(0, n, LANES):
+        last = min(first + LANES, n)
         for _ in range(8):
-            if not b[i] - a[i] > 0.25 * cell:
-                break
-            mid = 0.5 * (a[i] + b[i])
-            fx = (x0[i] + mid * dx[i] - xmin) / cell + 1.0
-            fy = (y0[i] + mid * dy[i] - ymin) / cell + 1.0
-            fx = fx if fx > 0.0 else 0.0  # NaN and below: the frame's corner
-            fy = fy if fy > 0.0 else 0.0
-            flat = (np.int64(min(fy, ny + 1.5)) * (nx + 2) + np.int64(min(fx, nx + 1.5)))
-            if value[flat] == nation[i]:
-                b[i] = mid
-            else:
-                a[i] = mid
+            for i in range(first, last):
+                q = i - first
+                if not b[i] - a[i] > 0.25 * cell:
+                    flat[q] = -1
+                    continue
+                mid[q] = 0.5 * (a[i] + b[i])
+                fx = (x0[i] + mid[q] * dx[i] - xmin) / cell + 1.0
+                fy = (y0[i] + mid[q] * dy[i] - ymin) / cell + 1.0
+                fx = fx if fx > 0.0 else 0.0  # NaN and below: the frame's corner
+                fy = fy if fy > 0.0 else 0.0
+                flat[q] = np.int64(min(fy, ny + 1.5)) * (nx + 2) + np.int64(min(fx, nx + 1.5))
+                prefetch(value, flat[q])
+            for i in range(first, last):
+                q = i - first
+                if flat[q] < 0:
+                    continue
+                if value[flat[q]] == nation[i]:
+                    b[i] = mid[q]
+                else:
+                    a[i] = mid[q]
     return a, b
 
 
