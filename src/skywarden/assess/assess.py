@@ -77,7 +77,7 @@ class AssessStats:
     """What the last cycle did: counts, and seconds per stage (``rows`` and ``total`` of
     the caller; ``paths``, ``nations``, ``distances``, ``zones`` summed over the threads
     that shared the tracks; ``inside`` the caller's normalising plus the threads'
-    placing)."""
+    placing and motion)."""
 
     tracks: int = 0
     assessed: int = 0
@@ -243,9 +243,6 @@ class Assessor:
         stats = AssessStats(tracks=len(tracks))
         tr = self._normalise(tracks, float(now), stats)
         n = stats.assessed = tr.time.size
-        mo = motion(tr.vel, tr.cls, tr.sigma_vel, self.min_speed, self.max_speed,
-                    self.max_heading_sigma_deg, self.max_sigma_vel,
-                    self.heading_from_sigma_vel)
         # filled by the threads, each for its own tracks
         x, y = np.empty(n), np.empty(n)
         nation = np.empty(n, dtype=np.intp)
@@ -257,7 +254,7 @@ class Assessor:
         # sensor's, a region's) still spread evenly over the threads.
         shares = [np.arange(i, n, self.threads) for i in range(min(self.threads, n))]
         seconds: list[dict[str, float]] = [{} for _ in shares]
-        jobs = [lambda s=s, sec=sec: self._share(tr, x, y, nation, mo, can, s, sec)
+        jobs = [lambda s=s, sec=sec: self._share(tr, x, y, nation, can, s, sec)
                 for s, sec in zip(shares, seconds, strict=True)]
         none = np.zeros(0, dtype=np.intp)
         rows = [_inside_rows(none, none)]  # the columns' types, when no track is left
@@ -281,12 +278,13 @@ class Assessor:
         return out
 
     def _share(self, tr: _Tracks, x: FloatArray, y: FloatArray, nation: IntArray,
-               mo: Motion, can: NDArray[np.bool_], share: IntArray,
-               seconds: dict[str, float]) -> list[_Rows]:
+               can: NDArray[np.bool_], share: IntArray, seconds: dict[str, float]
+               ) -> list[_Rows]:
         """Rows of the tracks ``share`` (indices into ``tr``, ascending): the nation and
         zones they are in, and the nations and zones they may enter. Fills ``x``, ``y``
         (plane), ``nation`` and ``can`` (gets a prediction) at ``share``. ``seconds``
-        gets the time of each stage."""
+        gets the time of each stage. The tracks' motion is worked out here, per share
+        (track by track: the same values as for all at once)."""
         clock = _time.perf_counter
         out: list[_Rows] = []
         t_in = clock()
@@ -295,17 +293,21 @@ class Assessor:
         xs, ys = raster.plane.forward(lat, lon)
         here = raster.nation_index(lat, lon, xs, ys)
         x[share], y[share], nation[share] = xs, ys, here
-        can[share] = mo.predict[share] & np.isfinite(xs)
+        mo = motion(tr.vel[share], tr.cls[share], tr.sigma_vel[share], self.min_speed,
+                    self.max_speed, self.max_heading_sigma_deg, self.max_sigma_vel,
+                    self.heading_from_sigma_vel)
+        predicted = mo.predict & np.isfinite(xs)
+        can[share] = predicted
         placed = here >= 0
         out.append(_inside_rows(share[placed], here[placed]))
         t0 = clock()
         seconds["inside"] = t0 - t_in
-        pred = share[can[share]]
+        pred = share[predicted]
+        mo = Motion(mo.speed[predicted], mo.heading[predicted], mo.sigma_heading[predicted],
+                    mo.vel_u[predicted], mo.predict[predicted])  # of the tracks pred
         paths = None
         if pred.size:
-            sub = Motion(mo.speed[pred], mo.heading[pred], mo.sigma_heading[pred],
-                         mo.vel_u[pred], mo.predict[pred])
-            paths = fan_paths(self.raster, tr.lat[pred], tr.lon[pred], sub, self.horizon_s,
+            paths = fan_paths(self.raster, tr.lat[pred], tr.lon[pred], mo, self.horizon_s,
                               self.offsets)
         t1 = clock()
         if paths is not None:
@@ -340,8 +342,8 @@ class Assessor:
                 k = self.offsets.size
                 nominal = paths.take(np.arange(pred.size) * k + k // 2)
                 ze = zone_entries(
-                    self._parts, nominal, np.radians(mo.sigma_heading[pred]), tr.time[pred],
-                    tr.alt[pred], mo.vel_u[pred], tr.cls[pred], tr.cooperative[pred],
+                    self._parts, nominal, np.radians(mo.sigma_heading), tr.time[pred],
+                    tr.alt[pred], mo.vel_u, tr.cls[pred], tr.cooperative[pred],
                     _rank(pred, hit_track), hit_zone, self.min_probability, self._extent())
                 trk = pred[ze.track]
                 out.append((trk, ze.zone + self._n_nations, np.zeros(trk.size, bool),
