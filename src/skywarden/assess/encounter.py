@@ -203,10 +203,12 @@ def _binding_near(track: np.ndarray, zone: np.ndarray, cls_code: np.ndarray,
             continue
         if disc:
             rx, ry = disc_x[z] - x0[t], disc_y[z] - y0[t]
+            hx, hy = dx[t], dy[t]
+            if _surely_aside(rx, ry, hx * rx + hy * ry, disc_rho[z], z_tail * sigma[t]):
+                continue
             d, rho = np.hypot(rx, ry), disc_rho[z]
             if d - rho > reach[t]:
                 continue
-            hx, hy = dx[t], dy[t]
             th = abs(np.arctan2(hx * ry - hy * rx, hx * rx + hy * ry))
             hf = np.arcsin(min(rho / d, 1.0)) if d > rho else np.pi
             if th - hf > z_tail * sigma[t]:
@@ -215,6 +217,30 @@ def _binding_near(track: np.ndarray, zone: np.ndarray, cls_code: np.ndarray,
         pick[k] = p
         k += 1
     return pick[:k], theta[:k], half[:k]
+
+
+# Margin of :func:`_surely_aside` on the cosine: far beyond the rounding of either test.
+_ASIDE_MARGIN = 1e-9
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _surely_aside(rx: float, ry: float, along: float, rho: float, tail: float) -> bool:
+    """Whether a disc (radius ``rho``, centre ``(rx, ry)`` from the track, ``along`` the
+    track's unit heading) surely lies more than ``tail`` radians to one side of the
+    heading: the test of :func:`_binding_near`, ``theta - half > tail``, decided without
+    its arctan2, arcsin and hypot for the pairs far from the edge (most of them); the
+    others are left to it, so the pairs kept are the same.
+
+    With ``s = rho / d`` (``half = asin(s)``, up to pi / 2) and ``tail`` below pi / 2,
+    ``half + tail`` is below pi, where the cosine decreases, so ``theta > half + tail``
+    when ``cos(theta) < cos(half + tail)``; and ``cos(half + tail) >= cos(half) (1 -
+    tail**2 / 2) - s tail``, which needs no trigonometry."""
+    d = np.sqrt(rx * rx + ry * ry)
+    if not (d > rho and 0.0 <= tail < 1.5):
+        return False
+    s = rho / d
+    bound = np.sqrt(1.0 - s * s) * (1.0 - 0.5 * tail * tail) - s * tail
+    return along < (bound - _ASIDE_MARGIN) * d
 
 
 def _single(parts: ZoneParts, paths: Paths, sigma: FloatArray, track: IntArray,
