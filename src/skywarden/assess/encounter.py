@@ -312,10 +312,10 @@ def _merged(parts: ZoneParts, paths: Paths, sigma: FloatArray, track: IntArray,
     mass = np.where(zhi > start, ndtr(zhi) - ndtr(start), 0.0)
     prob = np.minimum(np.bincount(group, weights=mass), 1.0)
     g_key = key[head]
-    g_enter = np.full(prob.size, np.inf)
-    np.minimum.at(g_enter, group, enter)
-    g_near = np.full(prob.size, np.inf)
-    np.minimum.at(g_near, group, near)
+    # the groups are runs (sorted by key): a reduction per run, not an unbuffered ufunc.at
+    first = np.flatnonzero(head)
+    g_enter = np.minimum.reduceat(enter, first)
+    g_near = np.minimum.reduceat(near, first)
     likely = prob >= min_probability - 1e-12
     return ((g_key // n_z).astype(np.intp)[likely], (g_key % n_z).astype(np.intp)[likely],
             prob[likely], g_enter[likely], g_near[likely])
