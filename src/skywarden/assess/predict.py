@@ -321,8 +321,6 @@ def entries(
                                     np.repeat(lam_stop[walk], k), paths.lam_max[rows],
                                     REGION_STEP * min_step, None, max_iterations)
     i = rows[i]
-    # every path's first stretch runs from its start (the cone was clear up to lam_stop)
-    lam_a[_firsts(i)] = 0.0
     # clear tracks stay in their start region: one stretch per member, for those whose
     # region is foreign (a track over the sea, in the region of the nation ahead)
     sea = np.flatnonzero(clear & (start_region >= 0) & (start_region != start))
@@ -333,23 +331,13 @@ def entries(
     region = np.concatenate([np.repeat(start_region[sea].astype(np.intp), k), region])
     order = np.argsort(i, kind="stable")
     i, lam_a, lam_b, region = i[order], lam_a[order], lam_b[order], region[order]
-    # stretches: from each change to the next change of the same path (or the end);
-    # march returns each path's changes in order
-    last = np.r_[i[1:] != i[:-1], True]
-    end = np.where(last, paths.lam_max[i], np.roll(lam_b, -1))
-    foreign = (region >= 0) & (region != member_start[i])
-    # beyond the edge of the data's box nothing is known: a path coming into the box is
-    # not entering the nation it finds there (it may have been over it all along)
-    before = np.roll(region, 1)
-    foreign &= _firsts(i) | (before >= SEA)
-    rows, lam_from, lam_to, target = i[foreign], lam_a[foreign], end[foreign], region[foreign]
-    # 3. in each foreign stretch, the first point over that nation's land. Across a land
-    # border the region and the land change at the same point: test it first. A path's
-    # first stretch is searched from its start.
-    at = np.where(_firsts(i), 0.0, lam_b)[foreign]
-    land = raster.land.value[raster.cell_of(paths.x0[rows] + at * paths.dx[rows],
-                                            paths.y0[rows] + at * paths.dy[rows])]
-    now = land == target
+    # the stretches over foreign regions (march returns each path's changes in order),
+    # and whether each starts over that nation's land already (compiled: walks.stretches)
+    rows, lam_from, lam_to, target, at, now = walks.stretches(
+        i, lam_a, lam_b, region, member_start, paths.lam_max, paths.x0, paths.y0, paths.dx,
+        paths.dy, raster.land.value, raster.xmin, raster.ymin, raster.cell, raster.nx,
+        raster.ny, SEA)
+    # 3. in each foreign stretch, the first point over that nation's land
     walk = np.flatnonzero(~now)
     j, a2, b2, nation = march(raster, raster.land, paths, rows[walk], at[walk], lam_to[walk],
                               min_step, target[walk], max_iterations)
@@ -394,11 +382,6 @@ def entries(
     lat, lon = raster.plane.inverse(x, y)
     eta = paths.time_at(lam, p)
     return Entries(track[chosen], nat, prob, eta, lat, lon)
-
-
-def _firsts(i: IntArray) -> NDArray[np.bool_]:
-    """True at the first of each run of equal values."""
-    return np.r_[True, i[1:] != i[:-1]] if i.size else np.zeros(0, dtype=bool)
 
 
 def crossing(

@@ -214,6 +214,62 @@ def march_all(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
+def stretches(path: np.ndarray, lam_a: np.ndarray, lam_b: np.ndarray, region: np.ndarray,
+              start: np.ndarray, lam_max: np.ndarray, x0: np.ndarray, y0: np.ndarray,
+              dx: np.ndarray, dy: np.ndarray, value: np.ndarray, xmin: float, ymin: float,
+              cell: float, nx: int, ny: int, sea: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                         np.ndarray]:
+    """The stretches of the region march (:func:`skywarden.assess.predict.entries`) over
+    a foreign region, and the point of each where the land walk starts.
+
+    The changes (``path``, ``lam_a``, ``lam_b``, ``region``: each path's in lam order)
+    cut every path into stretches, from each change (its first from the path's start,
+    where the cone was clear up to the first) to the next change of the path (or
+    ``lam_max``). A stretch is foreign where its region is a nation's other than the
+    path's ``start`` nation; one that follows a stretch beyond the edge of the data's box
+    (region below ``sea``) is not: nothing is known there, so a path coming into the box
+    is not entering the nation it finds (it may have been over it all along).
+
+    Returns, per foreign stretch: the path, its lam from and to, the nation, where the
+    land walk starts (the path's start for its first stretch, else the change: across a
+    land border the region and the land change at the same point), and whether the land
+    layer ``value`` holds that nation there already (read in the cell
+    :meth:`NationRaster.cell_of` gives, the reads prefetched first)."""
+    n = path.size
+    pick = np.empty(n, np.int64)
+    m = 0
+    for e in range(n):
+        first = e == 0 or path[e] != path[e - 1]
+        if (region[e] >= 0 and region[e] != start[path[e]]
+                and (first or region[e - 1] >= sea)):
+            pick[m] = e
+            m += 1
+    rows, nation = np.empty(m, np.int64), np.empty(m, np.int64)
+    lam_from, lam_to, at = np.empty(m), np.empty(m), np.empty(m)
+    flat = np.empty(m, np.int64)
+    for q in range(m):
+        e = pick[q]
+        p = path[e]
+        first = e == 0 or path[e - 1] != p
+        last = e == n - 1 or path[e + 1] != p
+        rows[q], nation[q] = p, region[e]
+        lam_from[q] = 0.0 if first else lam_a[e]
+        lam_to[q] = lam_max[p] if last else lam_b[e + 1]
+        at[q] = 0.0 if first else lam_b[e]
+        fx = (x0[p] + at[q] * dx[p] - xmin) / cell + 1.0
+        fy = (y0[p] + at[q] * dy[p] - ymin) / cell + 1.0
+        fx = fx if fx > 0.0 else 0.0  # NaN and below: the frame's corner
+        fy = fy if fy > 0.0 else 0.0
+        flat[q] = np.int64(min(fy, ny + 1.5)) * (nx + 2) + np.int64(min(fx, nx + 1.5))
+        prefetch(value, flat[q])
+    now = np.empty(m, np.bool_)
+    for q in range(m):
+        now[q] = value[flat[q]] == nation[q]
+    return rows, lam_from, lam_to, nation, at, now
+
+
+@njit(cache=True, nogil=True)
 def bisect(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray, lam_a: np.ndarray,
            lam_b: np.ndarray, nation: np.ndarray, value: np.ndarray, xmin: float, ymin: float,
            cell: float, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
