@@ -317,10 +317,18 @@ def refine(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray, natio
     crosses an edge of ``nation`` nearest its middle (the first listed on a tie), NaN
     where it crosses none. Every edge listed in a cell of the chord's box is tested:
     the listed cells (``cells``, sorted; ``row_start`` where each row's begin) hold
-    their edges at ``offsets[pos]:offsets[pos + 1]`` of ``listed`` (x0, y0, x1, y1)."""
+    their edges at ``offsets[pos]:offsets[pos + 1]`` of ``listed`` (x0, y0, x1, y1).
+
+    The chords are taken in the order of their first cell: chords near one another read
+    the same lists, which then come from the cache (in the callers' order, by path, each
+    list was a miss). Each chord's answer is its own, so the order changes nothing."""
     m = ax.size
     out = np.full(m, np.nan)
+    key = np.empty(m, np.int64)
     for c in range(m):
+        key[c] = (np.int64(np.floor((min(ay[c], by[c]) - ymin) / cell)) * (nx + 1)
+                  + np.int64(np.floor((min(ax[c], bx[c]) - xmin) / cell)))
+    for c in np.argsort(key):
         ix0 = min(max(np.int64(np.floor((min(ax[c], bx[c]) - xmin) / cell)), 0), nx - 1)
         ix1 = min(max(np.int64(np.floor((max(ax[c], bx[c]) - xmin) / cell)), 0), nx - 1)
         iy0 = min(max(np.int64(np.floor((min(ay[c], by[c]) - ymin) / cell)), 0), ny - 1)
