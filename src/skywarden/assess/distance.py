@@ -19,6 +19,7 @@ largest scale) lets far points skip the trees when only near distances are wante
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 from scipy.ndimage import distance_transform_edt
 from scipy.spatial import cKDTree
@@ -102,41 +103,67 @@ class BorderDistance:
             return out
         if self._start is None:
             self.build()
+        # the k nearest vertices of each point's nation (tree indices; a tree's size where
+        # fewer lie within within_m), the points taken nation by nation
         k = 4
-        near = np.full((x.size, k), -1, dtype=np.int64)
         order = np.argsort(nation, kind="stable")
-        bounds = np.flatnonzero(np.r_[True, nation[order][1:] != nation[order][:-1], True])
+        by_nation = nation[order]
+        bounds = np.flatnonzero(np.r_[True, by_nation[1:] != by_nation[:-1], True])
+        points = np.column_stack([x[order], y[order]])
+        idx = np.zeros((x.size, k), dtype=np.int64)
+        size = np.zeros(x.size, dtype=np.int64)  # the tree's size; 0: the nation has none
+        first = np.zeros(x.size, dtype=np.int64)  # the tree's first piece
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-            rows = order[a:b]
-            code = int(nation[rows[0]])
+            code = int(by_nation[a])
             tree = self._trees.get(code)
             if tree is None:
                 continue
             kk = min(k, tree.n)
-            dist, idx = tree.query(np.column_stack([x[rows], y[rows]]), k=kk,
-                                   distance_upper_bound=within_m)
-            idx = idx.reshape(rows.size, kk)
-            # a missing neighbour (index = size) falls back on the nearest one
-            idx = np.where(idx < tree.n, idx, idx[:, :1])
-            found = idx[:, 0] < tree.n
-            near[rows[found], :kk] = idx[found] + self._offset[code]
-            near[rows[found], kk:] = near[rows[found], :1]
-        rows = np.flatnonzero(near[:, 0] >= 0)
+            _, got = tree.query(points[a:b], k=kk, distance_upper_bound=within_m)
+            idx[a:b, :kk] = got.reshape(b - a, kk)
+            idx[a:b, kk:] = idx[a:b, :1]  # a tree of fewer than k: the nearest again
+            size[a:b], first[a:b] = tree.n, self._offset[code]
+        bx, by, found = _nearest_on_pieces(order, idx, size, first, x, y, self._start,
+                                           self._end)
+        rows = np.flatnonzero(found)
         if not rows.size:
             return out
-        near = near[rows]
-        px, py = x[rows, None], y[rows, None]
-        # the pieces starting at the nearest vertices hold the nearest border point
-        ax, ay = self._start[near, 0], self._start[near, 1]  # (m, k)
-        abx, aby = self._end[near, 0] - ax, self._end[near, 1] - ay
-        den = abx * abx + aby * aby
-        t = np.clip(((px - ax) * abx + (py - ay) * aby) / np.where(den > 0, den, 1.0), 0.0, 1.0)
-        cx, cy = ax + t * abx, ay + t * aby
-        best = _argmin_by_row((cx - px) ** 2 + (cy - py) ** 2)
-        pick = np.arange(rows.size)
-        blat, blon = self.raster.plane.inverse(cx[pick, best], cy[pick, best])
+        blat, blon = self.raster.plane.inverse(bx[rows], by[rows])
         out[rows] = haversine(lat[rows], lon[rows], blat, blon)
         return out
+
+
+@njit(cache=True, nogil=True)
+def _nearest_on_pieces(order: np.ndarray, idx: np.ndarray, size: np.ndarray,
+                       first: np.ndarray, x: np.ndarray, y: np.ndarray, start: np.ndarray,
+                       end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nearest point to each point ``(x, y)[order[r]]`` on the pieces that start at its
+    nearest vertices ``idx[r]`` (tree indices, ``size[r]`` where missing: the nearest
+    one instead; none found where even that is missing), the first of equally near
+    ones; and whether one was found. The pieces starting at the nearest vertices hold the
+    nearest border point (module docstring)."""
+    n = x.size
+    bx, by = np.zeros(n), np.zeros(n)
+    found = np.zeros(n, dtype=np.bool_)
+    for r in range(order.size):
+        if size[r] == 0 or idx[r, 0] >= size[r]:
+            continue
+        i = order[r]
+        px, py = x[i], y[i]
+        least = np.inf
+        for j in range(idx.shape[1]):
+            v = (idx[r, j] if idx[r, j] < size[r] else idx[r, 0]) + first[r]
+            ax, ay = start[v, 0], start[v, 1]
+            abx, aby = end[v, 0] - ax, end[v, 1] - ay
+            den = abx * abx + aby * aby
+            t = ((px - ax) * abx + (py - ay) * aby) / (den if den > 0 else 1.0)
+            t = min(max(t, 0.0), 1.0)
+            cx, cy = ax + t * abx, ay + t * aby
+            d2 = (cx - px) * (cx - px) + (cy - py) * (cy - py)
+            if j == 0 or d2 < least:
+                bx[i], by[i], least = cx, cy, d2
+        found[i] = True
+    return bx, by, found
 
 
 def _lower_bounds(value: NDArray[np.int8], n_nations: int, cell: float) -> NDArray[np.float32]:
@@ -154,19 +181,6 @@ def _lower_bounds(value: NDArray[np.int8], n_nations: int, cell: float) -> NDArr
         else:
             out[k] = np.inf
     return out
-
-
-def _argmin_by_row(a: FloatArray) -> IntArray:
-    """``a.argmin(axis=1)`` of a tall array of a few columns without NaN (the first of
-    equal least values), column by column: numpy reduces a short last axis one row at a
-    time, about 20 times slower."""
-    best = np.zeros(a.shape[0], dtype=np.intp)
-    least = a[:, 0]
-    for j in range(1, a.shape[1]):
-        better = a[:, j] < least
-        best[better] = j
-        least = np.where(better, a[:, j], least)
-    return best
 
 
 def haversine(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray) -> FloatArray:
