@@ -7,7 +7,7 @@ process (about 0.2 s). :meth:`Assessor.prepare` calls :func:`warm_kernels` once 
 process, so the live service pays it on its warning thread at start-up, not in its first
 cycle: a throwaway assessor, sharing the raster, assesses a few tracks at the
 Poland-Belarus border (walks over both layers, crossings refined to the border edges)
-against one zone (the cone index).
+against a circle zone and a cut one (the cone index, the zone geometry).
 """
 
 from __future__ import annotations
@@ -51,10 +51,15 @@ def warm_kernels(assessor: _Assessor) -> float:
         if _done:
             return 0.0
         _done = True
-        zone = Zone(id="warm", name="warm-up zone", type="restricted",
-                    geometry=geometry.circle(52.10, 23.40, 5000.0),
-                    circle=(52.10, 23.40, 5000.0), applies="all", ceiling=Limit(3000.0))
-        throwaway = type(assessor)(assessor.borders, [zone], threads=1)
+        # a circle zone and, ahead of the first drone, a square one (cut into triangles)
+        zones = [Zone(id="warm", name="warm-up zone", type="restricted",
+                      geometry=geometry.circle(52.10, 23.40, 5000.0),
+                      circle=(52.10, 23.40, 5000.0), applies="all", ceiling=Limit(3000.0)),
+                 Zone(id="warm-cut", name="warm-up cut zone", type="restricted",
+                      geometry=geometry.polygon([[(52.05, 23.60), (52.05, 23.65),
+                                                  (52.11, 23.65), (52.11, 23.60)]]),
+                      applies="all", ceiling=Limit(3000.0))]
+        throwaway = type(assessor)(assessor.borders, zones, threads=1)
         throwaway._raster = assessor.raster
         # Poland-Belarus border near Terespol: drones across it both ways, one along it,
         # an aircraft from further off

@@ -212,127 +212,138 @@ class ZoneParts:
         heading, counter-clockwise positive) whose rays meet the part, the plane distance
         to the part's nearest point, and the distance along the track's own heading ray to
         where it enters the part (inf where it does not). A start inside the part gives
-        the whole circle and distance 0 (compiled, one pair at a time:
-        :func:`_ellipse_headings`, :func:`_triangle_headings`)."""
-        return _headings(part, x0, y0, dx, dy, self.n_circles, self.c_x, self.c_y, self.c_ux,
-                         self.c_uy, self.c_ar, self.c_at, self.t_xv, self.t_yv)
+        the whole circle and distance 0."""
+        m = part.size
+        lo, hi = np.full(m, -np.pi), np.full(m, np.pi)
+        near = np.zeros(m)
+        enter = np.full(m, np.inf)
+        circ = part < self.n_circles
+        ic = np.flatnonzero(circ)
+        if ic.size:
+            c = part[ic]
+            ex, ey = self.c_x[c] - x0[ic], self.c_y[c] - y0[ic]
+            ux, uy = self.c_ux[c], self.c_uy[c]
+            ar, at = self.c_ar[c], self.c_at[c]
+            # ellipse frame: e1 along the radius (semi-axis ar), e2 across (at); scale to
+            # a unit circle: points p -> ((p.e1) / ar, (p.e2) / at)
+            px_, py_ = (-ex * ux - ey * uy) / ar, (ex * uy - ey * ux) / at  # start - centre
+            qx, qy = (dx[ic] * ux + dy[ic] * uy) / ar, (-dx[ic] * uy + dy[ic] * ux) / at
+            d_unit = np.hypot(px_, py_)
+            inside = d_unit <= 1.0
+            # tangent directions from the start to the unit circle, mapped back
+            base = np.arctan2(-py_, -px_)
+            half = np.arcsin(np.minimum(1.0 / np.maximum(d_unit, 1.0), 1.0))
+            t1x, t1y = np.cos(base - half), np.sin(base - half)
+            t2x, t2y = np.cos(base + half), np.sin(base + half)
+            a1 = _angle_from(dx[ic], dy[ic], *_unscale(t1x, t1y, ux, uy, ar, at))
+            a2 = _angle_from(dx[ic], dy[ic], *_unscale(t2x, t2y, ux, uy, ar, at))
+            lo_c, hi_c = np.minimum(a1, a2), np.maximum(a1, a2)
+            wrap = hi_c - lo_c > np.pi  # the interval runs through the back
+            lo_c, hi_c = np.where(wrap, hi_c, lo_c), np.where(wrap, lo_c + 2 * np.pi, hi_c)
+            lo[ic] = np.where(inside, -np.pi, lo_c)
+            hi[ic] = np.where(inside, np.pi, hi_c)
+            dist = np.hypot(ex, ey)
+            near[ic] = np.where(inside, 0.0, np.maximum(dist - ar, 0.0))
+            # ray p + s q meets the unit circle: |p + s q|^2 = 1
+            qa = qx * qx + qy * qy
+            qb = 2.0 * (px_ * qx + py_ * qy)
+            qc = px_ * px_ + py_ * py_ - 1.0
+            disc = qb * qb - 4.0 * qa * qc
+            s = (-qb - np.sqrt(np.maximum(disc, 0.0))) / (2.0 * qa)
+            hit = (disc >= 0.0) & (s >= 0.0)
+            enter[ic] = np.where(inside, 0.0, np.where(hit, s, np.inf))
+        it = np.flatnonzero(~circ)
+        if it.size:
+            # The arithmetic compiled (_triangle_rays, _triangle_sides: the operations of
+            # the numpy formulation, in its order), the arctan2 and hypot left to numpy:
+            # its loops for them may round differently from libm's on some CPUs
+            # (AVX-512), and the rows must not depend on which code computed them.
+            cross, dot, vx, vy = _triangle_rays(part[it] - self.n_circles, x0[it], y0[it],
+                                                dx[it], dy[it], self.t_xv, self.t_yv)
+            lo[it], hi[it], inside, qx, qy, enter[it] = _triangle_sides(
+                np.arctan2(cross, dot), vx, vy, dx[it], dy[it])
+            near[it] = np.where(inside, 0.0, np.hypot(qx, qy).min(axis=0))
+        return lo, hi, near, enter
 
 
-@njit(cache=True, nogil=True)
-def _headings(part: np.ndarray, x0: np.ndarray, y0: np.ndarray, dx: np.ndarray,
-              dy: np.ndarray, n_circles: int, c_x: np.ndarray, c_y: np.ndarray,
-              c_ux: np.ndarray, c_uy: np.ndarray, c_ar: np.ndarray, c_at: np.ndarray,
-              t_xv: np.ndarray, t_yv: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:meth:`ZoneParts.headings`: ellipses (parts below ``n_circles``) and triangles."""
-    m = part.size
-    lo, hi, near, enter = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
-    for i in range(m):
-        c = part[i]
-        if c < n_circles:
-            lo[i], hi[i], near[i], enter[i] = _ellipse_headings(
-                c_x[c] - x0[i], c_y[c] - y0[i], dx[i], dy[i], c_ux[c], c_uy[c], c_ar[c],
-                c_at[c])
-        else:
-            t = c - n_circles
-            lo[i], hi[i], near[i], enter[i] = _triangle_headings(
-                t_xv[0, t] - x0[i], t_xv[1, t] - x0[i], t_xv[2, t] - x0[i],
-                t_yv[0, t] - y0[i], t_yv[1, t] - y0[i], t_yv[2, t] - y0[i], dx[i], dy[i])
-    return lo, hi, near, enter
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _ellipse_headings(ex: float, ey: float, dx: float, dy: float, ux: float, uy: float,
-                      ar: float, at: float) -> tuple[float, float, float, float]:
-    """Headings, nearest and entry distance of the ellipse centred ``(ex, ey)`` from the
-    start, semi-axis ``ar`` along the unit ``(ux, uy)`` and ``at`` across it."""
-    # ellipse frame: e1 along the radius (semi-axis ar), e2 across (at); scale to a unit
-    # circle: points p -> ((p.e1) / ar, (p.e2) / at)
-    px, py = (-ex * ux - ey * uy) / ar, (ex * uy - ey * ux) / at  # start - centre
-    qx, qy = (dx * ux + dy * uy) / ar, (-dx * uy + dy * ux) / at
-    d_unit = np.hypot(px, py)
-    if d_unit <= 1.0:  # inside
-        return -np.pi, np.pi, 0.0, 0.0
-    # tangent directions from the start to the unit circle, mapped back
-    base = np.arctan2(-py, -px)
-    half = np.arcsin(min(1.0 / max(d_unit, 1.0), 1.0))
-    a1 = _angle_to_unscaled(dx, dy, np.cos(base - half), np.sin(base - half), ux, uy, ar, at)
-    a2 = _angle_to_unscaled(dx, dy, np.cos(base + half), np.sin(base + half), ux, uy, ar, at)
-    lo, hi = min(a1, a2), max(a1, a2)
-    if hi - lo > np.pi:  # the interval runs through the back
-        lo, hi = hi, lo + 2 * np.pi
-    near = max(np.hypot(ex, ey) - ar, 0.0)
-    # ray p + s q meets the unit circle: |p + s q|^2 = 1
-    qa = qx * qx + qy * qy
-    qb = 2.0 * (px * qx + py * qy)
-    qc = px * px + py * py - 1.0
-    disc = qb * qb - 4.0 * qa * qc
-    s = (-qb - np.sqrt(max(disc, 0.0))) / (2.0 * qa)
-    return lo, hi, near, (s if disc >= 0.0 and s >= 0.0 else np.inf)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _angle_to_unscaled(dx: float, dy: float, tx: float, ty: float, ux: float, uy: float,
-                       ar: float, at: float) -> float:
-    """Angle (rad, counter-clockwise) from direction d to the direction (tx, ty) of the
-    ellipse's unit-circle frame mapped back to the plane."""
-    a, b = tx * ar, ty * at  # along e1 = (ux, uy) and e2 = (-uy, ux)
-    vx, vy = a * ux - b * uy, a * uy + b * ux
+def _angle_from(dx: FloatArray, dy: FloatArray, vx: FloatArray, vy: FloatArray) -> FloatArray:
+    """Angle (rad, counter-clockwise) from direction d to direction v."""
     return np.arctan2(dx * vy - dy * vx, dx * vx + dy * vy)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _triangle_headings(x0: float, x1: float, x2: float, y0: float, y1: float, y2: float,
-                       dx: float, dy: float) -> tuple[float, float, float, float]:
-    """Headings, nearest and entry distance of the counter-clockwise triangle with
-    vertices ``(x_j, y_j)`` relative to the start."""
-    a0 = np.arctan2(dx * y0 - dy * x0, dx * x0 + dy * y0)
-    a1 = np.arctan2(dx * y1 - dy * x1, dx * x1 + dy * y1)
-    a2 = np.arctan2(dx * y2 - dy * x2, dx * x2 + dy * y2)
-    r1, r2 = _wrapped(a1 - a0), _wrapped(a2 - a0)
-    r0 = _wrapped(a0 - a0)
-    lo = a0 + _nan_min(_nan_min(r0, r1), r2)
-    hi = a0 + _nan_max(_nan_max(r0, r1), r2)
-    # edges: a -> b, outward normal (ey, -ex); the signed side of the start (origin) to
-    # each: inside if all <= 0
-    e0x, e0y = x1 - x0, y1 - y0
-    e1x, e1y = x2 - x1, y2 - y1
-    e2x, e2y = x0 - x2, y0 - y2
-    side0 = -(x0 * e0y - y0 * e0x)
-    side1 = -(x1 * e1y - y1 * e1x)
-    side2 = -(x2 * e2y - y2 * e2x)
-    if side0 <= 0.0 and side1 <= 0.0 and side2 <= 0.0:
-        return -np.pi, np.pi, 0.0, 0.0
-    near = min(min(_origin_to_edge(x0, y0, e0x, e0y), _origin_to_edge(x1, y1, e1x, e1y)),
-               _origin_to_edge(x2, y2, e2x, e2y))
-    # Cyrus-Beck: the ray s d enters where it crosses the last entering edge
-    s_in, s_out, parallel_out = -np.inf, np.inf, False
-    for ex, ey, side in ((e0x, e0y, side0), (e1x, e1y, side1), (e2x, e2y, side2)):
-        nd = ey * dx - ex * dy  # n . d
-        num = -side  # n . (a - 0)
-        if nd < 0:
-            s_in = _nan_max(s_in, num / nd)
-        elif nd > 0:
-            s_out = _nan_min(s_out, num / nd)
-        elif nd == 0 and num < 0:
-            parallel_out = True
-    s_in = max(s_in, 0.0)
-    return lo, hi, near, (s_in if s_in <= s_out and not parallel_out else np.inf)
+def _unscale(tx: FloatArray, ty: FloatArray, ux: FloatArray, uy: FloatArray, ar: FloatArray,
+             at: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Direction in the ellipse's unit-circle frame back to the plane."""
+    a, b = tx * ar, ty * at  # along e1 = (ux, uy) and e2 = (-uy, ux)
+    return a * ux - b * uy, a * uy + b * ux
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _wrapped(a: float) -> float:
-    """``(a + pi) % (2 pi) - pi``: an angle difference into [-pi, pi) (a float remainder
-    takes the divisor's sign in numba as in numpy)."""
-    return (a + np.pi) % (2 * np.pi) - np.pi
+@njit(cache=True, nogil=True)
+def _triangle_rays(t: np.ndarray, x0: np.ndarray, y0: np.ndarray, dx: np.ndarray,
+                   dy: np.ndarray, t_xv: np.ndarray, t_yv: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each pair (triangle ``t[i]``, track start and unit heading), by vertex rows
+    (3, pairs): the cross and dot products of the heading with each vertex seen from the
+    start (the arguments of the vertex's angle from the heading), and the vertices."""
+    m = t.size
+    cross, dot = np.empty((3, m)), np.empty((3, m))
+    vx, vy = np.empty((3, m)), np.empty((3, m))
+    for i in range(m):
+        for j in range(3):
+            vx[j, i] = t_xv[j, t[i]] - x0[i]
+            vy[j, i] = t_yv[j, t[i]] - y0[i]
+            cross[j, i] = dx[i] * vy[j, i] - dy[i] * vx[j, i]
+            dot[j, i] = dx[i] * vx[j, i] + dy[i] * vy[j, i]
+    return cross, dot, vx, vy
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _origin_to_edge(ax: float, ay: float, ex: float, ey: float) -> float:
-    """Distance from the origin to the edge a + t e, t in 0..1."""
-    den = ex * ex + ey * ey
-    t = min(max(-(ax * ex + ay * ey) / den if den > 0 else 0.0, 0.0), 1.0)
-    return np.hypot(ax + t * ex, ay + t * ey)
+@njit(cache=True, nogil=True)
+def _triangle_sides(ang: np.ndarray, vx: np.ndarray, vy: np.ndarray, dx: np.ndarray,
+                    dy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                             np.ndarray, np.ndarray]:
+    """From the vertices' angles ``ang`` (from the heading) and the vertices (by rows,
+    counter-clockwise) seen from each start: the interval of headings (the whole circle
+    from inside), whether the start is inside, the nearest point of each edge (by rows:
+    its hypot, least over the edges, is the distance to the triangle), and the distance
+    along the heading ray to where it enters (Cyrus-Beck; 0 from inside, inf where it
+    does not)."""
+    m = ang.shape[1]
+    lo, hi, enter = np.empty(m), np.empty(m), np.empty(m)
+    inside = np.empty(m, np.bool_)
+    qx, qy = np.empty((3, m)), np.empty((3, m))
+    for i in range(m):
+        a0 = ang[0, i]
+        r_lo = r_hi = (a0 - a0 + np.pi) % (2 * np.pi) - np.pi
+        for j in range(1, 3):
+            r = (ang[j, i] - a0 + np.pi) % (2 * np.pi) - np.pi
+            r_lo, r_hi = _nan_min(r_lo, r), _nan_max(r_hi, r)
+        inside[i] = True
+        s_in, s_out, parallel_out = -np.inf, np.inf, False
+        for j in range(3):
+            # edge a -> b, outward normal (ey, -ex); the start's signed side (inside if
+            # all <= 0)
+            ax, ay = vx[j, i], vy[j, i]
+            ex, ey = vx[(j + 1) % 3, i] - ax, vy[(j + 1) % 3, i] - ay
+            side = -(ax * ey - ay * ex)  # n . (0 - a) with n = (ey, -ex)
+            inside[i] = inside[i] and side <= 0.0
+            den = ex * ex + ey * ey
+            t = min(max(-(ax * ex + ay * ey) / den if den > 0 else 0.0, 0.0), 1.0)
+            qx[j, i], qy[j, i] = ax + t * ex, ay + t * ey
+            nd = ey * dx[i] - ex * dy[i]  # n . d
+            num = -side  # n . (a - 0)
+            if nd < 0:
+                s_in = _nan_max(s_in, num / nd)
+            elif nd > 0:
+                s_out = _nan_min(s_out, num / nd)
+            elif nd == 0 and num < 0:
+                parallel_out = True
+        s_in = max(s_in, 0.0)
+        if inside[i]:
+            lo[i], hi[i], enter[i] = -np.pi, np.pi, 0.0
+        else:
+            lo[i], hi[i] = a0 + r_lo, a0 + r_hi
+            enter[i] = s_in if s_in <= s_out and not parallel_out else np.inf
+    return lo, hi, inside, qx, qy, enter
 
 
 @njit(cache=True, nogil=True, inline="always")
