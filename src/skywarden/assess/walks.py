@@ -213,6 +213,18 @@ def march_all(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray,
     return i, a, b, v
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _flat_cell(x: float, y: float, xmin: float, ymin: float, cell: float, nx: int,
+               ny: int) -> int:
+    """The flat index of the cell :meth:`NationRaster.cell_of` gives for the plane point
+    (x, y), on a grid of (ny + 2, nx + 2) cells framing the data."""
+    fx = (x - xmin) / cell + 1.0
+    fy = (y - ymin) / cell + 1.0
+    fx = fx if fx > 0.0 else 0.0  # NaN and below: the frame's corner
+    fy = fy if fy > 0.0 else 0.0
+    return np.int64(min(fy, ny + 1.5)) * (nx + 2) + np.int64(min(fx, nx + 1.5))
+
+
 @njit(cache=True, nogil=True)
 def stretches(path: np.ndarray, lam_a: np.ndarray, lam_b: np.ndarray, region: np.ndarray,
               start: np.ndarray, lam_max: np.ndarray, x0: np.ndarray, y0: np.ndarray,
@@ -257,11 +269,8 @@ def stretches(path: np.ndarray, lam_a: np.ndarray, lam_b: np.ndarray, region: np
         lam_from[q] = 0.0 if first else lam_a[e]
         lam_to[q] = lam_max[p] if last else lam_b[e + 1]
         at[q] = 0.0 if first else lam_b[e]
-        fx = (x0[p] + at[q] * dx[p] - xmin) / cell + 1.0
-        fy = (y0[p] + at[q] * dy[p] - ymin) / cell + 1.0
-        fx = fx if fx > 0.0 else 0.0  # NaN and below: the frame's corner
-        fy = fy if fy > 0.0 else 0.0
-        flat[q] = np.int64(min(fy, ny + 1.5)) * (nx + 2) + np.int64(min(fx, nx + 1.5))
+        flat[q] = _flat_cell(x0[p] + at[q] * dx[p], y0[p] + at[q] * dy[p], xmin, ymin, cell,
+                             nx, ny)
         prefetch(value, flat[q])
     now = np.empty(m, np.bool_)
     for q in range(m):
@@ -291,11 +300,8 @@ def bisect(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray, lam_a
                     flat[q] = -1
                     continue
                 mid[q] = 0.5 * (a[i] + b[i])
-                fx = (x0[i] + mid[q] * dx[i] - xmin) / cell + 1.0
-                fy = (y0[i] + mid[q] * dy[i] - ymin) / cell + 1.0
-                fx = fx if fx > 0.0 else 0.0  # NaN and below: the frame's corner
-                fy = fy if fy > 0.0 else 0.0
-                flat[q] = np.int64(min(fy, ny + 1.5)) * (nx + 2) + np.int64(min(fx, nx + 1.5))
+                flat[q] = _flat_cell(x0[i] + mid[q] * dx[i], y0[i] + mid[q] * dy[i], xmin,
+                                     ymin, cell, nx, ny)
                 prefetch(value, flat[q])
             for i in range(first, last):
                 q = i - first
@@ -371,13 +377,13 @@ def _find(sorted_keys: np.ndarray, lo: int, hi: int, key: int) -> int:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _max(a: float, b: float) -> float:
+def nan_max(a: float, b: float) -> float:
     """np.maximum of two floats (NaN wins)."""
     return a if a != a or a > b else b
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _min(a: float, b: float) -> float:
+def nan_min(a: float, b: float) -> float:
     """np.minimum of two floats (NaN wins)."""
     return a if a != a or a < b else b
 
@@ -403,8 +409,8 @@ def span(x0: np.ndarray, y0: np.ndarray, dx: np.ndarray, dy: np.ndarray, nx: int
     for i in range(n):
         in_x, out_x = _slab(x0[i], dx[i], nx + 1.5)
         in_y, out_y = _slab(y0[i], dy[i], ny + 1.5)
-        e = _max(_max(in_x, in_y), 0.0)
-        out = _min(out_x, out_y)
+        e = nan_max(nan_max(in_x, in_y), 0.0)
+        out = nan_min(out_x, out_y)
         enter[i] = e
-        leave[i] = -1.0 if out < e else _max(out, 0.0)
+        leave[i] = -1.0 if out < e else nan_max(out, 0.0)
     return enter, leave

@@ -1,5 +1,8 @@
 """Zones as convex parts in the gnomonic plane, and the heading interval each part
 subtends from a track: the geometry of :mod:`.encounter` (whose docstring tells how).
+
+Its kernels inline :func:`.walks.nan_max` and :func:`.walks.nan_min`; numba caches them
+by this file, so after an edit of those two, clear this file's cache.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from ..airspace.zoneset import ZoneSet
 from ..geo import EARTH_RADIUS
 from .cone import ConeIndex
 from .plane import Plane
+from .walks import nan_max, nan_min
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -316,7 +320,7 @@ def _triangle_sides(ang: np.ndarray, vx: np.ndarray, vy: np.ndarray, dx: np.ndar
         r_lo = r_hi = (a0 - a0 + np.pi) % (2 * np.pi) - np.pi
         for j in range(1, 3):
             r = (ang[j, i] - a0 + np.pi) % (2 * np.pi) - np.pi
-            r_lo, r_hi = _nan_min(r_lo, r), _nan_max(r_hi, r)
+            r_lo, r_hi = nan_min(r_lo, r), nan_max(r_hi, r)
         inside[i] = True
         s_in, s_out, parallel_out = -np.inf, np.inf, False
         for j in range(3):
@@ -332,9 +336,9 @@ def _triangle_sides(ang: np.ndarray, vx: np.ndarray, vy: np.ndarray, dx: np.ndar
             nd = ey * dx[i] - ex * dy[i]  # n . d
             num = -side  # n . (a - 0)
             if nd < 0:
-                s_in = _nan_max(s_in, num / nd)
+                s_in = nan_max(s_in, num / nd)
             elif nd > 0:
-                s_out = _nan_min(s_out, num / nd)
+                s_out = nan_min(s_out, num / nd)
             elif nd == 0 and num < 0:
                 parallel_out = True
         s_in = max(s_in, 0.0)
@@ -344,15 +348,3 @@ def _triangle_sides(ang: np.ndarray, vx: np.ndarray, vy: np.ndarray, dx: np.ndar
             lo[i], hi[i] = a0 + r_lo, a0 + r_hi
             enter[i] = s_in if s_in <= s_out and not parallel_out else np.inf
     return lo, hi, inside, qx, qy, enter
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _nan_max(a: float, b: float) -> float:
-    """np.maximum of two floats (NaN wins)."""
-    return a if a != a or a > b else b
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _nan_min(a: float, b: float) -> float:
-    """np.minimum of two floats (NaN wins)."""
-    return a if a != a or a < b else b
