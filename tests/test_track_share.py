@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from skywarden.errors import ConfigError
-from skywarden.records import DetectionBatch
-from skywarden.track import Tracker, share
+from skywarden.track import share
 from skywarden.track.config import TrackerConfig
 from skywarden.track.synthetic import Mover, Scene, adsb_reports, radar_plots, registry
+from test_track_tracker import run
 
 LAT0, LON0 = 52.0, 21.0
 
@@ -43,14 +43,8 @@ def _scene_detections():
 
 
 def _rows(reg, dets, threads: int) -> list[str]:
-    tr = Tracker(reg, TrackerConfig(threads=threads))
-    out = []
-    for i in range(0, len(dets), 256):
-        part = dets[i:i + 256]
-        out += tr.step(DetectionBatch.from_records(part, reg.ids),
-                       max(d.time for d in part)).updates()
-    out += tr.flush().updates()
-    return [repr(r) for r in out]
+    _, rows = run(reg, dets, TrackerConfig(threads=threads), chunk=256)
+    return [repr(r) for r in rows]
 
 
 def test_shared_windows_give_the_same_tracks_as_one_thread(monkeypatch):
