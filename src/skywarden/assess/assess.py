@@ -31,7 +31,6 @@ a cycle's rows depend only on that cycle's tracks.
 from __future__ import annotations
 
 import math
-import os
 import time as _time
 from collections import Counter
 from collections.abc import Sequence
@@ -48,6 +47,7 @@ from ..airspace.zoneset import ZoneSet
 from ..records import TARGET_CLASSES
 from ..track.classify import IDENTITIES
 from ..track.output import STATUS_OUT, TrackBatch
+from ..track.share import default_threads
 from ..warn.input import Assessment
 from .columns import TrackColumns
 from .distance import MAX_SCALE, BorderDistance, haversine
@@ -159,7 +159,7 @@ class Assessor:
         self.cell_m = float(cell_m)
         self.refine_s = float(refine_s)
         self.max_age_s = max_age_s
-        self.threads = int(threads) if threads else min(os.cpu_count() or 1, 4)
+        self.threads = int(threads) if threads else default_threads()
         self._executor: ThreadPoolExecutor | None = None
         self.stats = AssessStats()
         self._raster: NationRaster | None = None

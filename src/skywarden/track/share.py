@@ -35,7 +35,7 @@ MIN_SHARE = 256
 
 
 def default_threads() -> int:
-    """One thread per core, at most 4 (the tracker's default)."""
+    """One thread per core, at most 4: the default of the tracker and of the assessor."""
     return min(os.cpu_count() or 1, 4)
 
 
