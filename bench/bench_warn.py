@@ -90,9 +90,10 @@ def run(quick: bool = False) -> str:
         try:
             _cli("sim", *case, "-o", str(out), "--labels")
             wall, text, peak = _cli("replay", str(out), "--alerts-out", str(out / "alerts.jsonl"),
+                                    "--tracks-out", str(out / "tracks.jsonl"),
                                     "--cap-out", str(out / "cap"), "--limit", "1")
             rep = score_warnings(out / "truth.jsonl", out / "alerts.jsonl",
-                                 out / "detections.jsonl")
+                                 out / "detections.jsonl", tracks_path=out / "tracks.jsonl")
             seen = rep.scored
             frac = rep.median_lead_fraction()
             fa = rep.false_alerts_per_nation_hour()
@@ -113,6 +114,13 @@ def run(quick: bool = False) -> str:
                            f"birds; {sum(rep.false_alerts.values()) - civil} about no target "
                            "near)")
             details.append(f"`{name}`, public warnings: {_cap_summary(out / 'cap')}")
+            ev = rep.median_lead_fraction(events_only=True)
+            details.append(f"`{name}`, by alert events alone (not following the alerts' "
+                           f"tracks): {len(seen) - rep.missed_by_events} warned, "
+                           f"{rep.missed_by_events} missed, lead / possible "
+                           + ("-" if ev is None else f"{100 * ev:.0f} %")
+                           + (f"; {rep.alerts_without_track_lines} alerts had no track line"
+                              if rep.alerts_without_track_lines else ""))
             if rep.missed:
                 by = rep.missed_by_detections()
                 details.append(f"`{name}`, missed entries by the threat's detections before "
@@ -126,15 +134,20 @@ def run(quick: bool = False) -> str:
     return (
         "## Warnings (replay: track, assess, warn)\n\n"
         "Each row: `skywarden sim CASE -o DIR --labels` (not timed), then `skywarden replay "
-        "DIR --alerts-out DIR/alerts.jsonl` timed as a whole command (one run; stage seconds "
-        "as the replay reports them), then the warning scores of docs/SCORING.md. An entry "
+        "DIR --alerts-out DIR/alerts.jsonl --tracks-out DIR/tracks.jsonl` timed as a whole "
+        "command (one run; stage seconds as the replay reports them), then the warning "
+        "scores of docs/SCORING.md. An entry "
         "is a threat's true position passing into a nation's territory (land and territorial "
         "sea, docs/AIRSPACE.md); 'seen' entries "
         "are those whose threat was detected before the border (the floor applies to them; "
         "entries into Belarus and Russia, which the deployment does not warn by design, "
         "are left out); "
         "lead / possible is the median over seen entries of (entry - first warning to that "
-        "nation) / (entry - first detection). False alerts: alerts whose first event is not "
+        "nation) / (entry - first detection). A warning is an alert event about the threat "
+        "(nearest it, within 5 km), or a line of a standing alert's track about it: an alert "
+        "shows its track until it ends, and events are only written when its level changes "
+        "(docs/SCORING.md); the figures from events alone are given below each table. "
+        "False alerts: alerts whose first event is not "
         "about a threat (about civil traffic, or about no target within 5 km: a clutter "
         "track or one far from its target), per hour of scenario time, worst nation shown. "
         "Public warnings: the CAP messages the replay wrote (`--cap-out`), and the warnings "

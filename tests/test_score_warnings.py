@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from skywarden.airspace.borders import load_borders
-from skywarden.records import AlertEvent, Detection, Truth
+from skywarden.records import AlertEvent, Detection, TrackUpdate, Truth
 from skywarden.score.warnings import score_warnings
 
 T0 = 1_757_450_000.0
@@ -273,3 +273,81 @@ def test_a_wave_warned_through_a_neighbour_is_missed_with_an_alert_near(tmp_path
     assert rep.missed == 1 and rep.missed_with_alert_near() == 1
     assert json.loads(rep.to_json())["missed_with_alert_near"] == 1
     assert "with an alert near              1" in rep.table()
+
+
+def _track_lines(track, truth, ks):
+    """Track lines of ``track`` on the truth samples ``ks`` (one per second)."""
+    return [TrackUpdate(time=truth[k].time, track=track, lat=truth[k].lat, lon=truth[k].lon,
+                        status="confirmed", cls="drone") for k in ks]
+
+
+@pytest.mark.parametrize("ended_early", [False, True])
+def test_a_standing_alert_warns_of_the_threat_its_track_moves_onto(tmp_path, ended_early):
+    """Two drones 3 km apart, the rear one 400 s behind. A track is raised on the lead
+    drone; after the lead drone has entered, the track moves onto the rear one (a wave's
+    track taking the next drone's plots) with no new event. Its standing alert warned
+    the rear drone from the first line on it; with no tracks given, or an alert that
+    ended before the move, the rear drone's entry is missed."""
+    borders = load_borders()
+    lead = _westbound("lead", 52.05, 24.6, 2400)
+    rear = _westbound("rear", 52.05 + 3000.0 / 111_320.0, 24.6, 2400)[:-400]
+    rear = [msgspec.structs.replace(t, time=t.time + 400) for t in rear]
+    lead_in = int(np.flatnonzero(borders.nation_at(np.array([t.lat for t in lead]),
+                                                   np.array([t.lon for t in lead])) == "POL")[0])
+    rear_nation = borders.nation_at(np.array([t.lat for t in rear]),
+                                    np.array([t.lon for t in rear]))
+    rear_in = int(np.flatnonzero(rear_nation == "POL")[0])
+    moved = lead_in + 20  # index into lead: the track leaves it here
+    k_rear = moved - 400  # the rear drone's sample at that time
+    assert rear[k_rear].time == lead[moved].time and k_rear < rear_in - 100
+    raised = lead[lead_in - 500]
+    alerts = [AlertEvent(time=raised.time, lat=raised.lat, lon=raised.lon, track="T1",
+                         alert="A1", event="raised", level=1, kind="predicted_entry",
+                         nation="POL")]
+    if ended_early:
+        gone = lead[moved - 10]
+        alerts.append(AlertEvent(time=gone.time, lat=gone.lat, lon=gone.lon, track="T1",
+                                 alert="A1", event="ended", level=0,
+                                 kind="predicted_entry", nation="POL"))
+    lines = (_track_lines("T1", lead, range(lead_in - 520, moved))
+             + _track_lines("T1", rear, range(k_rear, rear_in + 30)))
+    _write(tmp_path / "truth.jsonl", sorted(lead + rear, key=lambda t: (t.time, t.target)))
+    _write(tmp_path / "alerts.jsonl", alerts)
+    _write(tmp_path / "tracks.jsonl", lines)
+    _write(tmp_path / "dets.jsonl", [Detection(time=T0 + 400, sensor="r1", kind="position",
+                                               lat=52.08, lon=24.6, target="rear")])
+    args = (tmp_path / "truth.jsonl", tmp_path / "alerts.jsonl", tmp_path / "dets.jsonl")
+
+    events_only = {e.target: e for e in score_warnings(*args).entries if e.nation == "POL"}
+    assert events_only["rear"].missed
+    assert events_only["lead"].lead_s == pytest.approx(500.0)
+
+    rep = score_warnings(*args, tracks_path=tmp_path / "tracks.jsonl")
+    got = {e.target: e for e in rep.entries if e.nation == "POL"}
+    assert got["lead"].lead_s == pytest.approx(500.0)
+    assert got["rear"].event_lead_s is None
+    if ended_early:
+        assert got["rear"].missed and rep.missed == 1
+    else:
+        assert got["rear"].lead_s == pytest.approx(rear[rear_in].time - lead[moved].time)
+        assert not got["rear"].missed and rep.missed == 0
+        assert rep.missed_by_events == 1
+        assert rep.median_lead_fraction(events_only=True) < rep.median_lead_fraction()
+    doc = json.loads(rep.to_json())
+    assert doc["followed_tracks"] and doc["missed_by_events"] == 1
+    assert doc["alerts_without_track_lines"] == 0
+    assert "by alert events alone" in rep.table()
+
+
+def test_alerts_whose_track_is_not_in_the_tracks_file_are_counted(case, tmp_path):
+    """Tracks of another run tie no alert to a track: the table says so, and the
+    leads are those of the events."""
+    folder, _ = case
+    _write(tmp_path / "other.jsonl", [TrackUpdate(time=T0 + 5, track="T77", lat=52.0,
+                                                  lon=24.0)])
+    rep = score_warnings(folder / "truth.jsonl", folder / "alerts.jsonl",
+                         folder / "dets.jsonl", tracks_path=tmp_path / "other.jsonl")
+    assert rep.alerts_without_track_lines == 2  # A1 and A2
+    assert "tracks of another run?" in rep.table()
+    e = next(e for e in rep.entries if e.nation == "POL")
+    assert e.lead_s == e.event_lead_s == pytest.approx(600.0)

@@ -226,7 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alerts", type=Path, metavar="ALERTS.jsonl",
                    help="alert events (skywarden replay --alerts-out): adds the warning scores, "
                    "lead time per threat entry into a nation, misses, false alerts per "
-                   "nation-hour (with --detections, lead times count from the first detection)")
+                   "nation-hour (with --detections, lead times count from the first detection). "
+                   "TRACKS should be the same run's tracks (replay --tracks-out): an alert "
+                   "then also warns of the threat its track follows while the alert stands; "
+                   "the lead from alert events alone is shown beside")
     _add_strict(p)
 
     p = sub.add_parser(
@@ -606,7 +609,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.alerts is not None:
         from .score.warnings import score_warnings
 
-        warned = score_warnings(args.truth, args.alerts, args.detections, strict=args.strict)
+        warned = score_warnings(args.truth, args.alerts, args.detections,
+                                tracks_path=args.tracks, strict=args.strict)
     if args.json:
         import json
 

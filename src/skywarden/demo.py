@@ -55,7 +55,8 @@ def run_demo(scenario_name: str, out: Path, *, seed: int | None = None, plot: bo
     print(report.table())
 
     print("\n== Warnings against the truth")
-    warn = score_warnings(out / "truth.jsonl", out / "alerts.jsonl", out / "detections.jsonl")
+    warn = score_warnings(out / "truth.jsonl", out / "alerts.jsonl", out / "detections.jsonl",
+                          tracks_path=out / "tracks.jsonl")
     print(warn.table())
     if plot:
         from .plot import plot as draw

@@ -12,10 +12,19 @@ From the truth (targets marked ``hostile``) and the alert events of a run:
   (from labelled detections, ``skywarden sim --labels``; without them, the first truth
   sample marked ``observable``). Entries the sensors could not see coming (possible lead
   <= 0) are listed but left out of the lead-time floor.
-- **lead time**: entry time minus the first alert event for that nation about that
-  threat, among events after the threat's previous exit from the nation. An alert event
-  is about the truth target nearest to the event's reported position at its time, within
-  ``gate_m``; events with no position (sensor alerts) are not about a threat.
+- **lead time**: entry time minus the first warning to that nation about that threat,
+  after the threat's previous exit from the nation. An alert event is about the truth
+  target nearest to the event's reported position at its time, within ``gate_m``;
+  events with no position (sensor alerts) are not about a threat.
+- **followed by an open alert** (with the tracks of the same run, ``tracks_path``): an
+  alert stands from its first event to its ``ended`` event, and all that time it shows
+  its track, wherever the track goes. Each line of an alert's track while the alert
+  stands is about the truth target nearest it (truth samples at the truth time nearest
+  the line's, within ``gate_m``), and warns that nation of that target from then on.
+  Events are only written when an alert changes level, so a track that moves from one
+  drone of a wave to the next (or that was raised a little nearer a neighbour) warns,
+  on the map the operators read, of a drone that no event is about. Without the tracks
+  only the events count; :attr:`Entry.event_lead_s` keeps the lead from events alone.
 - **re-entries**: a threat that left a nation and comes back. Its possible lead counts
   from the exit (or the first detection, if later): nothing could warn of coming back
   before leaving. An alert about that threat for that nation that was open at the exit
@@ -52,6 +61,7 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
@@ -61,7 +71,7 @@ import numpy as np
 
 from ..airspace.borders import Borders, load_borders
 from ..ingest.jsonl import ReadStats, read_detections, read_jsonl, stderr_report
-from ..records import AlertEvent, Truth
+from ..records import AlertEvent, TrackUpdate, Truth
 
 DEFAULT_GATE_M = 5000.0
 
@@ -84,6 +94,9 @@ class Entry:
     near_lead_s: float | None = None
     # False for a nation the deployment does not warn (data/warned-nations.toml).
     served: bool = True
+    # The lead from alert events alone, not counting the alerts' tracks (module
+    # docstring: followed by an open alert); equals lead_s when no tracks were given.
+    event_lead_s: float | None = None
 
     @property
     def seen_before(self) -> bool:
@@ -102,6 +115,10 @@ class WarningReport:
     alerts: int = 0  # distinct alerts about tracks
     hours: float = 0.0
     bad_lines: int = 0
+    # True when the alerts' tracks were given: leads count the tracks that standing
+    # alerts followed (module docstring); the event-only figures are kept beside.
+    followed_tracks: bool = False
+    alerts_without_track_lines: int = 0
 
     @property
     def scored(self) -> list[Entry]:
@@ -117,6 +134,12 @@ class WarningReport:
     def not_served(self) -> int:
         """Entries into nations the deployment does not warn (listed, not scored)."""
         return sum(not e.served for e in self.entries)
+
+    @property
+    def missed_by_events(self) -> int:
+        """Scored entries that no alert event was about before the entry (the count of
+        missed entries without following the alerts' tracks)."""
+        return sum(e.event_lead_s is None for e in self.scored)
 
     def missed_by_detections(self) -> dict[str, int]:
         """Missed entries by the threat's detections before the entry: '1', '2', '3',
@@ -143,10 +166,12 @@ class WarningReport:
         poss = [e.possible_lead_s for e in self.scored if e.possible_lead_s is not None]
         return float(np.median(poss)) if poss else None
 
-    def median_lead_fraction(self) -> float | None:
-        """Median over seen entries of lead / possible lead (a missed entry counts 0)."""
+    def median_lead_fraction(self, *, events_only: bool = False) -> float | None:
+        """Median over seen entries of lead / possible lead (a missed entry counts 0);
+        ``events_only``: the lead from alert events alone."""
         f = [
-            min(max(e.lead_s or 0.0, 0.0) / e.possible_lead_s, 1.0)
+            min(max((e.event_lead_s if events_only else e.lead_s) or 0.0, 0.0)
+                / e.possible_lead_s, 1.0)
             for e in self.scored
             if e.possible_lead_s
         ]
@@ -168,6 +193,10 @@ class WarningReport:
             "median_lead_s": self.median_lead(),
             "median_possible_lead_s": self.median_possible(),
             "median_lead_fraction": self.median_lead_fraction(),
+            "followed_tracks": self.followed_tracks,
+            "missed_by_events": self.missed_by_events,
+            "alerts_without_track_lines": self.alerts_without_track_lines,
+            "median_lead_fraction_by_events": self.median_lead_fraction(events_only=True),
             "alerts": self.alerts,
             "false_alerts": self.false_alerts,
             "false_alerts_per_nation_hour": self.false_alerts_per_nation_hour(),
@@ -209,6 +238,19 @@ class WarningReport:
             f"median possible lead time    {fmt(self.median_possible()):>8}",
             "median lead / possible       "
             + ("       -" if frac is None else f"{100 * frac:>7.0f}%"),
+        ]
+        if self.followed_tracks:
+            ev = self.median_lead_fraction(events_only=True)
+            lines += [
+                "by alert events alone (not following the alerts' tracks):",
+                f"  missed                     {self.missed_by_events:>8}",
+                "  median lead / possible     "
+                + ("       -" if ev is None else f"{100 * ev:>7.0f}%"),
+            ]
+            if self.alerts_without_track_lines:
+                lines.append(f"alerts whose track has no line while they stood "
+                             f"{self.alerts_without_track_lines:>8} (tracks of another run?)")
+        lines += [
             f"alerts about tracks          {self.alerts:>8}",
             f"false alerts                 {sum(self.false_alerts.values()):>8}",
             f"  about civil traffic        {sum(self.false_civil.values()):>8}",
@@ -226,14 +268,17 @@ def score_warnings(
     alerts_path: str | Path,
     detections_path: str | Path | None = None,
     *,
+    tracks_path: str | Path | None = None,
     borders: Borders | None = None,
     gate_m: float = DEFAULT_GATE_M,
     strict: bool = False,
     not_warned: Collection[str] | None = None,
 ) -> WarningReport:
     """Score the alerts of ``alerts_path`` against the truth; see the module docstring.
-    ``not_warned``: the nations the run did not warn (default: the shipped list, which
-    the replay and the service use)."""
+    ``tracks_path``: the track lines of the run that raised the alerts (their track ids
+    tie them to the alerts); with them an alert also warns of the threat its track
+    follows while it stands. ``not_warned``: the nations the run did not warn (default:
+    the shipped list, which the replay and the service use)."""
     borders = borders or load_borders()
     if not_warned is None:
         from ..pipeline import load_not_warned
@@ -248,6 +293,13 @@ def score_warnings(
         a for a in read_jsonl(alerts_path, AlertEvent, strict=strict, stats=alert_stats)
     ]
     located = [a for a in alerts if a.lat is not None and a.lon is not None]
+    ended_at = {a.alert: a.time for a in alerts if a.event == "ended"}
+    follow = None
+    if tracks_path is not None:
+        follow = _standing_points(tracks_path, located, ended_at, strict=strict, stats=stats)
+    # Every truth sample, kept only to place the standing alerts' track lines.
+    all_t, all_lat, all_lon, all_k = array("d"), array("d"), array("d"), array("q")
+    target_no: dict[str, int] = {}
     # Alerts by truth step (nearest second), to match each to the nearest truth target.
     by_second: dict[int, list[int]] = defaultdict(list)
     for k, a in enumerate(located):
@@ -264,6 +316,11 @@ def score_warnings(
     t_min, t_max = math.inf, -math.inf
     for tr in read_jsonl(truth_path, Truth, strict=strict, stats=stats):
         t_min, t_max = min(t_min, tr.time), max(t_max, tr.time)
+        if follow is not None:
+            all_t.append(tr.time)
+            all_lat.append(tr.lat)
+            all_lon.append(tr.lon)
+            all_k.append(target_no.setdefault(tr.target, len(target_no)))
         near = by_second.get(round(tr.time))
         if near:
             for k in near:
@@ -300,10 +357,26 @@ def score_warnings(
             events[(target, a.nation)].append(a)
     for v in events.values():
         v.sort(key=lambda a: a.time)
-    ended_at = {a.alert: a.time for a in alerts if a.event == "ended"}
+    # Standing alerts' track lines about each (threat, nation): (time, alert id).
+    followed: dict[tuple[str, str], list[tuple[float, str]]] = defaultdict(list)
+    if follow is not None and len(all_t):
+        names = list(target_no)
+        nearest = _nearest_targets(follow, np.frombuffer(all_t), np.frombuffer(all_lat),
+                                   np.frombuffer(all_lon), np.frombuffer(all_k, np.int64),
+                                   gate_m)
+        for i in np.flatnonzero(nearest >= 0):
+            target = names[nearest[i]]
+            if target in threat_t:
+                alert_id, nation = follow.alerts[follow.span[i]]
+                followed[(target, nation)].append((float(follow.time[i]), alert_id))
+        for v in followed.values():
+            v.sort()
+    del all_t, all_lat, all_lon, all_k
 
     report = WarningReport(hours=max(t_max - t_min, 0.0) / 3600.0,
-                           bad_lines=alert_stats.bad + stats.bad)
+                           bad_lines=alert_stats.bad + stats.bad,
+                           followed_tracks=follow is not None,
+                           alerts_without_track_lines=0 if follow is None else follow.unseen)
     for target, times in threat_t.items():
         t = np.asarray(times)
         order = np.argsort(t, kind="stable")
@@ -323,16 +396,15 @@ def score_warnings(
             t_entry = float(t[i])
             since = last_exit.get(now, -math.inf)
             about_pair = events.get((target, now), [])
-            evs = [a for a in about_pair if a.time > since]
-            before = [a for a in evs if a.time <= t_entry]
-            incursion = [a for a in evs if a.time >= t_entry and a.kind == "incursion"]
-            lead = t_entry - before[0].time if before else None
+            incursion = [a for a in about_pair
+                         if a.time > since and a.time >= t_entry and a.kind == "incursion"]
+            warned_by = [(a.time, a.alert) for a in about_pair]
+            event_lead = _lead(warned_by, since, t_entry, ended_at)
+            lead = event_lead
+            if (target, now) in followed:
+                lead = _lead(sorted(warned_by + followed[(target, now)]), since, t_entry,
+                             ended_at)
             near = [x for x in near_events.get((target, now), []) if since < x <= t_entry]
-            if math.isfinite(since) and any(
-                a.time <= since and ended_at.get(a.alert, math.inf) > t_entry
-                for a in about_pair
-            ):
-                lead = t_entry - since  # open across the exit and the re-entry
             seen = first_seen.get(target)
             if seen is not None:
                 seen = max(seen, since)
@@ -352,6 +424,7 @@ def score_warnings(
                     detections_before=n_before,
                     near_lead_s=t_entry - min(near) if near else None,
                     served=now not in unserved,
+                    event_lead_s=event_lead,
                 )
             )
     report.entries.sort(key=lambda e: e.time)
@@ -367,6 +440,103 @@ def score_warnings(
             if target is not None:
                 report.false_civil[a.nation] = report.false_civil.get(a.nation, 0) + 1
     return report
+
+
+def _lead(warned_by: list[tuple[float, str]], since: float, t_entry: float,
+          ended_at: dict[str, float]) -> float | None:
+    """Seconds from the first warning (time, alert id; sorted) of an entry at ``t_entry``
+    after the previous exit at ``since`` to the entry; from the exit where an alert that
+    warned before the exit still stands at the re-entry (module docstring)."""
+    if math.isfinite(since) and any(
+        t <= since and ended_at.get(alert, math.inf) > t_entry for t, alert in warned_by
+    ):
+        return t_entry - since
+    first = next((t for t, _ in warned_by if since < t <= t_entry), None)
+    return None if first is None else t_entry - first
+
+
+@dataclass
+class _Standing:
+    """The track lines shown by standing alerts: one row per (line, alert)."""
+
+    time: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    span: np.ndarray  # index into alerts
+    alerts: list[tuple[str, str]]  # (alert id, nation)
+
+    @property
+    def unseen(self) -> int:
+        """Alerts with no line of their track while they stood: tracks of another run,
+        or a tracks file cut short."""
+        return len(self.alerts) - np.unique(self.span).size
+
+
+def _standing_points(tracks_path: str | Path, located: list[AlertEvent],
+                     ended_at: dict[str, float], *, strict: bool,
+                     stats: ReadStats) -> _Standing:
+    """The lines of each alert's track from the alert's first event to its end."""
+    first: dict[str, AlertEvent] = {}
+    for a in sorted(located, key=lambda a: a.time):
+        if a.track is not None:
+            first.setdefault(a.alert, a)
+    alerts: list[tuple[str, str]] = []
+    spans: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
+    for alert_id, a in first.items():
+        spans[a.track].append((len(alerts), a.time, ended_at.get(alert_id, math.inf)))
+        alerts.append((alert_id, a.nation))
+    t, lat, lon, span = array("d"), array("d"), array("d"), array("q")
+    for row in read_jsonl(tracks_path, TrackUpdate, strict=strict, stats=stats):
+        for k, t0, t1 in spans.get(row.track, ()):
+            if t0 <= row.time < t1:
+                t.append(row.time)
+                lat.append(row.lat)
+                lon.append(row.lon)
+                span.append(k)
+    return _Standing(np.frombuffer(t) if t else np.zeros(0),
+                     np.frombuffer(lat) if lat else np.zeros(0),
+                     np.frombuffer(lon) if lon else np.zeros(0),
+                     np.frombuffer(span, np.int64) if span else np.zeros(0, np.int64),
+                     alerts)
+
+
+def _nearest_targets(pts: _Standing, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+                     target: np.ndarray, gate_m: float) -> np.ndarray:
+    """For each point, the truth target nearest it (index into the target numbers) among
+    the samples at the truth time nearest the point's, or -1: none within ``gate_m``, or
+    no truth sample within half a truth step of the point's time."""
+    out = np.full(pts.time.size, -1, np.int64)
+    if not pts.time.size:
+        return out
+    order = np.argsort(t, kind="stable")
+    t, lat, lon, target = t[order], lat[order], lon[order], target[order]
+    grid, start = np.unique(t, return_index=True)
+    stop = np.append(start[1:], t.size)
+    step = float(np.median(np.diff(grid))) if grid.size > 1 else 1.0
+    k = np.clip(np.searchsorted(grid, pts.time), 1, max(grid.size - 1, 1))
+    if grid.size > 1:
+        k = np.where(np.abs(grid[k - 1] - pts.time) <= np.abs(grid[k] - pts.time), k - 1, k)
+    else:
+        k = np.zeros_like(k)
+    near_in_time = np.abs(grid[k] - pts.time) <= 0.5 * step + 1e-6
+    rad = math.pi / 180.0
+    by_k = np.argsort(k, kind="stable")
+    ks, first = np.unique(k[by_k], return_index=True)
+    for kk, lo_i, hi_i in zip(ks, first, np.append(first[1:], by_k.size), strict=True):
+        sel = by_k[lo_i:hi_i]
+        sel = sel[near_in_time[sel]]
+        if not sel.size:
+            continue
+        s0, s1 = start[kk], stop[kk]
+        # Equirectangular, as _near_distance: the gate is a few km.
+        dx = (lon[None, s0:s1] - pts.lon[sel, None]) * np.cos(
+            0.5 * (lat[None, s0:s1] + pts.lat[sel, None]) * rad)
+        dy = lat[None, s0:s1] - pts.lat[sel, None]
+        d = 6371000.0 * rad * np.hypot(dx, dy)
+        j = d.argmin(axis=1)
+        ok = d[np.arange(sel.size), j] <= gate_m
+        out[sel[ok]] = target[s0 + j[ok]]
+    return out
 
 
 def _near_distance(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
