@@ -248,8 +248,9 @@ class WarningReport:
                 + ("       -" if ev is None else f"{100 * ev:>7.0f}%"),
             ]
             if self.alerts_without_track_lines:
-                lines.append(f"alerts whose track has no line while they stood "
-                             f"{self.alerts_without_track_lines:>8} (tracks of another run?)")
+                lines.append(f"alerts whose track had no line while they stood "
+                             f"{self.alerts_without_track_lines:>8} (of {self.alerts}; nearly "
+                             f"all: tracks of another run?)")
         lines += [
             f"alerts about tracks          {self.alerts:>8}",
             f"false alerts                 {sum(self.false_alerts.values()):>8}",
@@ -467,8 +468,9 @@ class _Standing:
 
     @property
     def unseen(self) -> int:
-        """Alerts with no line of their track while they stood: tracks of another run,
-        or a tracks file cut short."""
+        """Alerts with no line of their track while they stood: a track not updated
+        again after its alert was raised (deleted soon after), or, for nearly all alerts,
+        tracks of another run or a tracks file cut short."""
         return len(self.alerts) - np.unique(self.span).size
 
 
