@@ -68,6 +68,69 @@ def test_every_bad_line_named_and_every_good_line_used(tmp_path, compress):
     assert f"3 good lines, {len(BAD)} bad lines skipped" in stats.summary()
 
 
+@pytest.mark.parametrize("block", [64, 200, 1 << 18])
+@pytest.mark.parametrize("compress", [False, True])
+def test_blocks_of_any_size_give_the_same_records_and_line_numbers(tmp_path, monkeypatch,
+                                                                    block, compress):
+    """The reader decodes blocks of whole lines in one call and reads a block line by line
+    where one of its lines is bad, blank or has a CR. Over many blocks (a block smaller
+    than one line included), the records, the bad lines' numbers and reasons are those of
+    a line-by-line reading."""
+    import skywarden.ingest.jsonl as jsonl
+
+    monkeypatch.setattr(jsonl, "BLOCK_BYTES", block)
+    lines, expected_bad, expected_good = [], {}, []
+    bad = list(BAD.items())
+    # Lines that decode but fail the detection's check, each after a blank line: found in
+    # a block decoded in one call, they are numbered from its records.
+    checked = [(line, reason) for line, reason in bad if "needs" in reason or "zz" in line]
+    for i in range(300):
+        good = dict(GOOD[i % len(GOOD)], time=1757450000.0 + i)
+        if i % 37 == 5:
+            lines.append("")  # blank
+        if i % 53 == 7:
+            line, reason = bad[i % len(bad)]
+            lines.append(line)
+            expected_bad[len(lines)] = reason
+        if i % 41 == 11:
+            line, reason = checked[i % len(checked)]
+            lines += ["", line]
+            expected_bad[len(lines)] = reason
+        lines.append(json.dumps(good) + ("\r" if i % 71 == 3 else ""))
+        expected_good.append(good["time"])
+    text = "\n".join(lines)  # the last line has no newline
+    path = tmp_path / ("blocks.jsonl.gz" if compress else "blocks.jsonl")
+    if compress:
+        with gzip.open(path, "wt") as fh:
+            fh.write(text)
+    else:
+        path.write_text(text)
+    reports = []
+    stats = ReadStats(report=reports.append, report_limit=1000)
+    dets = list(read_detections(path, stats=stats, sensors={"r1", "a1", "ac1"}))
+    assert [d.time for d in dets] == expected_good
+    assert stats.good == 300 and stats.bad == len(expected_bad)
+    for report, (line, reason) in zip(reports, sorted(expected_bad.items()), strict=True):
+        assert report.startswith(f"{path}:{line}: ") and reason in report
+
+
+def test_a_truncated_compressed_file_keeps_the_lines_before_the_break(tmp_path, monkeypatch):
+    import skywarden.ingest.jsonl as jsonl
+
+    monkeypatch.setattr(jsonl, "BLOCK_BYTES", 4096)
+    lines = [json.dumps(dict(GOOD[0], time=1757450000.0 + i)) for i in range(5000)]
+    whole = gzip.compress(("\n".join(lines) + "\n").encode())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    reports = []
+    stats = ReadStats(report=reports.append)
+    dets = list(read_detections(path, stats=stats))
+    assert 1000 < len(dets) < 5000
+    assert [d.time for d in dets] == [1757450000.0 + i for i in range(len(dets))]
+    assert stats.bad == 1 and "truncated" in reports[0]
+    assert reports[0].startswith(f"{path}:{len(dets) + 1}: ")
+
+
 def test_strict_stops_at_first_bad_line(tmp_path):
     path, expected_bad = _mixed_file(tmp_path)
     with pytest.raises(BadLineError) as info:

@@ -47,7 +47,11 @@ TARGET_CLASSES: tuple[str, ...] = (
 KIND_CODE = {k: i for i, k in enumerate(DETECTION_KINDS)}
 
 
-class Detection(msgspec.Struct, frozen=True, omit_defaults=True):
+# The records that files hold by the hundred thousand are not tracked by Python's cycle
+# collector (gc=False): they hold numbers, strings and lists of strings, never a cycle, and
+# every collection would otherwise walk them. Writing 23,000 track lines took 68 ms with
+# the collector off and 170-280 ms with it on (bench: 200 targets).
+class Detection(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     """One sensor report (formats.md, "Detection").
 
     ``kind`` says which fields carry the measurement: ``position`` needs lat/lon,
@@ -107,7 +111,7 @@ class Detection(msgspec.Struct, frozen=True, omit_defaults=True):
         return self
 
 
-class TrackUpdate(msgspec.Struct, frozen=True, omit_defaults=True):
+class TrackUpdate(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     """One fused estimate of one track (formats.md, "Track"). One line per track per update."""
 
     time: Time
@@ -146,7 +150,7 @@ class NextEntry(msgspec.Struct, frozen=True, omit_defaults=True):
     distance_m: NonNegative
 
 
-class Truth(msgspec.Struct, frozen=True, omit_defaults=True):
+class Truth(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     """Simulator ground truth: one line per live target per truth step (formats.md)."""
 
     time: Time
