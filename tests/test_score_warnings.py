@@ -275,19 +275,21 @@ def test_a_wave_warned_through_a_neighbour_is_missed_with_an_alert_near(tmp_path
     assert "with an alert near              1" in rep.table()
 
 
-def _track_lines(track, truth, ks):
+def _track_lines(track, truth, ks, status="confirmed"):
     """Track lines of ``track`` on the truth samples ``ks`` (one per second)."""
     return [TrackUpdate(time=truth[k].time, track=track, lat=truth[k].lat, lon=truth[k].lon,
-                        status="confirmed", cls="drone") for k in ks]
+                        status=status, cls="drone") for k in ks]
 
 
-@pytest.mark.parametrize("ended_early", [False, True])
-def test_a_standing_alert_warns_of_the_threat_its_track_moves_onto(tmp_path, ended_early):
+@pytest.mark.parametrize("how", ["stands", "ended early", "coasts"])
+def test_a_standing_alert_warns_of_the_threat_its_track_moves_onto(tmp_path, how):
     """Two drones 3 km apart, the rear one 400 s behind. A track is raised on the lead
     drone; after the lead drone has entered, the track moves onto the rear one (a wave's
     track taking the next drone's plots) with no new event. Its standing alert warned
-    the rear drone from the first line on it; with no tracks given, or an alert that
-    ended before the move, the rear drone's entry is missed."""
+    the rear drone from the first line on it; with no tracks given, an alert that ended
+    before the move, or a track that only coasted over the rear drone (a prediction, no
+    plot), the rear drone's entry is missed."""
+    ended_early = how == "ended early"
     borders = load_borders()
     lead = _westbound("lead", 52.05, 24.6, 2400)
     rear = _westbound("rear", 52.05 + 3000.0 / 111_320.0, 24.6, 2400)[:-400]
@@ -310,7 +312,8 @@ def test_a_standing_alert_warns_of_the_threat_its_track_moves_onto(tmp_path, end
                                  alert="A1", event="ended", level=0,
                                  kind="predicted_entry", nation="POL"))
     lines = (_track_lines("T1", lead, range(lead_in - 520, moved))
-             + _track_lines("T1", rear, range(k_rear, rear_in + 30)))
+             + _track_lines("T1", rear, range(k_rear, rear_in + 30),
+                            "coasting" if how == "coasts" else "confirmed"))
     _write(tmp_path / "truth.jsonl", sorted(lead + rear, key=lambda t: (t.time, t.target)))
     _write(tmp_path / "alerts.jsonl", alerts)
     _write(tmp_path / "tracks.jsonl", lines)
@@ -326,7 +329,7 @@ def test_a_standing_alert_warns_of_the_threat_its_track_moves_onto(tmp_path, end
     got = {e.target: e for e in rep.entries if e.nation == "POL"}
     assert got["lead"].lead_s == pytest.approx(500.0)
     assert got["rear"].event_lead_s is None
-    if ended_early:
+    if how != "stands":
         assert got["rear"].missed and rep.missed == 1
     else:
         assert got["rear"].lead_s == pytest.approx(rear[rear_in].time - lead[moved].time)

@@ -18,9 +18,10 @@ From the truth (targets marked ``hostile``) and the alert events of a run:
   events with no position (sensor alerts) are not about a threat.
 - **followed by an open alert** (with the tracks of the same run, ``tracks_path``): an
   alert stands from its first event to its ``ended`` event, and all that time it shows
-  its track, wherever the track goes. Each line of an alert's track while the alert
-  stands is about the truth target nearest it (truth samples at the truth time nearest
-  the line's, within ``gate_m``), and warns that nation of that target from then on.
+  its track, wherever the track goes. Each confirmed line of an alert's track while the
+  alert stands (not a coasting one: its place is a prediction) is about the truth target
+  nearest it (truth samples at the truth time nearest the line's, within ``gate_m``),
+  and warns that nation of that target from then on.
   Events are only written when an alert changes level, so a track that moves from one
   drone of a wave to the next (or that was raised a little nearer a neighbour) warns,
   on the map the operators read, of a drone that no event is about. Without the tracks
@@ -477,7 +478,8 @@ class _Standing:
 def _standing_points(tracks_path: str | Path, located: list[AlertEvent],
                      ended_at: dict[str, float], *, strict: bool,
                      stats: ReadStats) -> _Standing:
-    """The lines of each alert's track from the alert's first event to its end."""
+    """The confirmed lines of each alert's track from the alert's first event to its
+    end."""
     first: dict[str, AlertEvent] = {}
     for a in sorted(located, key=lambda a: a.time):
         if a.track is not None:
@@ -489,6 +491,8 @@ def _standing_points(tracks_path: str | Path, located: list[AlertEvent],
         alerts.append((alert_id, a.nation))
     t, lat, lon, span = array("d"), array("d"), array("d"), array("q")
     for row in read_jsonl(tracks_path, TrackUpdate, strict=strict, stats=stats):
+        if row.status != "confirmed":
+            continue  # a coasting track's place is a prediction, not where a plot put it
         for k, t0, t1 in spans.get(row.track, ()):
             if t0 <= row.time < t1:
                 t.append(row.time)
