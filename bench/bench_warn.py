@@ -120,8 +120,9 @@ def run(quick: bool = False) -> str:
                            f"{rep.missed_by_events} missed, lead / possible "
                            + ("-" if ev is None else f"{100 * ev:.0f} %")
                            + (f"; {rep.alerts_without_track_lines} of the {rep.alerts:,} "
-                              "alerts had no line of their track while they stood (a track "
-                              "not updated again after its alert was raised)"
+                              "alerts had no confirmed line of their track while they stood "
+                              "(a track that coasted, or was not updated again, until its "
+                              "alert ended)"
                               if rep.alerts_without_track_lines else ""))
             if rep.missed:
                 by = rep.missed_by_detections()

@@ -249,7 +249,7 @@ class WarningReport:
                 + ("       -" if ev is None else f"{100 * ev:>7.0f}%"),
             ]
             if self.alerts_without_track_lines:
-                lines.append(f"alerts whose track had no line while they stood "
+                lines.append(f"alerts whose track had no confirmed line while they stood "
                              f"{self.alerts_without_track_lines:>8} (of {self.alerts}; nearly "
                              f"all: tracks of another run?)")
         lines += [
@@ -469,8 +469,8 @@ class _Standing:
 
     @property
     def unseen(self) -> int:
-        """Alerts with no line of their track while they stood: a track not updated
-        again after its alert was raised (deleted soon after), or, for nearly all alerts,
+        """Alerts with no confirmed line of their track while they stood: a track that
+        coasted, or was not updated again, until its alert ended; for nearly all alerts,
         tracks of another run or a tracks file cut short."""
         return len(self.alerts) - np.unique(self.span).size
 
