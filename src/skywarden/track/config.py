@@ -148,7 +148,9 @@ class TrackerConfig:
     # fighter's plots lags it by several hundred metres, and a 2-D plot of a high target
     # placed at the assumed altitude is off in ground range by as much. Without it such
     # plots built a second, false track beside the first (most of the false tracks on
-    # poland-2025-09); a new target within it waits until it is clear.
+    # poland-2025-09); a new target within it waits until it is clear. Not so for two
+    # tracks fed by one radar in the same window and further apart than this: a radar
+    # reports a target once a scan (mass-attack: drone streams 2-4 km apart).
     confirm_clearance: float = 1000.0
     # Probability of detection assumed for the looks of a tentative track that found
     # nothing (lifecycle.sprt_score). Lower than a radar's nominal Pd on purpose: a new

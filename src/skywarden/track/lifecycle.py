@@ -29,7 +29,8 @@ hits: the identity itself rules out clutter.
 Not a new target (:func:`explained`): a tentative track lying, horizontally, within the
 gate plus ``confirm_clearance`` of a confirmed track is made of that target's plots (ones
 a manoeuvring track missed, or a 2-D plot of a high target placed at the assumed
-altitude), not of a new target's. It loses its score and dies (unless it holds a
+altitude), not of a new target's; unless both tracks took plots of one radar in the
+same window, more than ``confirm_clearance`` apart (one plot per target per scan). It loses its score and dies (unless it holds a
 cooperative identity, which the merge hands over); next to a coasting track it only
 waits, so that a target whose track is lost is picked up again as soon as that track ends.
 
@@ -216,12 +217,15 @@ def lost_score(
                           float(np.log1p(-cfg.lost_pd)))
 
 
-def confirm(table: TrackTable, slots: np.ndarray, cfg: TrackerConfig) -> np.ndarray:
+def confirm(table: TrackTable, slots: np.ndarray, cfg: TrackerConfig,
+            scan_feeds: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Promote updated tentative tracks that pass the confirmation test (module
     docstring), coasting ones back; return the slots that became CONFIRMED from TENTATIVE.
 
     Tentative tracks (two hits or more, no cooperative identity) that sit on a confirmed
-    track lose their score, so :func:`expire` drops them at once (module docstring)."""
+    track lose their score, so :func:`expire` drops them at once (module docstring).
+    ``scan_feeds``: (slots, radars) that took a plot of that radar in this window
+    (:func:`explained`)."""
     # The test costs a search among all confirmed tracks: it is made (``check``) where it
     # decides something, on a track's second hit (a duplicate dies young) and before it
     # confirms.
@@ -233,13 +237,14 @@ def confirm(table: TrackTable, slots: np.ndarray, cfg: TrackerConfig) -> np.ndar
     on_live = np.zeros(tent.size, dtype=bool)
     on_coasting = np.zeros(tent.size, dtype=bool)
     if check.any():
-        on_live[check], on_coasting[check] = explained(table, tent[check], cfg)
+        on_live[check], on_coasting[check] = explained(table, tent[check], cfg, scan_feeds)
     return lk.confirm_settle(table.status, table.llr, table.coop, tent, ready, on_live,
                              on_coasting)
 
 
 def explained(
-    table: TrackTable, slots: np.ndarray, cfg: TrackerConfig
+    table: TrackTable, slots: np.ndarray, cfg: TrackerConfig,
+    scan_feeds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which of ``slots`` lie where a confirmed track, or a coasting one, predicts its
     target: two boolean arrays (by a confirmed track, by a coasting track only).
@@ -256,7 +261,17 @@ def explained(
     not hold: the lag of a track that is missing a turning target's plots, and the
     ground-range error of a 2-D plot of a high target placed at the assumed altitude.
     Tracks holding different identities of one kind are different aircraft and never
-    explain each other.
+    explain each other. Nor do two tracks that took plots of one radar in this window
+    (``scan_feeds``: slots and the radars that fed them) and lie more than
+    ``confirm_clearance`` apart: a radar reports a target once a scan, so those plots
+    are of two targets. Without this, in a stream of drones a few kilometres apart the
+    young track of each drone that came into cover sat inside a neighbour's gate and
+    died, again and again (mass-attack, the 40 Shaheds to Odesa, 2.8 km apart, 120 km
+    from a radar that saw each on most scans: confirmed tracks held them 69 % of their
+    observable time, 77 % with this). Closer than the clearance, two plots of one scan
+    are one radar cell's business (clutter, a split plot) and the rule stands: without
+    that limit a clutter plot beside an aircraft made a false track on the manoeuvring
+    mix.
     """
     by_live = np.zeros(slots.size, dtype=bool)
     by_coast = np.zeros(slots.size, dtype=bool)
@@ -286,10 +301,36 @@ def explained(
     xb, Pb = _predict_to(table, b, now, cfg)
     inside = lk.clearance(xa, Pa, xb, Pb, float(chi2_gate(cfg.gate_probability, 2)),
                           float(cfg.confirm_clearance))
+    if scan_feeds is not None and inside.any():
+        # Two plots closer than the clearance are one radar cell's business (clutter or a
+        # split plot beside the target): only targets further apart are told apart.
+        up = xa[:, :3] / np.linalg.norm(xa[:, :3], axis=1, keepdims=True)
+        dp = xa[:, :3] - xb[:, :3]
+        across = np.linalg.norm(dp - np.sum(dp * up, axis=1, keepdims=True) * up, axis=1)
+        inside &= ~(_same_scan(a, b, *scan_feeds) & (across > cfg.confirm_clearance))
     live = table.status[b] == CONFIRMED
     by_live[ii[inside & live]] = True
     by_coast[ii[inside & ~live]] = True
     by_coast &= ~by_live
+    return out
+
+
+def _same_scan(a: np.ndarray, b: np.ndarray, fed: np.ndarray, radar: np.ndarray) -> np.ndarray:
+    """For each pair (a[q], b[q]), whether both slots took a plot of one radar: ``fed``
+    and ``radar`` list (slot, radar) feeds."""
+    if not fed.size:
+        return np.zeros(a.size, dtype=bool)
+    n = int(radar.max()) + 1
+    keys = np.unique(fed.astype(np.int64) * n + radar)
+    order = np.argsort(fed, kind="stable")
+    fed, radar = fed[order], radar[order]
+    lo = np.searchsorted(fed, a, "left")
+    count = np.searchsorted(fed, a, "right") - lo
+    pair = np.repeat(np.arange(a.size), count)  # each pair once per radar that fed a
+    at = np.arange(pair.size) - np.repeat(np.cumsum(count) - count, count) + lo[pair]
+    both = np.isin(b[pair].astype(np.int64) * n + radar[at], keys)
+    out = np.zeros(a.size, dtype=bool)
+    out[pair[both]] = True
     return out
 
 

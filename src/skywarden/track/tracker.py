@@ -407,13 +407,23 @@ class Tracker:
         k = np.concatenate([c[1] for c in self._contrib])
         return np.unique(k[s == slot]).astype(np.int32)
 
+    def _radar_feeds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(slot, radar) for every radar plot a track took in this window."""
+        if not self._contrib:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        s = np.concatenate([c[0] for c in self._contrib])
+        k = np.concatenate([c[1] for c in self._contrib]).astype(np.int64)
+        radar = self.sensors.type_code[k] == RADAR_TYPE
+        return s[radar].astype(np.int64), k[radar]
+
     def _lifecycle(self, t_end: float, updated: np.ndarray | None = None) -> None:
         """Confirm, merge, coast, delete at ``t_end``; classify; emit this window's rows."""
         tab, cfg = self.table, self.config
         self._processed = max(self._processed, t_end)
         upd = np.zeros(0, dtype=np.int64) if updated is None else updated
         upd = upd[tab.status[upd] != FREE]
-        self.stats.tracks_confirmed += int(lifecycle.confirm(tab, upd, cfg).size)
+        self.stats.tracks_confirmed += int(
+            lifecycle.confirm(tab, upd, cfg, self._radar_feeds()).size)
         absorbed: list[int] = []
         gone: list[int] = []  # confirmed tracks that end now: their deletion is reported
         if t_end - self._last_merge >= cfg.merge_period:
