@@ -41,14 +41,19 @@ def _mixed_file(tmp_path, compress=False):
         lines.append(bad_line)
         expected_bad[len(lines)] = reason
     lines.append("")  # blank lines are not errors
-    text = "\n".join(lines) + "\n"
-    path = tmp_path / ("mixed.jsonl.gz" if compress else "mixed.jsonl")
+    path = _write_text(tmp_path / "mixed.jsonl", "\n".join(lines) + "\n", compress)
+    return path, expected_bad
+
+
+def _write_text(path, text, compress):
+    """``text`` at ``path``, gzip-compressed (and named .gz) if ``compress``."""
     if compress:
+        path = path.with_name(path.name + ".gz")
         with gzip.open(path, "wt") as fh:
             fh.write(text)
     else:
         path.write_text(text)
-    return path, expected_bad
+    return path
 
 
 @pytest.mark.parametrize("compress", [False, True])
@@ -98,13 +103,8 @@ def test_blocks_of_any_size_give_the_same_records_and_line_numbers(tmp_path, mon
             expected_bad[len(lines)] = reason
         lines.append(json.dumps(good) + ("\r" if i % 71 == 3 else ""))
         expected_good.append(good["time"])
-    text = "\n".join(lines)  # the last line has no newline
-    path = tmp_path / ("blocks.jsonl.gz" if compress else "blocks.jsonl")
-    if compress:
-        with gzip.open(path, "wt") as fh:
-            fh.write(text)
-    else:
-        path.write_text(text)
+    # The last line has no newline.
+    path = _write_text(tmp_path / "blocks.jsonl", "\n".join(lines), compress)
     reports = []
     stats = ReadStats(report=reports.append, report_limit=1000)
     dets = list(read_detections(path, stats=stats, sensors={"r1", "a1", "ac1"}))
