@@ -29,10 +29,11 @@ hits: the identity itself rules out clutter.
 Not a new target (:func:`explained`): a tentative track lying, horizontally, within the
 gate plus ``confirm_clearance`` of a confirmed track is made of that target's plots (ones
 a manoeuvring track missed, or a 2-D plot of a high target placed at the assumed
-altitude), not of a new target's; unless both tracks took plots of one radar in the
-same window, more than ``confirm_clearance`` apart (one plot per target per scan). It loses its score and dies (unless it holds a
-cooperative identity, which the merge hands over); next to a coasting track it only
-waits, so that a target whose track is lost is picked up again as soon as that track ends.
+altitude), not of a new target's, unless both tracks took plots of one radar in the
+same window, more than ``confirm_clearance`` apart (one plot per target per scan). It
+loses its score and dies (unless it holds a cooperative identity, which the merge hands
+over); next to a coasting track it only waits, so that a target whose track is lost is
+picked up again as soon as that track ends.
 
 Prune (the SPRT's lower threshold): a tentative track whose score, misses included, falls
 below ``tentative_min_score`` is clutter strung together and dies at once.
@@ -302,8 +303,7 @@ def explained(
     inside = lk.clearance(xa, Pa, xb, Pb, float(chi2_gate(cfg.gate_probability, 2)),
                           float(cfg.confirm_clearance))
     if scan_feeds is not None and inside.any():
-        # Two plots closer than the clearance are one radar cell's business (clutter or a
-        # split plot beside the target): only targets further apart are told apart.
+        # Horizontal separation (the up axis at a's point, spherical earth: km scale).
         up = xa[:, :3] / np.linalg.norm(xa[:, :3], axis=1, keepdims=True)
         dp = xa[:, :3] - xb[:, :3]
         across = np.linalg.norm(dp - np.sum(dp * up, axis=1, keepdims=True) * up, axis=1)
