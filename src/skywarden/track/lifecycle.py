@@ -29,8 +29,9 @@ hits: the identity itself rules out clutter.
 Not a new target (:func:`explained`): a tentative track lying, horizontally, within the
 gate plus ``confirm_clearance`` of a confirmed track is made of that target's plots (ones
 a manoeuvring track missed, or a 2-D plot of a high target placed at the assumed
-altitude), not of a new target's, unless both tracks took plots of one radar in the
-same window, more than ``confirm_clearance`` apart (one plot per target per scan). It
+altitude), not of a new target's; with ``same_scan_split``, not where both tracks took
+plots of one radar in the same window, more than ``confirm_clearance`` apart (one plot
+per target per scan). It
 loses its score and dies (unless it holds a cooperative identity, which the merge hands
 over); next to a coasting track it only waits, so that a target whose track is lost is
 picked up again as soon as that track ends.
@@ -262,8 +263,9 @@ def explained(
     not hold: the lag of a track that is missing a turning target's plots, and the
     ground-range error of a 2-D plot of a high target placed at the assumed altitude.
     Tracks holding different identities of one kind are different aircraft and never
-    explain each other. Nor do two tracks that took plots of one radar in this window
-    (``scan_feeds``: slots and the radars that fed them) and lie more than
+    explain each other. With ``same_scan_split`` (off by default: the setting says
+    what it cost at an airport's gulls), nor do two tracks that took plots of one radar
+    in this window (``scan_feeds``: slots and the radars that fed them) and lie more than
     ``confirm_clearance`` apart: a radar reports a target once a scan, so those plots
     are of two targets. Without this, in a stream of drones a few kilometres apart the
     young track of each drone that came into cover sat inside a neighbour's gate and

@@ -422,8 +422,8 @@ class Tracker:
         self._processed = max(self._processed, t_end)
         upd = np.zeros(0, dtype=np.int64) if updated is None else updated
         upd = upd[tab.status[upd] != FREE]
-        self.stats.tracks_confirmed += int(
-            lifecycle.confirm(tab, upd, cfg, self._radar_feeds()).size)
+        feeds = self._radar_feeds() if cfg.same_scan_split else None
+        self.stats.tracks_confirmed += int(lifecycle.confirm(tab, upd, cfg, feeds).size)
         absorbed: list[int] = []
         gone: list[int] = []  # confirmed tracks that end now: their deletion is reported
         if t_end - self._last_merge >= cfg.merge_period:
