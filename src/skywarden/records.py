@@ -48,9 +48,9 @@ KIND_CODE = {k: i for i, k in enumerate(DETECTION_KINDS)}
 
 
 # The records that files hold by the hundred thousand are not tracked by Python's cycle
-# collector (gc=False): they hold numbers, strings and lists of strings, never a cycle, and
-# every collection would otherwise walk them. Writing 23,000 track lines took 68 ms with
-# the collector off and 170-280 ms with it on (bench: 200 targets).
+# collector (gc=False): they hold numbers, strings and lists of strings, never a cycle.
+# Tracked, they set off its collections and are walked by each: a run at 200 targets
+# (read, track, write) made 186 young-generation collections, 119 with them untracked.
 class Detection(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     """One sensor report (formats.md, "Detection").
 

@@ -36,6 +36,8 @@ T = TypeVar("T")
 
 # How many bad lines are printed before we only count them.
 DEFAULT_REPORT_LIMIT = 20
+# The reason given for a compressed file that breaks off.
+TRUNCATED = "compressed file ends early (truncated); the lines before were read"
 
 
 @dataclass
@@ -98,8 +100,7 @@ def _numbered_lines(fh: IO[bytes], name: str) -> Iterator[tuple[int, bytes | Bad
         for lineno, raw in enumerate(fh, start=1):
             yield lineno, raw
     except (EOFError, gzip.BadGzipFile, zlib.error):
-        yield lineno + 1, BadLineError(
-            name, lineno + 1, "compressed file ends early (truncated); the lines before were read")
+        yield lineno + 1, BadLineError(name, lineno + 1, TRUNCATED)
 
 
 def _explain(exc: Exception) -> str:
@@ -218,8 +219,7 @@ def _numbered_blocks(fh: IO[bytes], name: str) -> Iterator[tuple[int, bytes | Ba
         if cut:
             yield lineno, pending[:cut]
             lineno += pending[:cut].count(b"\n")
-        yield lineno, BadLineError(
-            name, lineno, "compressed file ends early (truncated); the lines before were read")
+        yield lineno, BadLineError(name, lineno, TRUNCATED)
         return
     if pending:
         yield lineno, pending

@@ -499,11 +499,8 @@ def _standing_points(tracks_path: str | Path, located: list[AlertEvent],
                 lat.append(row.lat)
                 lon.append(row.lon)
                 span.append(k)
-    return _Standing(np.frombuffer(t) if t else np.zeros(0),
-                     np.frombuffer(lat) if lat else np.zeros(0),
-                     np.frombuffer(lon) if lon else np.zeros(0),
-                     np.frombuffer(span, np.int64) if span else np.zeros(0, np.int64),
-                     alerts)
+    return _Standing(np.frombuffer(t), np.frombuffer(lat), np.frombuffer(lon),
+                     np.frombuffer(span, np.int64), alerts)
 
 
 def _nearest_targets(pts: _Standing, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
@@ -519,11 +516,9 @@ def _nearest_targets(pts: _Standing, t: np.ndarray, lat: np.ndarray, lon: np.nda
     grid, start = np.unique(t, return_index=True)
     stop = np.append(start[1:], t.size)
     step = float(np.median(np.diff(grid))) if grid.size > 1 else 1.0
-    k = np.clip(np.searchsorted(grid, pts.time), 1, max(grid.size - 1, 1))
-    if grid.size > 1:
-        k = np.where(np.abs(grid[k - 1] - pts.time) <= np.abs(grid[k] - pts.time), k - 1, k)
-    else:
-        k = np.zeros_like(k)
+    k = np.searchsorted(grid, pts.time).clip(0, grid.size - 1)
+    before = (k - 1).clip(0)
+    k = np.where(np.abs(grid[before] - pts.time) <= np.abs(grid[k] - pts.time), before, k)
     near_in_time = np.abs(grid[k] - pts.time) <= 0.5 * step + 1e-6
     rad = math.pi / 180.0
     by_k = np.argsort(k, kind="stable")
