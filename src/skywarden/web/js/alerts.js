@@ -84,7 +84,10 @@ export class AlertPanel {
     this.count.classList.toggle("hot", alerts.some((a) => a.level >= 3 && !acknowledged(a)));
     this.empty.hidden = alerts.length > 0;
     const shown = alerts.slice(0, MAX_SHOWN);
-    const keep = new Set(shown.map((a) => a.alert));
+    // While the pointer is on the list its rows keep their places: re-sorting moved the
+    // row under the pointer (ETAs change every tick) and its button with it.
+    const hold = this.list.matches(":hover");
+    const keep = new Set((hold ? alerts : shown).map((a) => a.alert));
     for (const li of [...this.list.children]) {
       if (!keep.has(li.dataset.alert)) li.remove();
     }
@@ -98,7 +101,11 @@ export class AlertPanel {
           + '<div class="alert-meta"></div><ul class="alert-actions"></ul><div class="alert-foot"></div>';
       }
       this.fill(li, a);
-      if (this.list.children[i] !== li) this.list.insertBefore(li, this.list.children[i] || null);
+      if (hold) {
+        if (!li.parentNode) this.list.appendChild(li);
+      } else if (this.list.children[i] !== li) {
+        this.list.insertBefore(li, this.list.children[i] || null);
+      }
     });
     this.more = alerts.length - shown.length;
     this.onChange(this);
