@@ -9,7 +9,7 @@ import numpy as np
 
 from skywarden.geo import ecef_to_geodetic, enu_rotation, geodetic_to_ecef
 from skywarden.records import TARGET_CLASSES
-from skywarden.track.classify import IDENTITIES, IdentityRules, speed_and_altitude
+from skywarden.track.classify import IDENTITIES, W_HINT, IdentityRules, speed_and_altitude
 from skywarden.track.table import COOP_ICAO, COOP_OTHER, COOP_RID, STATUS_NAMES, TrackTable
 
 
@@ -44,6 +44,17 @@ min_speed = 100.0
 max_alt = 3000
 identity = "hostile"
 [[rule]]
+hint_class = ["bird", "balloon"]
+min_hints = 2.5
+min_hint_share = 0.7
+hold_hint_share = 0.4
+identity = "neutral"
+[[rule]]
+hint_class = ["drone"]
+min_hint_share = 0.6
+max_speed = 150
+identity = "hostile"
+[[rule]]
 allow_listed = false
 cooperative = true
 coop_kind = ["other", "rid"]
@@ -75,16 +86,34 @@ identity = "suspect"
 KIND_BITS = {"icao": COOP_ICAO, "rid": COOP_RID, "other": COOP_OTHER}
 
 
+def _hinted(hint):
+    """The class the hints favour (first largest; None without hints), its share, and
+    the evidence in hints; "unknown" hints are no verdict."""
+    known = [c for c in range(len(hint)) if TARGET_CLASSES[c] != "unknown"]
+    total = 0.0
+    for c in known:
+        total += float(hint[c])
+    if total <= 0.0:
+        return None, 0.0, 0.0
+    best = known[int(np.argmax(hint[known]))]
+    return TARGET_CLASSES[best], float(hint[best]) / total, total / W_HINT
+
+
 def _first_rule(rules, allow, track):
-    """The rules read one track at a time, as identity_rules.toml describes them."""
+    """The rules read one track at a time, as identity_rules.toml describes them: the
+    index of the first that holds (None: none does)."""
     low = -math.inf if math.isnan(track["alt"]) else track["alt"]
     high = math.inf if math.isnan(track["alt"]) else track["alt"]
     listed = any(fnmatch.fnmatchcase(i.lower(), p.lower()) for i in track["ids"] for p in allow)
-    for rule in rules:
+    for k, rule in enumerate(rules):
         c = rule.conditions
         conf_ok = track["conf"] >= c.get("min_class_confidence", 0.0) or (
             "hold_class_confidence" in c and track["identity"] == rule.identity
             and track["conf"] >= c["hold_class_confidence"])
+        hinted, share, hints = _hinted(track["hint"])
+        hint_ok = (share >= c.get("min_hint_share", 0.0) and hints >= c.get("min_hints", 0.0)
+                   ) or ("hold_hint_share" in c and track["identity"] == rule.identity
+                         and hinted is not None and share >= c["hold_hint_share"])
         checks = (
             STATUS_NAMES[track["status"]] in c.get("status", STATUS_NAMES),
             c.get("spoof", track["spoof"]) == track["spoof"],
@@ -94,6 +123,8 @@ def _first_rule(rules, allow, track):
             or track["coop"] & sum(KIND_BITS[k] for k in c["coop_kind"]) != 0,
             TARGET_CLASSES[track["cls"]] in c.get("class", TARGET_CLASSES),
             conf_ok,
+            "hint_class" not in c or hinted in c["hint_class"],
+            hint_ok,
             track["speed"] >= c.get("min_speed", -math.inf),
             track["speed"] <= c.get("max_speed", math.inf),
             low >= c.get("min_alt", -math.inf),
@@ -101,8 +132,8 @@ def _first_rule(rules, allow, track):
             track["hits"] <= c.get("max_hits", math.inf),
         )
         if all(checks):
-            return rule.identity
-    return IDENTITIES.index("unknown")
+            return k
+    return None
 
 
 def test_compiled_identity_rules_read_as_written(tmp_path):
@@ -126,11 +157,26 @@ def test_compiled_identity_rules_read_as_written(tmp_path):
     speed = rng.uniform(0, 300, n)
     alt = rng.uniform(-100, 12000, n)
     alt[rng.random(n) < 0.2] = np.nan
+    # hint evidence: none, one class's, or a mix of two with shares about the bars
+    hint = np.zeros((n, len(TARGET_CLASSES)), dtype=np.float32)
+    pick = rng.integers(0, len(TARGET_CLASSES), (n, 2))
+    given = rng.random(n) < 0.7
+    hint[given, pick[given, 0]] += rng.uniform(0, 5 * W_HINT, given.sum()).astype(np.float32)
+    mixed = given & (rng.random(n) < 0.6)
+    hint[mixed, pick[mixed, 1]] += rng.uniform(0, 3 * W_HINT, mixed.sum()).astype(np.float32)
+    tab.cls_hint[slots] = hint
     tracks = [dict(status=tab.status[s], cls=tab.cls[s], conf=tab.cls_conf[s],
                    identity=tab.identity[s], hits=tab.hits[s], spoof=bool(tab.spoof[s]),
-                   coop=int(tab.coop[s]), ids=tab.id_tuple[s], speed=speed[i], alt=alt[i])
+                   coop=int(tab.coop[s]), ids=tab.id_tuple[s], speed=speed[i], alt=alt[i],
+                   hint=tab.cls_hint[s])
               for i, s in enumerate(slots)]
-    expected = [_first_rule(rules.rules, rules.allow, t) for t in tracks]
+    matched = [_first_rule(rules.rules, rules.allow, t) for t in tracks]
+    unknown = IDENTITIES.index("unknown")
+    expected = [unknown if k is None else rules.rules[k].identity for k in matched]
+    # the hint rules took tracks, the first also by its hold bar alone
+    held = [t for t, k in zip(tracks, matched, strict=True)
+            if k == 1 and (_hinted(t["hint"])[1] < 0.7 or _hinted(t["hint"])[2] < 2.5)]
+    assert matched.count(1) > 50 and matched.count(2) > 50 and len(held) > 10
 
     rules.apply(tab, slots, speed, alt)
 

@@ -161,7 +161,9 @@ def test_a_bird_is_neutral_only_when_a_classifier_says_so(every):
         said = (bird if rng.random() < 0.9 else drone) if k % every == 0 else -1
         update_class(tab, slots, speed, alt, np.array([said, -1]))
         rules.apply(tab, slots, speed, alt)
-        if k >= 5:  # from its fifth update on, never unknown again
+        # never unknown again from its fifth update (pending before) or its third hint
+        # (two, faded a little, are not yet the two min_hints asks), the later
+        if k >= max(5, 2 * every):
             seen.add(IDENTITIES[tab.identity[slots[0]]])
     assert [TARGET_CLASSES[c] for c in tab.cls[slots]] == ["bird", "bird"]
     assert tab.cls_conf[slots[0]] >= 0.8 and tab.cls_conf[slots[1]] < 0.75
@@ -184,10 +186,12 @@ def test_class_hints_are_forgotten_with_time():
     assert tab.cls_hint[slot[0], drone] == pytest.approx(W_HINT / np.e, rel=1e-6)
 
 
-def test_a_birds_identity_holds_while_its_confidence_wavers():
-    """hold_class_confidence: neutral is given at 0.75 and kept down to 0.5, so a gull's
-    track does not flicker between neutral and unknown (each flick a new alert)."""
-    from skywarden.track.classify import IDENTITIES
+def test_a_birds_identity_holds_while_its_hints_waver():
+    """hold_hint_share: neutral is given when seven in ten of a classifier's hints say
+    bird and kept down to half, so a gull's track does not flicker between neutral and
+    unknown (each flick a new alert); "unknown" hints (clutter's) count for nothing, and
+    the class confidence, diluted by sensors that give no hints, is not read."""
+    from skywarden.track.classify import IDENTITIES, W_HINT
     from skywarden.track.table import CONFIRMED, TrackTable
 
     rules = IdentityRules.load()
@@ -196,14 +200,27 @@ def test_a_birds_identity_holds_while_its_confidence_wavers():
     tab.status[slots] = CONFIRMED
     tab.hits[slots] = 30
     tab.cls[slots] = TARGET_CLASSES.index("bird")
+    tab.cls_conf[slots] = 0.4
+    bird, drone = TARGET_CLASSES.index("bird"), TARGET_CLASSES.index("drone")
+    unknown = TARGET_CLASSES.index("unknown")
     speed, alt = np.full(2, 12.0), np.full(2, 40.0)
     seen = []
     for first, second in ((0.8, 0.6), (0.6, 0.6), (0.45, 0.8), (0.6, 0.7)):
-        tab.cls_conf[slots] = (first, second)
+        tab.cls_hint[slots] = 0.0
+        tab.cls_hint[slots, bird] = 5 * W_HINT * np.array([first, second])
+        tab.cls_hint[slots, drone] = 5 * W_HINT * (1 - np.array([first, second]))
+        tab.cls_hint[slots, unknown] = 10 * W_HINT
         rules.apply(tab, slots, speed, alt)
         seen.append(tuple(IDENTITIES[i] for i in tab.identity[slots]))
     assert seen == [("neutral", "unknown"), ("neutral", "unknown"),
                     ("unknown", "neutral"), ("unknown", "neutral")]
+    # too few hints to start with; many "unknown" ones do not dilute three of a bird
+    tab.identity[slots] = IDENTITIES.index("unknown")
+    tab.cls_hint[slots] = 0.0
+    tab.cls_hint[slots, bird] = W_HINT * np.array([1.9, 3.0])
+    tab.cls_hint[slots, unknown] = W_HINT * np.array([0.0, 20.0])
+    rules.apply(tab, slots, speed, alt)
+    assert [IDENTITIES[i] for i in tab.identity[slots]] == ["unknown", "neutral"]
 
 
 @pytest.mark.parametrize("keys, needle", [
@@ -213,6 +230,12 @@ def test_a_birds_identity_holds_while_its_confidence_wavers():
     ("min_class_confidence = 1.5", "not a number 0-1"),
     ('min_speed = "abc"', r"min_speed = 'abc' is not a number"),
     ("max_hits = true", "max_hits = True is not a number"),
+    ("hold_hint_share = 0.5", "needs a min_hint_share"),
+    ("min_hint_share = 0.4\nhold_hint_share = 0.5", "needs a min_hint_share"),
+    ("min_hint_share = -0.1", "min_hint_share = -0.1 is not a number 0-1"),
+    ('min_hints = "three"', "min_hints = 'three' is not a number"),
+    ('hint_class = ["gull"]', "hint_class: unknown class 'gull'"),
+    ('hint_class = "bird"', "hint_class must be a list"),
 ])
 def test_identity_rules_reject_bad_confidences(tmp_path, keys, needle):
     bad = tmp_path / "rules.toml"

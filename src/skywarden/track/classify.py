@@ -301,13 +301,19 @@ _CONDITIONS = {
     "min_alt",
     "max_alt",
     "max_hits",
+    "hint_class",
+    "min_hint_share",
+    "hold_hint_share",
+    "min_hints",
 }
 # Columns of _RuleTables.flags, and of its has and bound.
 _SPOOF, _LISTED, _COOPERATIVE = range(3)
 _FLAG_KEYS = ("spoof", "allow_listed", "cooperative")
-_MIN_CONF, _HOLD_CONF, _MIN_SPEED, _MAX_SPEED, _MIN_ALT, _MAX_ALT, _MAX_HITS = range(7)
+(_MIN_CONF, _HOLD_CONF, _MIN_SPEED, _MAX_SPEED, _MIN_ALT, _MAX_ALT, _MAX_HITS,
+ _MIN_HINT_SHARE, _HOLD_HINT_SHARE, _MIN_HINTS) = range(10)
 _BOUND_KEYS = ("min_class_confidence", "hold_class_confidence", "min_speed", "max_speed",
-               "min_alt", "max_alt", "max_hits")
+               "min_alt", "max_alt", "max_hits", "min_hint_share", "hold_hint_share",
+               "min_hints")
 _KIND_BITS = {"icao": COOP_ICAO, "rid": COOP_RID, "other": COOP_OTHER}
 _UNKNOWN_IDENTITY = IDENTITIES.index("unknown")
 
@@ -322,11 +328,13 @@ class _RuleTables(NamedTuple):
     # nothing at code -1; a rule without the condition takes it too.
     status_ok: np.ndarray  # (R, n_status + 1) bool
     class_ok: np.ndarray  # (R, n_classes + 1) bool
+    # By the class the sensors' hints favour (code -1, the spare entry: no hints).
+    hint_ok: np.ndarray  # (R, n_classes + 1) bool
     flags: np.ndarray  # (R, 3) int8: spoof, allow_listed, cooperative wanted (1 / 0); -1 any
     kind_bits: np.ndarray  # (R,) int64: coop bits of which the track holds one; -1 any
-    has: np.ndarray  # (R, 7) bool: which of the _BOUND_KEYS the rule sets
+    has: np.ndarray  # (R, 10) bool: which of the _BOUND_KEYS the rule sets
     # Their values; max_hits too, as a float: exact against the int32 hits.
-    bound: np.ndarray  # (R, 7) float64
+    bound: np.ndarray  # (R, 10) float64
 
 
 def _lookup(size: int, codes: list[int] | None) -> np.ndarray:
@@ -345,13 +353,15 @@ def _compile(rules: list[Rule]) -> _RuleTables:
     kind_bits = np.full(n, -1, dtype=np.int64)
     has = np.zeros((n, len(_BOUND_KEYS)), dtype=bool)
     bound = np.zeros((n, len(_BOUND_KEYS)))
-    status_ok, class_ok = [], []
+    status_ok, class_ok, hint_ok = [], [], []
     for r, rule in enumerate(rules):
         c = rule.conditions
         status_ok.append(_lookup(len(STATUS_NAMES), None if "status" not in c else [
             STATUS_NAMES.index(x) for x in c["status"] if x in STATUS_NAMES]))
         class_ok.append(_lookup(len(TARGET_CLASSES), None if "class" not in c else [
             CLASS_CODE[x] for x in c["class"]]))
+        hint_ok.append(_lookup(len(TARGET_CLASSES), None if "hint_class" not in c else [
+            CLASS_CODE[x] for x in c["hint_class"]]))
         for k, key in enumerate(_FLAG_KEYS):
             if key in c:
                 flags[r, k] = bool(c[key])
@@ -365,6 +375,7 @@ def _compile(rules: list[Rule]) -> _RuleTables:
         np.array([rule.identity for rule in rules], dtype=np.int8),
         np.array(status_ok).reshape(n, len(STATUS_NAMES) + 1),
         np.array(class_ok).reshape(n, len(TARGET_CLASSES) + 1),
+        np.array(hint_ok).reshape(n, len(TARGET_CLASSES) + 1),
         flags, kind_bits, has, bound,
     )
 
@@ -374,35 +385,65 @@ def _wants(flag: int, value: bool) -> bool:
     return flag < 0 or value == (flag == 1)
 
 
+@njit(cache=True, inline="always")
+def _hinted(hint_row: np.ndarray) -> tuple[int, float, float]:
+    """The class the sensors' hints favour (the first largest evidence; -1 without any),
+    its share of the hint evidence, and the evidence in hints (each counts 1 when given,
+    fading with HINT_MEMORY_S). A hint of "unknown" is no verdict (a classifier that
+    cannot tell, a clutter plot's): it counts for none of them."""
+    best, total = -1, 0.0
+    for c in range(hint_row.shape[0]):
+        if c == _UNKNOWN:
+            continue
+        h = np.float64(hint_row[c])
+        total += h
+        if h > 0.0 and (best < 0 or h > hint_row[best]):
+            best = c
+    if best < 0:
+        return -1, 0.0, 0.0
+    return best, np.float64(hint_row[best]) / total, total / W_HINT
+
+
 @njit(cache=True)
 def _first_rules(rules, slots, speed, alt, status, cls, coop, spoof, allow_listed, use_allow,
-                 cls_conf, identity, hits) -> None:  # fmt: skip
+                 cls_conf, identity, hits, cls_hint) -> None:  # fmt: skip
     """identity[slots]: each track's first matching rule's (else unknown).
 
     One function, the conditions written out in the loop: a helper taking the tables
     would count references to each of them per rule and track (ten times slower)."""
-    rule_identity, status_ok, class_ok, flags, kind_bits, has, bound = rules
+    rule_identity, status_ok, class_ok, hint_ok, flags, kind_bits, has, bound = rules
     out = np.full(slots.shape[0], _UNKNOWN_IDENTITY, dtype=np.int8)
     for i in range(slots.shape[0]):
         s = slots[i]
         st, c, bits, conf, v = status[s], cls[s], coop[s], cls_conf[s], speed[i]
+        hc, share, hints = _hinted(cls_hint[s])
         listed = use_allow and bits > 0 and allow_listed[s] > 0
         # An unknown altitude fails min_alt and max_alt.
         low, high = _nan_to_num(alt[i], -np.inf), _nan_to_num(alt[i], np.inf)
         for r in range(rule_identity.shape[0]):
-            if not (status_ok[r, st] and class_ok[r, c] and _wants(flags[r, _SPOOF], spoof[s])
+            if not (status_ok[r, st] and class_ok[r, c] and hint_ok[r, hc]
+                    and _wants(flags[r, _SPOOF], spoof[s])
                     and _wants(flags[r, _LISTED], listed)
                     and _wants(flags[r, _COOPERATIVE], bits > 0)
                     and (kind_bits[r] < 0 or (bits & kind_bits[r]) != 0)):
                 continue
+            # Hysteresis: a track that has this rule's identity (from its last update)
+            # keeps it down to the hold bars, so it does not flicker as the confidence or
+            # the hints' share wavers about the upper one (the hints' count then counts
+            # no more: the hints fade while no classifying sensor sees the target).
+            held = identity[s] == rule_identity[r]
             if has[r, _MIN_CONF]:
                 enough = conf >= bound[r, _MIN_CONF]
                 if has[r, _HOLD_CONF]:
-                    # Hysteresis: a track that has this identity (from its last update)
-                    # keeps it down to the lower bar, so it does not flicker as the
-                    # confidence wavers about the upper one.
-                    enough = enough or (identity[s] == rule_identity[r]
-                                        and conf >= bound[r, _HOLD_CONF])
+                    enough = enough or (held and conf >= bound[r, _HOLD_CONF])
+                if not enough:
+                    continue
+            if has[r, _MIN_HINT_SHARE] or has[r, _MIN_HINTS]:
+                enough = ((not has[r, _MIN_HINT_SHARE] or share >= bound[r, _MIN_HINT_SHARE])
+                          and (not has[r, _MIN_HINTS] or hints >= bound[r, _MIN_HINTS]))
+                if has[r, _HOLD_HINT_SHARE]:
+                    enough = enough or (held and hc >= 0
+                                        and share >= bound[r, _HOLD_HINT_SHARE])
                 if not enough:
                     continue
             # (a NaN fails every bound, as in numpy's comparisons)
@@ -464,24 +505,28 @@ class IdentityRules:
             unknown = set(table) - _CONDITIONS
             if unknown:
                 raise ConfigError(f"{where} ({name}): unknown condition(s) {sorted(unknown)}")
-            for key in ("status", "class", "coop_kind"):
+            for key in ("status", "class", "coop_kind", "hint_class"):
                 if key in table and not isinstance(table[key], list):
                     raise ConfigError(f"{where} ({name}): {key} must be a list")
-            for c in table.get("class", []):
-                if c not in CLASS_CODE:
-                    raise ConfigError(f"{where} ({name}): unknown class {c!r}")
-            for key in ("min_speed", "max_speed", "min_alt", "max_alt", "max_hits"):
+            for key in ("class", "hint_class"):
+                for c in table.get(key, []):
+                    if c not in CLASS_CODE:
+                        raise ConfigError(f"{where} ({name}): {key}: unknown class {c!r}")
+            for key in ("min_speed", "max_speed", "min_alt", "max_alt", "max_hits",
+                        "min_hints"):
                 v = table.get(key, 0)
                 if isinstance(v, bool) or not isinstance(v, int | float) or v != v:
                     raise ConfigError(f"{where} ({name}): {key} = {v!r} is not a number")
-            for key in ("min_class_confidence", "hold_class_confidence"):
+            for key in ("min_class_confidence", "hold_class_confidence", "min_hint_share",
+                        "hold_hint_share"):
                 v = table.get(key, 0.0)
                 if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
                     raise ConfigError(f"{where} ({name}): {key} = {v!r} is not a number 0-1")
-            if "hold_class_confidence" in table and not (
-                    table["hold_class_confidence"] <= table.get("min_class_confidence", -1)):
-                raise ConfigError(f"{where} ({name}): hold_class_confidence needs a "
-                                  "min_class_confidence at least as high")
+            for hold, least in (("hold_class_confidence", "min_class_confidence"),
+                                ("hold_hint_share", "min_hint_share")):
+                if hold in table and not table[hold] <= table.get(least, -1):
+                    raise ConfigError(f"{where} ({name}): {hold} needs a {least} at least "
+                                      "as high")
             rules.append(Rule(name, IDENTITIES.index(ident), table))
         return cls(rules, [str(a) for a in doc.get("allow", [])])
 
@@ -514,4 +559,4 @@ class IdentityRules:
                                              for ids in table.id_tuple[fresh]]
         _first_rules(self._tables, slots, speed, alt, table.status, table.cls, table.coop,
                      table.spoof, table.allow_listed, bool(self.allow), table.cls_conf,
-                     table.identity, table.hits)
+                     table.identity, table.hits, table.cls_hint)
