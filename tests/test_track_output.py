@@ -54,3 +54,58 @@ def test_sigma_vel_survives_concat_and_the_picture_and_unknown_is_nan():
     by_serial = dict(zip(snap.serial.tolist(), snap.sigma_vel.tolist(), strict=True))
     assert abs(by_serial[2] - 50.0) < 1e-6 and np.isnan(by_serial[3])
     assert take_rows(snap, np.array([0])).sigma_vel.shape == (1,)
+
+
+def _random_batch(n: int, seed: int, prefix: str = "T"):
+    """A TrackBatch whose rows try every form a record's fields take: unknown altitude,
+    NaN and infinite numbers, signed zeros, every status, class and identity (defaults
+    included), ids and sensor names that JSON must escape, rows of no sensor and of more
+    sensors than the encoder keys at once, spoof flags."""
+    from skywarden.records import TARGET_CLASSES
+    from skywarden.track.classify import IDENTITIES
+    from skywarden.track.output import STATUS_OUT, TrackBatch
+
+    rng = np.random.default_rng(seed)
+
+    def floats(scale: float) -> np.ndarray:
+        v = rng.normal(0.0, scale, n)
+        odd = rng.random(n)
+        v[odd < 0.05] = np.nan
+        v[(odd >= 0.05) & (odd < 0.08)] = 0.0
+        v[(odd >= 0.08) & (odd < 0.10)] = -0.0
+        v[(odd >= 0.10) & (odd < 0.11)] = np.inf
+        v[(odd >= 0.11) & (odd < 0.13)] = 1e-7 * rng.random(int(((odd >= 0.11) & (odd < 0.13)).sum()))
+        return v
+
+    names = ("radar-1", 'odd "name"', "mic\\7", "adsb-é", "r5", "r6")
+    counts = rng.choice([0, 1, 2, 3, 4, 5, 6], n, p=[0.2, 0.3, 0.2, 0.1, 0.1, 0.05, 0.05])
+    flat = np.concatenate([np.zeros(0, np.int64)] + [
+        rng.choice(len(names), c, replace=False) for c in counts]).astype(np.int32)
+    pool = [(), (), ("icao:4CA2D1",), ("rid:1596F3", "icao:48D001"), ('x:"quoted"\n',)]
+    ids = np.empty(n, dtype=object)
+    ids[:] = [pool[k] for k in rng.integers(0, len(pool), n)]
+    return TrackBatch(
+        time=1.7e9 + rng.random(n) * 1e4, serial=rng.integers(1, 10**9, n),
+        lat=floats(30.0), lon=floats(60.0), alt=floats(3000.0), vel=np.column_stack(
+            [floats(100.0), floats(100.0), floats(5.0)]),
+        sigma_h=np.abs(floats(100.0)), sigma_v=np.full(n, 30.0),
+        status=rng.integers(0, len(STATUS_OUT), n).astype(np.int8),
+        cls=rng.integers(0, len(TARGET_CLASSES), n).astype(np.int8),
+        cls_conf=rng.random(n).astype(np.float32),
+        identity=rng.integers(0, len(IDENTITIES), n).astype(np.int8), ids=ids,
+        sensor_ptr=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        sensor_flat=flat, spoof=rng.random(n) < 0.1, prefix=prefix, sensor_names=names)
+
+
+def test_json_lines_are_the_bytes_of_the_records_encoded_one_by_one():
+    """json_lines builds a batch's JSON Lines column by column: every line must be the
+    bytes msgspec writes for that row's TrackUpdate record (the track file a replay
+    compares against an older run is the same to the byte)."""
+    import msgspec
+
+    encode = msgspec.json.Encoder().encode
+    for seed, prefix in ((1, "T"), (2, 'PL-"x"-'), (3, "")):
+        batch = _random_batch(3000, seed, prefix)
+        expected = b"".join(encode(u) + b"\n" for u in batch.updates())
+        assert batch.json_lines() == expected
+    assert _random_batch(0, 5).json_lines() == b""

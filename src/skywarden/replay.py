@@ -166,8 +166,7 @@ def replay(
                 for e in out.events:
                     alerts_w.write(e)
             if tracks_w is not None and len(out.tracks):
-                for u in out.tracks.updates():
-                    tracks_w.write(u)
+                tracks_w.write_raw(out.tracks.json_lines(), len(out.tracks))
             summary.track_lines += len(out.tracks)
             if cap_folder is not None:
                 for msg in out.cap:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, fields
 
+import msgspec
 import numpy as np
 from numba import njit
 
@@ -127,6 +128,101 @@ class TrackBatch:
                 strict=True,
             )
         ]
+
+
+    def json_lines(self) -> bytes:
+        """The rows as JSON Lines, each the bytes msgspec writes for its record of
+        :meth:`updates` (the same fields in the same order, the same number and string
+        forms, defaults left out), made column by column: each float column encoded by
+        msgspec as one array and cut at its commas, the strings from small tables, then
+        one format per row. Building the records and encoding them one by one cost 5-10
+        us a row, most of the writing time of ``skywarden track`` (about 2 here)."""
+        n = len(self)
+        if n == 0:
+            return b""
+        vel = self.vel
+        prefix = _ENCODE(self.prefix)[:-1]  # as msgspec writes the id, less its last quote
+        track = np.char.add(np.char.add(prefix, self.serial.astype(np.int64).astype("S")),
+                            b'"').tolist()
+        known = (~np.isnan(self.alt)).tolist()  # NaN: unknown, the record's None, left out
+        alt = [b',"alt":' + a if k else b""
+               for a, k in zip(_numbers(self.alt), known, strict=True)]
+        conf = np.round(self.cls_conf.astype(np.float64), 3)
+        flags = _FLAGS[np.asarray(self.spoof, dtype=bool).astype(np.intp)].tolist()
+        rows = zip(_numbers(self.time), track, _numbers(self.lat), _numbers(self.lon), alt,
+                   _numbers(vel[:, 0]), _numbers(vel[:, 1]), _numbers(vel[:, 2]),
+                   _numbers(self.sigma_h), _STATUS[self.status.astype(np.intp)].tolist(),
+                   _CLASS[self.cls.astype(np.intp)].tolist(),
+                   _IDENTITY[self.identity.astype(np.intp)].tolist(), self._ids_column(),
+                   self._sensors_column(), _numbers(conf), flags, strict=True)
+        line = _LINE
+        return b"".join([line % r for r in rows])
+
+    def _ids_column(self) -> list[bytes]:
+        """',"ids":[...]' per row, b"" where a row holds none. A track's ids persist from
+        window to window: their encodings are kept (_IDS_SEEN)."""
+        global _IDS_SEEN
+        seen = _IDS_SEEN
+        if len(seen) > 200_000:  # a new table, not cleared: another thread may be reading
+            seen = _IDS_SEEN = {(): b""}
+        rows = self.ids.tolist()
+        for ids in set(rows).difference(seen):
+            seen[ids] = b',"ids":' + _ENCODE(list(ids))
+        return list(map(seen.__getitem__, rows))
+
+    def _sensors_column(self) -> list[bytes]:
+        """',"sensors":[...]' per row, b"" where no sensor updated it: each distinct set
+        of sensor indices encoded once."""
+        ptr = np.asarray(self.sensor_ptr, dtype=np.int64)
+        flat = np.asarray(self.sensor_flat, dtype=np.int64)
+        count = np.diff(ptr)
+        names = self.sensor_names
+        # rows of up to four sensors keyed by their indices, 16 bits each (+1: 0 is none)
+        small = (count <= 4) & (flat.max(initial=0) < 0xFFFF)
+        key = np.zeros(count.size, dtype=np.int64)
+        for k in range(4):
+            has = small & (count > k)
+            key[has] |= (flat[ptr[:-1][has] + k] + 1) << (16 * k)
+        uniq, inverse = np.unique(np.where(small, key, -1), return_inverse=True)
+        tokens = np.empty(uniq.size, dtype=object)
+        for q, u in enumerate(uniq.tolist()):
+            fields = [(u >> (16 * k)) & 0xFFFF for k in range(4)] if u >= 0 else []
+            idx = [f - 1 for f in fields if f]
+            tokens[q] = b',"sensors":' + _ENCODE([names[i] for i in idx]) if idx else b""
+        out = tokens[inverse.reshape(-1)].tolist()
+        for i in np.flatnonzero(~small).tolist():
+            out[i] = b',"sensors":' + _ENCODE([names[k] for k in
+                                               flat[ptr[i]:ptr[i + 1]].tolist()])
+        return out
+
+
+_ENCODE = msgspec.json.Encoder().encode
+# One row of json_lines: time, track (quoted), lat, lon, then the alt field or nothing,
+# the velocity, sigma_h, the optional fields, class_confidence, the flags and the brace.
+_LINE = (b'{"time":%s,"track":%s,"lat":%s,"lon":%s%s,"vel_e":%s,"vel_n":%s,"vel_u":%s,'
+         b'"sigma_h":%s%s%s%s%s%s,"class_confidence":%s%s\n')
+_IDS_SEEN: dict[tuple[str, ...], bytes] = {(): b""}
+
+
+def _numbers(values: np.ndarray) -> list[bytes]:
+    """Each float as msgspec writes it in a record (NaN and infinities as null): the
+    column encoded as one JSON array, cut at its commas."""
+    return _ENCODE(np.asarray(values, dtype=np.float64).tolist())[1:-1].split(b",")
+
+
+def _optional(key: str, names: tuple[str, ...], default: str) -> np.ndarray:
+    """',"key":"name"' per code of ``names``; b"" for ``default`` (a record leaves its
+    default out)."""
+    out = np.empty(len(names), dtype=object)
+    out[:] = [b"" if name == default else b"," + _ENCODE(key) + b":" + _ENCODE(name)
+              for name in names]
+    return out
+
+
+_STATUS = _optional("status", STATUS_OUT, "tentative")
+_CLASS = _optional("class", TARGET_CLASSES, "unknown")
+_IDENTITY = _optional("identity", IDENTITIES, "pending")
+_FLAGS = np.array([b"}", b',"flags":["spoof_suspect"]}'], dtype=object)
 
 
 @dataclass

@@ -111,15 +111,14 @@ def track_file(
     tracker = Tracker(registry, config)
     read = ReadStats(report=report)
     summary = TrackSummary()
-    seen: set[str] = set()
+    seen: set[int] = set()  # track serials
     now = -float("inf")
     first = float("inf")
 
     def write(batch: TrackBatch) -> None:
         if len(batch):
-            for u in batch.updates():
-                writer.write(u)
-            seen.update(batch.track)
+            writer.write_raw(batch.json_lines(), len(batch))
+            seen.update(batch.serial.tolist())
 
     with JsonlWriter(out_path) as writer:
         chunk: list[Detection] = []
