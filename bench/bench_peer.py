@@ -8,7 +8,7 @@ not timed), then run, each as its own child process on one core, timed as a whol
 with its peak RSS:
 
 - **Skywarden**: ``skywarden track --threads 1`` (default settings, on one thread, as the
-  others run);
+  others run), three times, the medians kept (SKYWARDEN_RUNS);
 - **Stone Soup** 1.9: bench/peer/stonesoup_tracker.py (Kalman / extended Kalman, nearly
   constant velocity, Mahalanobis gate, GNN 2-D assignment, multi-measurement initiator,
   time deleter; its docstring gives the tuning), under a wall-clock budget: where the
@@ -30,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STONESOUP = ROOT / "bench" / "peer" / "stonesoup_tracker.py"
+# Skywarden's runs (whole command, then in-process with the kernels loaded) are repeated
+# and their medians kept: they last seconds, and this machine's speed varies by up to 40 %
+# from one minute to the next. Stone Soup's one run lasts minutes and averages it over.
+SKYWARDEN_RUNS = 3
 # One core: no BLAS or OpenMP threads, for every tracker alike.
 ONE_CORE = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1"}
@@ -150,14 +155,21 @@ def _measure(case: Case, work: Path) -> dict:
     n = _lines(det)
     print(f"   {case.name}: {n:,} detections", file=sys.stderr, flush=True)
 
-    wall, text, peak = _child(["-c", CLI, "track", str(det), "--sensors", str(sensors), "-o",
-                               str(work / "skywarden.jsonl"), "--no-progress",
-                               "--threads", "1"])
-    sky = Run(wall, peak, n, {}, _summary_seconds(text))
-    _, text, _ = _child(["-c", WARM_TRACK, str(det), str(sensors), str(work / "warm.jsonl")])
-    sky.warm_s = float(text.split()[-1])
-    if (work / "warm.jsonl").read_bytes() != (work / "skywarden.jsonl").read_bytes():
-        raise RuntimeError(f"{case.name}: the tracks differ with the kernels loaded first")
+    walls, inside, warm, peaks = [], [], [], []
+    for _ in range(SKYWARDEN_RUNS):
+        wall, text, peak = _child(["-c", CLI, "track", str(det), "--sensors", str(sensors),
+                                   "-o", str(work / "skywarden.jsonl"), "--no-progress",
+                                   "--threads", "1"])
+        walls.append(wall)
+        inside.append(_summary_seconds(text))
+        peaks.append(peak)
+        _, text, _ = _child(["-c", WARM_TRACK, str(det), str(sensors),
+                             str(work / "warm.jsonl")])
+        warm.append(float(text.split()[-1]))
+        if (work / "warm.jsonl").read_bytes() != (work / "skywarden.jsonl").read_bytes():
+            raise RuntimeError(f"{case.name}: the tracks differ with the kernels loaded first")
+    sky = Run(statistics.median(walls), max(peaks), n, {}, statistics.median(inside))
+    sky.warm_s = statistics.median(warm)
     wall, _, peak = _child(["-c", ORACLE, str(det), str(sensors), str(work / "oracle.jsonl")])
     oracle = Run(wall, peak, n, {})
     wall, text, _ = _child([str(STONESOUP), str(det), "--sensors", str(sensors), "-o",
@@ -259,7 +271,10 @@ def run(quick: bool = False, budget: float | None = None) -> str:
         "same run, each a child process on one core, timed as a whole command (start-up, "
         "reading, tracking, writing) with its peak RSS:\n\n"
         "- **Skywarden**: `skywarden track --threads 1`, default settings on one thread "
-        "(its default shares a large window among threads; the tracks are the same).\n"
+        "(its default shares a large window among threads; the tracks are the same). Its "
+        f"times are the medians of {SKYWARDEN_RUNS} runs, peak RSS the largest: they last "
+        "seconds, and this machine's speed varies by up to 40 % from one minute to the "
+        "next (Stone Soup's one run lasts minutes and averages that over).\n"
         "- **Stone Soup** 1.9 (`pip install '.[bench]'`), a standard and fairly tuned "
         "tracker, bench/peer/stonesoup_tracker.py: a flat 3-D Cartesian frame (the local "
         "east-north-up frame at the centre of the sensor sites), nearly-constant-velocity "
