@@ -5,7 +5,8 @@
 For each case: simulate (not timed), then time `skywarden track` as a whole command
 (reading detections, tracking, writing tracks) and score the result against the truth.
 A second table times the tracker alone (``Tracker.step`` over in-memory batches, no JSON
-reading or writing) at 10,000 targets, the figure the tracker issue's speed floor is about.
+reading or writing; the median of three runs) at 10,000 targets, the figure the tracker
+issue's speed floor is about.
 The comparison with Stone Soup and the oracle bound is bench/bench_peer.py.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +29,9 @@ CODE = (
 )
 
 
+# Timed runs of each command (file to file) and of the tracker alone: their medians are
+# kept, as this machine's speed varies by up to 40 % from one minute to the next.
+RUNS = 3
 # One core: no BLAS or OpenMP threads, so "x real time" is a single-core figure.
 ONE_CORE = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1"}
@@ -62,11 +67,13 @@ batches = [DetectionBatch.from_records(dets[i:i + 8192], reg.ids)
 from skywarden.track.warm import warm_kernels
 warm_kernels()
 config = TrackerConfig(window=window, threads=threads)
-tracker = Tracker(reg, config)
-began = time.perf_counter()
-rows = sum(len(tracker.step(b, float(b.time.max()))) for b in batches) + len(tracker.flush())
-wall = time.perf_counter() - began
-print(len(dets), wall, rows, tracker.threads)
+walls = []
+for _ in range(int(sys.argv[4])):  # a fresh tracker each time (the same tracks)
+    tracker = Tracker(reg, config)
+    began = time.perf_counter()
+    rows = sum(len(tracker.step(b, float(b.time.max()))) for b in batches) + len(tracker.flush())
+    walls.append(time.perf_counter() - began)
+print(len(dets), sorted(walls)[len(walls) // 2], rows, tracker.threads)
 """
 
 
@@ -101,7 +108,7 @@ def _core(quick: bool) -> tuple[str, float, float, str]:
                  "-o", str(out))
             for window, threads in runs:
                 done = subprocess.run(
-                    [sys.executable, "-c", CORE, str(out), str(window), str(threads)],
+                    [sys.executable, "-c", CORE, str(out), str(window), str(threads), str(RUNS)],
                     capture_output=True, text=True, check=True, env=ONE_CORE)
                 dets, wall, n_rows, used = done.stdout.split()
                 if threads == 1:
@@ -191,9 +198,11 @@ def run(quick: bool = False) -> str:
         try:
             _cli("sim", *case, "-o", str(out))
             dets = _lines(out / "detections.jsonl")
-            wall, _, peak = _cli("track", str(out / "detections.jsonl"), "--sensors",
-                                 str(out / "sensors.toml"), "-o", str(out / "tracks.jsonl"),
-                                 "--no-progress", "--threads", "1")
+            runs = [_cli("track", str(out / "detections.jsonl"), "--sensors",
+                         str(out / "sensors.toml"), "-o", str(out / "tracks.jsonl"),
+                         "--no-progress", "--threads", "1") for _ in range(RUNS)]
+            wall = statistics.median(r[0] for r in runs)
+            peak = max(r[2] for r in runs)
             _, text, _ = _cli("score", str(out / "truth.jsonl"), str(out / "tracks.jsonl"),
                               "--json")
             s = json.loads(text)
@@ -229,7 +238,8 @@ def run(quick: bool = False) -> str:
         "## Tracker (file to file)\n\n"
         "Each row: `skywarden sim CASE -o DIR` (not timed), then `skywarden track "
         "DIR/detections.jsonl --sensors DIR/sensors.toml -o DIR/tracks.jsonl` timed as a whole "
-        "command (one run), then `skywarden score` with c = 1000 m, p = 2, alpha = 2 on "
+        f"command (the median of {RUNS} runs, peak RSS the largest), then `skywarden score` "
+        "with c = 1000 m, p = 2, alpha = 2 on "
         "confirmed and coasting tracks. `scale-4s` is the scale scenario with 4 s radar scans "
         "(bench/bench_track.py writes it); x real time = scenario seconds / wall seconds, "
         "one process on one core (`--threads 1`). "
@@ -239,7 +249,9 @@ def run(quick: bool = False) -> str:
         "| coverage of observable |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
         "The tracker alone (`Tracker.step` over in-memory batches, no JSON reading or "
-        "writing, the compiled kernels loaded before the clock starts; one run each), with "
+        "writing, the compiled kernels loaded before the clock starts; the median of three "
+        "runs in one process, each with a fresh tracker: this machine's speed varies by up "
+        "to 40 % from one minute to the next), with "
         "the default window (1 s) and, at 200 targets, longer ones (`window` in the tracker "
         "settings); on one thread, and at 10,000 targets also with the default threads, "
         "which share a large window's gate and track updates (track/share.py; the "
