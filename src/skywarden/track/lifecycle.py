@@ -31,10 +31,9 @@ gate plus ``confirm_clearance`` of a confirmed track is made of that target's pl
 a manoeuvring track missed, or a 2-D plot of a high target placed at the assumed
 altitude), not of a new target's; with ``same_scan_split``, not where both tracks took
 plots of one radar in the same window, more than ``confirm_clearance`` apart (one plot
-per target per scan). It
-loses its score and dies (unless it holds a cooperative identity, which the merge hands
-over); next to a coasting track it only waits, so that a target whose track is lost is
-picked up again as soon as that track ends.
+per target per scan). It loses its score and dies (unless it holds a cooperative
+identity, which the merge hands over); next to a coasting track it only waits, so that
+a target whose track is lost is picked up again as soon as that track ends.
 
 Prune (the SPRT's lower threshold): a tentative track whose score, misses included, falls
 below ``tentative_min_score`` is clutter strung together and dies at once.
@@ -322,18 +321,15 @@ def _same_scan(a: np.ndarray, b: np.ndarray, fed: np.ndarray, radar: np.ndarray)
     and ``radar`` list (slot, radar) feeds."""
     if not fed.size:
         return np.zeros(a.size, dtype=bool)
-    n = int(radar.max()) + 1
-    keys = np.unique(fed.astype(np.int64) * n + radar)
-    order = np.argsort(fed, kind="stable")
-    fed, radar = fed[order], radar[order]
-    lo = np.searchsorted(fed, a, "left")
-    count = np.searchsorted(fed, a, "right") - lo
-    pair = np.repeat(np.arange(a.size), count)  # each pair once per radar that fed a
-    at = np.arange(pair.size) - np.repeat(np.cumsum(count) - count, count) + lo[pair]
-    both = np.isin(b[pair].astype(np.int64) * n + radar[at], keys)
-    out = np.zeros(a.size, dtype=bool)
-    out[pair[both]] = True
-    return out
+    slots, row = np.unique(fed, return_inverse=True)
+    radars = np.zeros((slots.size + 1, int(radar.max()) + 1), dtype=bool)  # last row: none
+    radars[row.reshape(-1), radar] = True
+
+    def of(s: np.ndarray) -> np.ndarray:
+        at = np.searchsorted(slots, s).clip(0, slots.size - 1)
+        return radars[np.where(slots[at] == s, at, slots.size)]
+
+    return (of(a) & of(b)).any(axis=1)
 
 
 def _predict_to(

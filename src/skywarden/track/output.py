@@ -171,29 +171,20 @@ class TrackBatch:
         return list(map(seen.__getitem__, rows))
 
     def _sensors_column(self) -> list[bytes]:
-        """',"sensors":[...]' per row, b"" where no sensor updated it: each distinct set
-        of sensor indices encoded once."""
+        """',"sensors":[...]' per row, b"" where no sensor updated it: each distinct list
+        of sensor indices (the rows padded with -1 to the longest) encoded once."""
         ptr = np.asarray(self.sensor_ptr, dtype=np.int64)
-        flat = np.asarray(self.sensor_flat, dtype=np.int64)
         count = np.diff(ptr)
+        width = int(count.max(initial=0))
+        padded = np.full((count.size, max(width, 1)), -1, dtype=np.int64)
+        row = np.repeat(np.arange(count.size), count)
+        padded[row, np.arange(row.size) - ptr[row]] = self.sensor_flat
+        lists, inverse = np.unique(padded, axis=0, return_inverse=True)
         names = self.sensor_names
-        # rows of up to four sensors keyed by their indices, 16 bits each (+1: 0 is none)
-        small = (count <= 4) & (flat.max(initial=0) < 0xFFFF)
-        key = np.zeros(count.size, dtype=np.int64)
-        for k in range(4):
-            has = small & (count > k)
-            key[has] |= (flat[ptr[:-1][has] + k] + 1) << (16 * k)
-        uniq, inverse = np.unique(np.where(small, key, -1), return_inverse=True)
-        tokens = np.empty(uniq.size, dtype=object)
-        for q, u in enumerate(uniq.tolist()):
-            fields = [(u >> (16 * k)) & 0xFFFF for k in range(4)] if u >= 0 else []
-            idx = [f - 1 for f in fields if f]
-            tokens[q] = b',"sensors":' + _ENCODE([names[i] for i in idx]) if idx else b""
-        out = tokens[inverse.reshape(-1)].tolist()
-        for i in np.flatnonzero(~small).tolist():
-            out[i] = b',"sensors":' + _ENCODE([names[k] for k in
-                                               flat[ptr[i]:ptr[i + 1]].tolist()])
-        return out
+        tokens = np.empty(len(lists), dtype=object)
+        tokens[:] = [b',"sensors":' + _ENCODE([names[i] for i in idx if i >= 0])
+                     if idx[0] >= 0 else b"" for idx in lists.tolist()]
+        return tokens[inverse.reshape(-1)].tolist()
 
 
 _ENCODE = msgspec.json.Encoder().encode
