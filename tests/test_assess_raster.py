@@ -49,6 +49,26 @@ def test_predicted_paths_follow_the_wgs84_geodesic():
         assert np.allclose(paths.time_at(lam), t)
 
 
+def test_a_fan_is_the_paths_of_its_members_headings():
+    # the compiled fan against build() on each member's own heading, member-major rows;
+    # a still and a NaN-speed track keep their place (zero and NaN lengths)
+    n, k = 300, 3
+    lat, lon = RNG.uniform(40, 72, n), RNG.uniform(10, 45, n)
+    heading, speed = RNG.uniform(0, 360, n), RNG.uniform(2, 300, n)
+    speed[:2] = 0.0, np.nan
+    z, _ = fan_offsets(k)
+    offsets = z[None, :] * RNG.choice([5.0, 10.0, 30.0], n)[:, None]
+    fan = Paths.fan(R.plane, lat, lon, heading, offsets, speed, 1800.0)
+    each = np.repeat(np.arange(n), k)
+    h, rate = sphere_motion(lat[each], heading[each] + offsets.ravel(), speed[each])
+    ref = Paths.build(R.plane, lat[each], lon[each], h, rate, 1800.0)
+    for f in Paths.__slots__:
+        got, want = getattr(fan, f), getattr(ref, f)
+        assert got.shape == (n * k,)
+        assert np.allclose(got, want, rtol=1e-9, atol=1e-6, equal_nan=True), f
+    assert fan.lam_max[:k].tolist() == [0.0] * k and np.isnan(fan.lam_max[k:2 * k]).all()
+
+
 def test_raster_agrees_with_borders_except_near_a_border():
     lat, lon = RNG.uniform(40.05, 71.95, 20000), RNG.uniform(10.05, 44.95, 20000)
     x, y = R.plane.forward(lat, lon)
