@@ -7,6 +7,7 @@ radar plots and ADS-B reports.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -144,14 +145,20 @@ def test_different_transponders_are_different_aircraft_even_side_by_side():
 def test_tentative_tracks_die_on_gaps_and_on_score():
     table = TrackTable()
     now = 100.0
-    fresh = place(table, 0, 0, hits=1, llr=0.0, t=now - 40.0)  # gap 4 revisits: lives
-    stale = place(table, 20000, 0, hits=1, llr=0.0, t=now - 50.0)  # 5 revisits: dies
+    cfg = replace(CFG, tentative_max_gap_scans=7.0)
+    gap = cfg.tentative_max_gap_scans * 10.0  # place(): revisit 10 s
+    fresh = place(table, 0, 0, hits=1, llr=0.0, t=now - 40.0)  # 4 looks missed: lives
+    # one plot, then 6 looks missed (6 ln 0.5 < -4) within the gap: pruned on its score
+    lone = place(table, 10000, 0, hits=1, llr=0.0, t=now - 60.0)
+    # two good plots: lives to the end of the gap, not a revisit longer
+    held = place(table, 20000, 0, hits=2, llr=10.0, t=now - gap + 5.0)
+    stale = place(table, 30000, 0, hits=2, llr=10.0, t=now - gap - 5.0)
     bad = place(table, 40000, 0, hits=2, llr=CFG.tentative_min_score - 1.0, t=now - 5.0)
     good = place(table, 60000, 0, hits=3, llr=20.0, t=now - 5.0)
     conf = place(table, 80000, 0, hits=30, llr=300.0, t=now - 50.0, status=CONFIRMED)
-    ex = lc.expire(table, now, CFG)
-    assert sorted(ex.dropped.tolist()) == sorted([stale, bad])
-    assert fresh not in ex.dropped and good not in ex.dropped
+    ex = lc.expire(table, now, cfg)
+    assert sorted(ex.dropped.tolist()) == sorted([lone, stale, bad])
+    assert fresh not in ex.dropped and held not in ex.dropped and good not in ex.dropped
     assert ex.deleted.size == 0 and conf in ex.coasting.tolist()
 
 

@@ -54,7 +54,7 @@ loss (``hit_gap``; under four radars every second or so), at least once a revisi
 track several radars fed and none now finds is lost within seconds, not a minute.
 
 Delete: a tentative track after ``tentative_max_gap_scans`` revisits without a hit (a
-target at the edge of cover is seen on one scan in three or four), one pruned on its
+target at the edge of cover is seen on one scan in three to seven), one pruned on its
 score, or one whose speed is beyond any target's; a confirmed or coasting one after
 max(``delete_after`` s, ``delete_after_scans`` revisits) without a hit, or a lost one whose
 L_lost falls below ``lost_min_score`` (a plot now and then no longer keeps a track whose
