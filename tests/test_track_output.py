@@ -59,8 +59,8 @@ def test_sigma_vel_survives_concat_and_the_picture_and_unknown_is_nan():
 def _random_batch(n: int, seed: int, prefix: str = "T"):
     """A TrackBatch whose rows try every form a record's fields take: unknown altitude,
     NaN and infinite numbers, signed zeros, every status, class and identity (defaults
-    included), ids and sensor names that JSON must escape, rows of no sensor and of more
-    sensors than the encoder keys at once, spoof flags."""
+    included), ids and sensor names that JSON must escape, rows of no sensor and of up
+    to six, spoof flags."""
     from skywarden.records import TARGET_CLASSES
     from skywarden.track.classify import IDENTITIES
     from skywarden.track.output import STATUS_OUT, TrackBatch

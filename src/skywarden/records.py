@@ -269,12 +269,11 @@ class DetectionBatch:
         except KeyError as exc:
             raise RecordError(f"field sensor: {exc.args[0]!r} is not in the registry") from exc
         return cls(
-            np.array(column("time"), dtype=np.float64).reshape(n),
+            np.array(column("time"), dtype=np.float64),
             sensor,
             np.fromiter(map(KIND_CODE.__getitem__, column("kind")), np.int8, n),
             *(_floats(column(name)) for name in _FLOAT_COLUMNS),
-            ids=np.array([i or "" for i in column("id")], dtype=object).reshape(n),
-            class_hint=np.array([c or "" for c in column("class_hint")],
-                                dtype=object).reshape(n),
+            ids=np.array([i or "" for i in column("id")], dtype=object),
+            class_hint=np.array([c or "" for c in column("class_hint")], dtype=object),
             sensor_ids=tuple(sensor_ids),
         )

@@ -173,7 +173,6 @@ class Paths:
         ``heading_deg[t] + offsets_deg[t, m]`` at ``speed[t]`` (m/s). The same as
         :meth:`build` after :func:`sphere_motion`, with the trigonometry of the start done
         once per track, compiled (:func:`_fan`)."""
-        n, k = offsets_deg.shape
         out = _fan(np.ascontiguousarray(lat, np.float64), np.ascontiguousarray(lon, np.float64),
                    np.ascontiguousarray(heading_deg, np.float64),
                    np.ascontiguousarray(offsets_deg, np.float64),
