@@ -273,7 +273,7 @@ def test_a_tracker_batch_is_assessed_with_its_codes_and_ids():
         sigma_h=np.full(n, 80.0), sigma_v=np.full(n, 30.0),
         status=np.array([2, 4, 3], dtype=np.int8),  # confirmed, deleted, coasting
         cls=np.array([TARGET_CLASSES.index("drone")] * n, dtype=np.int8),
-        cls_conf=np.full(n, 0.8),
+        cls_conf=np.array([0.8, 0.8, 0.35], dtype=np.float32),
         identity=np.array([IDENTITIES.index("hostile")] * n, dtype=np.int8),
         ids=np.array([(), (), ("rid:1596F3",)], dtype=object),
         sensor_ptr=np.zeros(n + 1, np.int64), sensor_flat=np.zeros(0, np.int32),
@@ -293,6 +293,21 @@ def test_a_tracker_batch_is_assessed_with_its_codes_and_ids():
     # the tracker's status reaches the warning stage (a coasting row raises no alert)
     assert set(out.status[first].tolist()) == {"confirmed"}
     assert set(out.status[out.track_id == "PL-43"].tolist()) == {"coasting"}
+    # ... and so does its confidence in the class (a response rule may ask for one)
+    assert np.allclose(out.class_confidence[first], 0.8)
+    assert np.allclose(out.class_confidence[out.track_id == "PL-43"], 0.35)
+
+
+def test_class_confidence_of_track_columns_is_kept_or_unknown():
+    rows = [{"lat": 52.0, "lon": 23.0, "speed": 50.0, "heading": 90.0, "id": "a"},
+            {"lat": 50.45, "lon": 30.52, "speed": 40.0, "heading": 180.0, "id": "b"}]
+    given = tracks(rows)
+    given.class_confidence = np.array([0.9, 0.3])
+    out = assessor().assess(given, NOW).check()
+    assert set(out.class_confidence[out.track_id == "a"].tolist()) == {0.9}
+    assert set(out.class_confidence[out.track_id == "b"].tolist()) == {0.3}
+    out = assessor().assess(tracks(rows), NOW).check()  # none given: NaN, never a guess
+    assert len(out) and np.isnan(out.class_confidence).all()
 
 
 def test_coming_into_the_data_from_outside_is_no_entry():

@@ -369,7 +369,8 @@ def test_default_engine_warns_per_region():
             rows = drones(t, a, b, **still)
         elif k < 180:
             rows = Assessment.from_rows([*drones_rows(t, a, **still),
-                                         *drones_rows(t, b, cls="missile", **still)])
+                                         *drones_rows(t, b, cls="missile",
+                                                      class_confidence=0.8, **still)])
         else:
             rows = drones(t)
         msgs += engine.step(rows, t).cap

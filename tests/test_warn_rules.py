@@ -34,6 +34,9 @@ cooperative = false
 zone_type = ["airport"]
 distance_max_m = 2000
 class = ["drone"]
+[[level.when]]
+class = ["missile"]
+class_confidence_min = 0.4
 [[level.actions]]
 do = "public_warning"
 regions = ["Lubelskie"]
@@ -73,8 +76,9 @@ def test_good_file_parses_levels_clauses_and_actions(tmp_path):
     assert rules.nation == "POL" and rules.name == "Poland"
     assert rules.level(2).name == "warning" and rules.level(2).when == ()
     inc = rules.level(3)
-    assert len(inc.when) == 2
+    assert len(inc.when) == 3
     assert inc.when[1].zone_type == ("airport",) and inc.when[1].cls == ("drone",)
+    assert inc.when[2].class_confidence_min == 0.4
     assert inc.action_names == ["public_warning", "inform_neighbour"]
     assert inc.public_warning.get("regions") == ("Lubelskie",)
     assert inc.public_warning.get("instruction") == "Stay indoors."
@@ -99,6 +103,12 @@ def test_good_file_parses_levels_clauses_and_actions(tmp_path):
             ("probability_min = 0.3", "probability_min = 1.5"),
             "level[0] (watch).when[0]",
             "probability_min",
+            "is not a number in [0, 1]",
+        ),
+        (
+            ("class_confidence_min = 0.4", "class_confidence_min = -0.1"),
+            "level[1] (incursion).when[2]",
+            "class_confidence_min",
             "is not a number in [0, 1]",
         ),
         (
@@ -218,9 +228,14 @@ def test_levels_of_hand_made_rows(tmp_path):
                 eta_s=60,
                 probability=1.0,
             ),
+            # a missile class held at 0.4 or more -> incursion by the third clause; at
+            # less, or with no confidence given (NaN), the clause does not hold
+            _row(cls="missile", identity="friend", class_confidence=0.4),
+            _row(cls="missile", identity="friend", class_confidence=0.39),
+            _row(cls="missile", identity="friend"),
         ]
     ).check()
-    assert rules.evaluate(a).tolist() == [1, 0, 0, 3, 0, 0, 3, 0]
+    assert rules.evaluate(a).tolist() == [1, 0, 0, 3, 0, 0, 3, 0, 3, 0, 0]
 
 
 def test_each_row_uses_its_owners_rules():
@@ -231,13 +246,19 @@ def test_each_row_uses_its_owners_rules():
         _row(eta_s=800, probability=0.8, target_id="EST", cls="drone", identity="suspect"),
         _row(eta_s=500, probability=0.8, target_id="EST", cls="drone", identity="suspect"),
         # a missile over the nation: critical everywhere
-        _row(inside=True, cls="missile", identity="hostile", target_id="LTU"),
+        _row(inside=True, cls="missile", identity="hostile", target_id="LTU",
+             class_confidence=0.6),
         # civil airliner (neutral, transponder) inside: nothing
         _row(inside=True, cls="aircraft", identity="neutral", cooperative=True, target_id="LVA"),
+        # a "missile" on thin evidence (one report), or with no confidence given, is a
+        # hostile incursion, not yet a critical one with a public warning
+        _row(inside=True, cls="missile", identity="hostile", target_id="LTU",
+             class_confidence=0.26),
+        _row(inside=True, cls="missile", identity="hostile", target_id="POL"),
     ]
     levels = book.evaluate(Assessment.from_rows(rows).check())
     assert levels.dtype == np.int8
-    assert levels.tolist() == [2, 1, 2, 4, 0]
+    assert levels.tolist() == [2, 1, 2, 4, 0, 3, 3]
 
 
 def test_evaluation_is_vectorized_over_many_rows():
@@ -286,6 +307,10 @@ def test_assessment_check_names_bad_column_and_row():
     # status is optional: '' when not given, else a track status
     with pytest.raises(RecordError, match="column status, row 0: 'lost'"):
         Assessment.from_rows([_row(status="lost")]).check()
+    # class_confidence is optional: NaN when not given, else in [0, 1]
+    with pytest.raises(RecordError, match="column class_confidence, row 1: 1.5"):
+        Assessment.from_rows([_row(), _row(class_confidence=1.5)]).check()
+    assert np.isnan(Assessment.from_rows([_row()]).check().class_confidence).all()
     both = Assessment.from_rows([_row(status="coasting"), _row()]).check()
     assert both.status.tolist() == ["coasting", ""]
     assert both.take(np.array([0])).status.tolist() == ["coasting"]

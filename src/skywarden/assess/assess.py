@@ -105,6 +105,7 @@ class _Tracks:
     cooperative: NDArray[np.bool_]
     sigma_vel: FloatArray
     status: NDArray[np.str_]  # the tracker's status; '' when the input does not say
+    cls_conf: FloatArray  # confidence in cls, 0-1; NaN when the input does not say
 
 
 class Assessor:
@@ -401,6 +402,7 @@ class Assessor:
             sigma_vel = (np.full(sel.size, np.nan) if sv is None
                          else np.asarray(sv, dtype=np.float64).reshape(n)[sel])
             st = np.array(STATUS_OUT)[np.asarray(tracks.status).astype(np.intp)[sel]]
+            conf = np.asarray(tracks.cls_conf, dtype=np.float64).reshape(n)[sel]
         else:
             ids = np.asarray(tracks.track_id).astype(str)[sel]
             cls = _codes(np.asarray(tracks.cls)[sel], _CLASS_CODE, "unknown")
@@ -410,10 +412,14 @@ class Assessor:
             sigma_vel = (np.full(sel.size, np.nan) if sv is None
                          else np.asarray(sv, dtype=np.float64).reshape(n)[sel])
             st = np.full(sel.size, "", dtype=str)
+            cc = tracks.class_confidence
+            conf = (np.full(sel.size, np.nan) if cc is None
+                    else np.asarray(cc, dtype=np.float64).reshape(n)[sel])
         cls = np.where((cls >= 0) & (cls < len(TARGET_CLASSES)), cls, _CLASS_CODE["unknown"])
         ident = np.where((ident >= 0) & (ident < len(IDENTITIES)), ident, _IDENT_CODE["unknown"])
         lo = _wrap_lon(lon[sel])
-        return _Tracks(ids, time[sel], lat[sel], lo, alt, vel, cls, ident, coop, sigma_vel, st)
+        return _Tracks(ids, time[sel], lat[sel], lo, alt, vel, cls, ident, coop, sigma_vel, st,
+                       conf)
 
     def _ids(self, prefix: str, serial: NDArray[np.int64]) -> NDArray[np.str_]:
         """Track ids of serials, reusing last cycle's strings (tracks persist)."""
@@ -464,6 +470,7 @@ class Assessor:
             distance_m=np.where(inside, 0.0, dist),
             vel_e=tr.vel[track, 0],
             vel_n=tr.vel[track, 1],
+            class_confidence=tr.cls_conf[track],
         )
 
 

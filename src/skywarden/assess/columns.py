@@ -21,7 +21,9 @@ class TrackColumns:
     ``vel``: (n, 3) east, north, up m/s (NaN rows: no velocity); ``alt`` metres MSL, NaN
     unknown; ``cls`` and ``identity`` strings as in the track format (unknown values read
     as ``unknown``); ``sigma_vel``: 1-sigma horizontal velocity error per axis, m/s, NaN
-    where not known (the heading uncertainty then comes from the class allowance alone).
+    where not known (the heading uncertainty then comes from the class allowance alone);
+    ``class_confidence``: the confidence in ``cls``, 0-1, NaN or None where not known (a
+    response rule with ``class_confidence_min`` then does not hold).
     """
 
     track_id: NDArray[np.str_]
@@ -35,6 +37,7 @@ class TrackColumns:
     identity: NDArray[np.str_]
     cooperative: NDArray[np.bool_]
     sigma_vel: FloatArray | None = None
+    class_confidence: FloatArray | None = None
 
     def __len__(self) -> int:
         return int(np.asarray(self.time).shape[0])

@@ -4,35 +4,37 @@ The assessment stage tests every track against every nation and zone it may thre
 hands over one row per (track, target) pair, all rows of a cycle at once, as columns of
 equal length (docs/WARNING.md, "Input contract"):
 
-==============  =========  =============================================================
-column          dtype      meaning
-==============  =========  =============================================================
-track_id        str        track id (formats.md "Track", field ``track``)
-time            float64    time of the track estimate, epoch seconds UTC
-lat, lon        float64    WGS84 degrees
-alt             float64    metres MSL, NaN when unknown
-cls             str        best class (``class`` in the track format): aircraft, drone...
-identity        str        APP-6 identity: pending, unknown, assumed_friend, friend,
-                           neutral, suspect, hostile
-cooperative     bool       the track carries a cooperative id (transponder, Remote ID)
-target_kind     str        ``nation`` or ``zone``
-target_id       str        ISO 3166-1 alpha-3 of the nation, or the zone id
-target_owner    str        ISO alpha-3 of the nation warned: the nation itself, or the
-                           nation that owns the zone
-zone_type       str        '' for nations; prohibited, restricted, danger, border_buffer,
-                           critical_site, airport for zones
-inside          bool       the track is already inside the target
-eta_s           float64    seconds from ``time`` until predicted entry; NaN when no entry
-                           is predicted or the track is inside
-probability     float64    probability of entry within the horizon, 0-1 (1 when inside)
-distance_m      float64    distance to the target's boundary, metres (0 when inside)
-vel_e, vel_n    float64    optional: velocity east / north, m/s (NaN when not given);
-                           used to draw the affected area of public warnings
-status          str        optional: the track's status, ``tentative``, ``confirmed``,
-                           ``coasting``, or '' when not given. A coasting track (one
-                           that missed its last looks: its row is a prediction, not an
-                           observation) keeps its alerts but raises no new one
-==============  =========  =============================================================
+================  =========  =============================================================
+column            dtype      meaning
+================  =========  =============================================================
+track_id          str        track id (formats.md "Track", field ``track``)
+time              float64    time of the track estimate, epoch seconds UTC
+lat, lon          float64    WGS84 degrees
+alt               float64    metres MSL, NaN when unknown
+cls               str        best class (``class`` in the track format): aircraft, drone...
+identity          str        APP-6 identity: pending, unknown, assumed_friend, friend,
+                             neutral, suspect, hostile
+cooperative       bool       the track carries a cooperative id (transponder, Remote ID)
+target_kind       str        ``nation`` or ``zone``
+target_id         str        ISO 3166-1 alpha-3 of the nation, or the zone id
+target_owner      str        ISO alpha-3 of the nation warned: the nation itself, or the
+                             nation that owns the zone
+zone_type         str        '' for nations; prohibited, restricted, danger, border_buffer,
+                             critical_site, airport for zones
+inside            bool       the track is already inside the target
+eta_s             float64    seconds from ``time`` until predicted entry; NaN when no entry
+                             is predicted or the track is inside
+probability       float64    probability of entry within the horizon, 0-1 (1 when inside)
+distance_m        float64    distance to the target's boundary, metres (0 when inside)
+vel_e, vel_n      float64    optional: velocity east / north, m/s (NaN when not given);
+                             used to draw the affected area of public warnings
+status            str        optional: the track's status, ``tentative``, ``confirmed``,
+                             ``coasting``, or '' when not given. A coasting track (one
+                             that missed its last looks: its row is a prediction, not an
+                             observation) keeps its alerts but raises no new one
+class_confidence  float64    optional: the tracker's confidence in ``cls``, 0-1
+                             (``class_confidence`` in the track format); NaN when not given
+================  =========  =============================================================
 
 String columns are held as numpy unicode arrays (object arrays of str are converted), so
 rule conditions are single ``np.isin`` calls over all rows.
@@ -73,9 +75,10 @@ ZONE_TYPES: tuple[str, ...] = (
 )
 
 _STR = ("track_id", "cls", "identity", "target_kind", "target_id", "target_owner", "zone_type")
-_FLOAT = ("time", "lat", "lon", "alt", "eta_s", "probability", "distance_m", "vel_e", "vel_n")
+_FLOAT = ("time", "lat", "lon", "alt", "eta_s", "probability", "distance_m", "vel_e", "vel_n",
+          "class_confidence")
 _BOOL = ("cooperative", "inside")
-_OPTIONAL = ("vel_e", "vel_n")
+_OPTIONAL = ("vel_e", "vel_n", "class_confidence")
 _OPTIONAL_STR = ("status",)
 
 
@@ -114,6 +117,7 @@ class Assessment:
     vel_e: np.ndarray = field(default_factory=_empty_float)
     vel_n: np.ndarray = field(default_factory=_empty_float)
     status: np.ndarray = field(default_factory=_empty_str)
+    class_confidence: np.ndarray = field(default_factory=_empty_float)
 
     def __post_init__(self) -> None:
         n = len(np.asarray(self.track_id))
@@ -159,6 +163,11 @@ class Assessment:
             raise RecordError(
                 f"assessment column probability, row {i}: {self.probability[i]} is not in [0, 1]"
             )
+        bad = np.flatnonzero((self.class_confidence < 0) | (self.class_confidence > 1))
+        if bad.size:  # NaN (not given) compares False
+            i = int(bad[0])
+            raise RecordError(f"assessment column class_confidence, row {i}: "
+                              f"{self.class_confidence[i]} is not in [0, 1]")
         nation_with_type = (self.target_kind == "nation") & (self.zone_type != "")
         if nation_with_type.any():
             i = int(np.flatnonzero(nation_with_type)[0])
@@ -176,9 +185,9 @@ class Assessment:
         """Columns from row mappings, for tests and small producers.
 
         Keys are the column names (``class`` is accepted for ``cls``). Defaults: alt,
-        eta_s, vel_e, vel_n NaN; cooperative and inside False; zone_type '' and status
-        ''; target_kind 'nation'; target_owner the target_id; probability 1 when inside,
-        else 0; distance_m 0; identity 'unknown'; cls 'unknown'.
+        eta_s, vel_e, vel_n, class_confidence NaN; cooperative and inside False; zone_type
+        '' and status ''; target_kind 'nation'; target_owner the target_id; probability 1
+        when inside, else 0; distance_m 0; identity 'unknown'; cls 'unknown'.
         """
         rows = [dict(r) for r in rows]
         for r in rows:
@@ -197,7 +206,7 @@ class Assessment:
         for name in _STR:
             cols[name] = np.array([r[name] for r in rows], dtype=str)
         for name in _FLOAT:
-            default = np.nan if name in ("alt", "eta_s", "vel_e", "vel_n") else None
+            default = np.nan if name in ("alt", "eta_s", *_OPTIONAL) else None
             cols[name] = np.array(
                 [r[name] if default is None else r.get(name, default) for r in rows],
                 dtype=np.float64,

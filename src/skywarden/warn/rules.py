@@ -22,18 +22,20 @@ nations without their own) lists levels 1-4, each with conditions and a playbook
 
 Conditions of a clause (all optional; an empty clause holds for every row):
 
-=================  ============================================================
-``target_kind``    list of ``nation``, ``zone``
-``class``          list of classes (aircraft, helicopter, drone, missile, ...)
-``identity``       list of APP-6 identities (pending ... hostile)
-``zone_type``      list of zone types (prohibited, restricted, danger, ...);
-                   a nation row has none, so this condition implies a zone
-``inside``         true or false
-``cooperative``    true or false
-``eta_max_s``      predicted entry within this many seconds (no prediction fails)
-``probability_min`` probability of entry at least this (0-1)
-``distance_max_m`` at most this far from the boundary, metres
-=================  ============================================================
+========================  ============================================================
+``target_kind``           list of ``nation``, ``zone``
+``class``                 list of classes (aircraft, helicopter, drone, missile, ...)
+``identity``              list of APP-6 identities (pending ... hostile)
+``zone_type``             list of zone types (prohibited, restricted, danger, ...);
+                          a nation row has none, so this condition implies a zone
+``inside``                true or false
+``cooperative``           true or false
+``eta_max_s``             predicted entry within this many seconds (no prediction fails)
+``probability_min``       probability of entry at least this (0-1)
+``distance_max_m``        at most this far from the boundary, metres
+``class_confidence_min``  the tracker's confidence in the class at least this (0-1);
+                          a row that carries none fails it
+========================  ============================================================
 
 The level of a row is the highest level with a clause that holds, 0 when none does:
 each clause costs a few numpy operations over all rows of a nation at once.
@@ -87,6 +89,7 @@ _NUMBER_CONDITIONS: dict[str, tuple[float, float]] = {
     "eta_max_s": (0.0, 86400.0),
     "probability_min": (0.0, 1.0),
     "distance_max_m": (0.0, 5.0e6),
+    "class_confidence_min": (0.0, 1.0),
 }
 _COLUMN = {
     "target_kind": "target_kind",
@@ -127,6 +130,7 @@ class Clause:
     eta_max_s: float | None = None
     probability_min: float | None = None
     distance_max_m: float | None = None
+    class_confidence_min: float | None = None
 
     def holds(self, a: Assessment) -> np.ndarray:
         """Boolean per row of ``a``."""
@@ -145,6 +149,8 @@ class Clause:
             ok &= a.probability >= self.probability_min
         if self.distance_max_m is not None:
             ok &= a.distance_m <= self.distance_max_m
+        if self.class_confidence_min is not None:
+            ok &= a.class_confidence >= self.class_confidence_min  # NaN (none given): False
         return ok
 
 
