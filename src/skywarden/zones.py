@@ -31,8 +31,9 @@ nation. Files: GeoJSON (Skywarden's properties, or openAIP's), OpenAir (openAIP,
 gliding: AC/AN/AL/AH/DP/DC/DA/DB) and EUROCAE ED-269 UAS geographical zones (JSON).
 Temporary restrictions made here are kept in the store of the data directory
 (DIR/skywarden.db), with the service's: a service running on DIR takes them up within a
-few seconds, and they are audited with who made them (cli:<login name>). Heights: SFC, UNL, FL95, '1500 ft AMSL', '300 m AGL', or
-metres AMSL; AGL is taken as AMSL (terrain is not modelled). See docs/AIRSPACE.md."""
+few seconds, and they are audited with who made them (cli:<login name>). Heights: SFC,
+UNL, FL95, '1500 ft AMSL', '300 m AGL', or metres AMSL; AGL is taken as AMSL (terrain is
+not modelled). See docs/AIRSPACE.md."""
 EXAMPLES = """\
 examples:
   skywarden zones list                              the shipped zones (EP R129, Latvia...)
