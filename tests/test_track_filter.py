@@ -284,3 +284,35 @@ def test_update_round_helpers_match_their_numpy_formulas_to_the_bit():
     got = kernels.velocity_innovation(m.rot, m.vel, m.vel_var, j, x)
     for a, b in zip(want, got, strict=True):
         assert np.array_equal(a, b)
+
+
+def test_precise_plots_raise_the_noise_at_a_lower_mean_nis():
+    """A plot within nis_precise_reach raises its track's process noise once the mean NIS
+    per dof passes nis_manoeuvre_precise, a vaguer one at nis_manoeuvre; the update
+    rounds (as the tracker wires their settings) and the oracle's numpy rule agree."""
+    from skywarden.track import Tracker
+
+    cfg = TrackerConfig(nis_manoeuvre=2.0, nis_manoeuvre_precise=1.5, nis_precise_reach=400.0)
+    settings = Tracker(registry(dict(id="r", type="radar", owner="POL", lat=52.0, lon=21.0)),
+                       cfg)._round_settings
+    assert [kernels.manoeuvre_threshold(r, settings) for r in (50.0, 400.0, 400.1, 3000.0)] == [
+        1.5, 1.5, 2.0, 2.0]
+    rng = np.random.default_rng(3)
+    n = 400
+    reach = rng.uniform(50.0, 1500.0, n)
+    scale, nis_avg = rng.uniform(1.0, 20.0, n), rng.uniform(0.0, 4.0, n)
+    nis, dof = rng.exponential(3.0, n), rng.integers(1, 4, n)
+    threshold = np.where(reach <= cfg.nis_precise_reach, cfg.nis_manoeuvre_precise,
+                         cfg.nis_manoeuvre)  # as oracle.py
+    q, avg = kf.adapt_process_noise(scale, nis_avg, nis, dof, memory=0.5, threshold=threshold,
+                                    boost=4.0, decay=0.7, scale_max=100.0)
+    between = (avg > 1.5) & (avg <= 2.0)
+    assert between.sum() > 10
+    # a mean between the two thresholds: boosted after a precise plot, relaxed otherwise
+    assert (q[between & (reach <= 400.0)] > scale[between & (reach <= 400.0)]).all()
+    assert (q[between & (reach > 400.0)] < scale[between & (reach > 400.0)]).all()
+    for k in range(n):
+        got = kernels.adapted_noise(scale[k], nis_avg[k], nis[k], dof[k], 0.5,
+                                    kernels.manoeuvre_threshold(reach[k], settings), 4.0, 0.7,
+                                    100.0)
+        assert got == (q[k], avg[k])

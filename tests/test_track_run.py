@@ -249,6 +249,8 @@ def test_config_rejects_unknown_and_invalid_settings():
         TrackerConfig.from_dict({"q_horizontl": 3.0})
     with pytest.raises(ConfigError):
         TrackerConfig(window=0.0)
+    with pytest.raises(ConfigError, match="nis_manoeuvre_precise = 0.0 must be > 0"):
+        TrackerConfig(nis_manoeuvre_precise=0.0)
     assert TrackerConfig.from_dict({"q_horizontal": 10.0}).q_horizontal == 10.0
 
 

@@ -554,6 +554,8 @@ class RoundSettings(NamedTuple):
     q_v: float
     nis_memory: float  # adaptive process noise (filter.adapt_process_noise)
     nis_manoeuvre: float
+    nis_manoeuvre_precise: float  # ... for a plot within nis_precise_reach
+    nis_precise_reach: float
     q_boost: float
     q_decay: float
     q_scale_max: float
@@ -609,6 +611,16 @@ def adapted_noise(scale: float, nis_avg: float, nis: float, dof: int, memory: fl
     if avg > threshold:
         return np.minimum(scale * boost, scale_max), avg
     return np.maximum(scale * decay, 1.0), avg
+
+
+@njit(cache=True, inline="always")
+def manoeuvre_threshold(reach: float, cfg: RoundSettings) -> float:
+    """The mean NIS per dof above which a plot of horizontal 1-sigma ``reach`` (m) raises
+    its track's process noise: lower for a precise plot, which shows a turn soon
+    (TrackerConfig.nis_manoeuvre_precise)."""
+    if reach <= cfg.nis_precise_reach:
+        return cfg.nis_manoeuvre_precise
+    return cfg.nis_manoeuvre
 
 
 @njit(cache=True)
@@ -791,7 +803,7 @@ def update_rounds(
                 omega[i] = turn_rate(omega[i], v0x, v0y, v0z, xn[k], dt, cfg.turn_memory,
                                      cfg.turn_min_speed, cfg.turn_max_rate)
             scale, nis_avg[i] = adapted_noise(q_scale[i], nis_avg[i], nis[k], dof[q],
-                                              cfg.nis_memory, cfg.nis_manoeuvre,
+                                              cfg.nis_memory, manoeuvre_threshold(reach[q], cfg),
                                               cfg.q_boost, cfg.q_decay, cfg.q_scale_max)
             q_cap[i] = noise_scale_cap(reach[q], cfg.q_scale_max, cfg.q_precise_reach,
                                        cfg.q_noisy_scale_max)

@@ -200,7 +200,9 @@ class OracleTracker:
             )
         self.q_scale[s], self.nis_avg[s] = kf.adapt_process_noise(
             self.q_scale[s], self.nis_avg[s], nis, m.dof[j], memory=cfg.nis_memory,
-            threshold=cfg.nis_manoeuvre, boost=cfg.q_boost, decay=cfg.q_decay,
+            threshold=np.where(m.reach[j] <= cfg.nis_precise_reach, cfg.nis_manoeuvre_precise,
+                               cfg.nis_manoeuvre),
+            boost=cfg.q_boost, decay=cfg.q_decay,
             scale_max=cfg.q_scale_max,
         )
         self._emit_rows(m, s, j)

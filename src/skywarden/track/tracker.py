@@ -104,7 +104,8 @@ class Tracker:
             cfg.speed_gate_confidence, cfg.speed_gate_hits, cfg.speed_jump_ratio,
             cfg.speed_jump_margin, cfg.tentative_penalty, kf.chi2_gate(cfg.gate_probability, 3))))
         self._round_settings = kernels.RoundSettings(*(float(v) for v in (
-            cfg.q_horizontal, cfg.q_vertical, cfg.nis_memory, cfg.nis_manoeuvre, cfg.q_boost,
+            cfg.q_horizontal, cfg.q_vertical, cfg.nis_memory, cfg.nis_manoeuvre,
+            cfg.nis_manoeuvre_precise, cfg.nis_precise_reach, cfg.q_boost,
             cfg.q_decay, cfg.q_scale_max, cfg.q_precise_reach, cfg.q_noisy_scale_max,
             cfg.turn_memory, cfg.turn_min_speed, np.radians(cfg.turn_max_rate),
             SPEED_AVG_WEIGHT, HIT_GAP_WEIGHT)))
