@@ -398,23 +398,16 @@ class Assessor:
             cls = np.asarray(tracks.cls).astype(np.intp)[sel]
             ident = np.asarray(tracks.identity).astype(np.intp)[sel]
             coop = np.asarray(tracks.ids, dtype=object)[sel].astype(bool)
-            sv = tracks.sigma_vel
-            sigma_vel = (np.full(sel.size, np.nan) if sv is None
-                         else np.asarray(sv, dtype=np.float64).reshape(n)[sel])
             st = np.array(STATUS_OUT)[np.asarray(tracks.status).astype(np.intp)[sel]]
-            conf = np.asarray(tracks.cls_conf, dtype=np.float64).reshape(n)[sel]
+            conf = _optional_floats(tracks.cls_conf, n, sel)
         else:
             ids = np.asarray(tracks.track_id).astype(str)[sel]
             cls = _codes(np.asarray(tracks.cls)[sel], _CLASS_CODE, "unknown")
             ident = _codes(np.asarray(tracks.identity)[sel], _IDENT_CODE, "unknown")
             coop = np.asarray(tracks.cooperative, dtype=bool).reshape(n)[sel]
-            sv = tracks.sigma_vel
-            sigma_vel = (np.full(sel.size, np.nan) if sv is None
-                         else np.asarray(sv, dtype=np.float64).reshape(n)[sel])
             st = np.full(sel.size, "", dtype=str)
-            cc = tracks.class_confidence
-            conf = (np.full(sel.size, np.nan) if cc is None
-                    else np.asarray(cc, dtype=np.float64).reshape(n)[sel])
+            conf = _optional_floats(tracks.class_confidence, n, sel)
+        sigma_vel = _optional_floats(tracks.sigma_vel, n, sel)
         cls = np.where((cls >= 0) & (cls < len(TARGET_CLASSES)), cls, _CLASS_CODE["unknown"])
         ident = np.where((ident >= 0) & (ident < len(IDENTITIES)), ident, _IDENT_CODE["unknown"])
         lo = _wrap_lon(lon[sel])
@@ -472,6 +465,13 @@ class Assessor:
             vel_n=tr.vel[track, 1],
             class_confidence=tr.cls_conf[track],
         )
+
+
+def _optional_floats(col: FloatArray | None, n: int, sel: NDArray[np.intp]) -> FloatArray:
+    """Rows ``sel`` of an optional float column of ``n`` rows; NaN where it is None."""
+    if col is None:
+        return np.full(sel.size, np.nan)
+    return np.asarray(col, dtype=np.float64).reshape(n)[sel]
 
 
 def _wrap_lon(lon: FloatArray) -> FloatArray:
