@@ -36,6 +36,60 @@ def test_candidate_search_finds_exactly_the_pairs_within_reach():
     )
 
 
+def _search(name, tp, tr, dp, dr):
+    """Pairs of one of the pre-gate's two searches, called directly (ball_pairs picks one
+    by the number of pairs)."""
+    from skywarden.track import associate, kernels
+
+    args = (np.ascontiguousarray(tp, dtype=np.float64), np.asarray(tr, dtype=np.float64),
+            np.ascontiguousarray(dp, dtype=np.float64), np.asarray(dr, dtype=np.float64),
+            MARGIN, associate.SLACK)
+    if name == "grid":
+        i, j = kernels._grid_pairs(*args, associate.BUCKETS)
+    else:
+        i, j = kernels._direct_pairs(*args)
+    pairs = list(zip(i.tolist(), j.tolist(), strict=True))
+    assert len(set(pairs)) == len(pairs)  # never a pair twice
+    return set(pairs)
+
+
+@pytest.mark.parametrize("name", ["grid", "direct"])
+def test_both_searches_find_exactly_the_pairs_within_reach(name):
+    # ball_pairs tests every pair up to _DIRECT_PAIRS pairs and searches a grid beyond:
+    # each must find the same pairs on any input, large or small.
+    rng = np.random.default_rng(5)
+    n_t, n_d = 300, 200
+    lat, lon = rng.uniform(50, 54, n_t + n_d), rng.uniform(14, 24, n_t + n_d)
+    pts = project(geodetic_to_ecef(lat, lon, rng.uniform(0, 12000, lat.size)))
+    tp, dp = pts[:n_t], pts[n_t:]
+    tr = rng.choice([500.0, 3000.0, 20000.0, 80000.0], n_t, p=[0.6, 0.3, 0.08, 0.02])
+    dr = rng.choice([300.0, 5000.0, 60000.0], n_d, p=[0.8, 0.18, 0.02])
+    want = _brute(tp, tr, dp, dr)
+    assert len(want) > 100
+    assert _search(name, tp, tr, dp, dr) == want
+    # non-finite values: an infinite reach meets every point, a NaN reach or point none
+    tr[1], tr[2], tp[3], dp[4] = np.inf, np.nan, np.nan, np.inf
+    got = _search(name, tp, tr, dp, dr)
+    assert {j for i, j in got if i == 1} == set(range(n_d)) - {4}
+    assert not {i for i, _ in got} & {2, 3}
+    assert not {j for _, j in got} & {4}
+
+
+def test_candidate_search_past_the_direct_bound():
+    # ball_pairs on a window with more pairs than it tests directly (its grid) agrees with
+    # the brute force, as it does below the bound (the test before this one)
+    from skywarden.track import kernels
+
+    rng = np.random.default_rng(6)
+    n_t, n_d = 1000, 300
+    assert n_t * n_d > kernels._DIRECT_PAIRS
+    lat, lon = rng.uniform(50, 54, n_t + n_d), rng.uniform(14, 24, n_t + n_d)
+    pts = project(geodetic_to_ecef(lat, lon, 0.0))
+    tr, dr = rng.uniform(100, 5000, n_t), rng.uniform(100, 3000, n_d)
+    i, j = candidate_pairs(pts[:n_t], tr, pts[n_t:], dr)
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == _brute(pts[:n_t], tr, pts[n_t:], dr)
+
+
 def test_candidate_search_edge_cases():
     # One huge reach among small ones (that track tests every point instead of its many
     # cells), an infinite reach (every detection), a NaN reach or point (nothing), and

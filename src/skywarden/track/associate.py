@@ -7,8 +7,10 @@ Gate, in two stages:
    ``k (sigma_i + sigma_j) + margin`` with k = sqrt(chi2 gate), sigma_i the track's
    position spread (plus its motion over the window), sigma_j the detection's. Points
    are projected radially onto a sphere, where horizontal separation never grows, and
-   searched in a hashed uniform grid (kernels.ball_pairs), the detections bucketed by
-   radius, so one 3 km citizen report does not widen every search. This never drops a
+   searched (kernels.ball_pairs) in a hashed uniform grid, the detections bucketed by
+   radius, so one 3 km citizen report does not widen every search; a small window's
+   pairs (a few hundred tracks, dozens of plots) are all tested instead, which is
+   quicker there and finds the same pairs. This never drops a
    pair that lies inside the Mahalanobis gate: ``|r| <= sqrt(chi2 * lambda_max(S))``.
 2. **Chi-square gate** (filter.innovate) on the candidate pairs only.
 
