@@ -39,7 +39,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from . import lsap
 from .associate import project
@@ -101,6 +100,10 @@ def triangulate_pairs(buf: BearingBuffer, now: float, cfg: TrackerConfig) -> Fix
     empty = Fix(np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros(0), np.zeros(0, dtype=object))
     if n < 2:
         return empty
+    # imported here: scipy.spatial adds about 0.13 s to every start, and only inputs with
+    # bearings (acoustic nets, direction finders) come this far
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(project(buf.site))
     pairs = tree.query_pairs(2.0 * float(buf.reach.max()), output_type="ndarray")
     if pairs.shape[0] == 0:
