@@ -56,11 +56,12 @@ def test_sigma_vel_survives_concat_and_the_picture_and_unknown_is_nan():
     assert take_rows(snap, np.array([0])).sigma_vel.shape == (1,)
 
 
-def _random_batch(n: int, seed: int, prefix: str = "T"):
+def _random_batch(n: int, seed: int, prefix: str = "T", extra_names: int = 0):
     """A TrackBatch whose rows try every form a record's fields take: unknown altitude,
     NaN and infinite numbers, signed zeros, every status, class and identity (defaults
     included), ids and sensor names that JSON must escape, rows of no sensor and of up
-    to six, spoof flags."""
+    to six, spoof flags. ``extra_names``: more sensors in the registry (with thousands,
+    a row's list no longer packs into one integer: json_lines' other way)."""
     from skywarden.records import TARGET_CLASSES
     from skywarden.track.classify import IDENTITIES
     from skywarden.track.output import STATUS_OUT, TrackBatch
@@ -77,7 +78,8 @@ def _random_batch(n: int, seed: int, prefix: str = "T"):
         v[(odd >= 0.11) & (odd < 0.13)] = 1e-7 * rng.random(int(((odd >= 0.11) & (odd < 0.13)).sum()))
         return v
 
-    names = ("radar-1", 'odd "name"', "mic\\7", "adsb-é", "r5", "r6")
+    names = ("radar-1", 'odd "name"', "mic\\7", "adsb-é", "r5", "r6") + tuple(
+        f"s{k}" for k in range(extra_names))
     counts = rng.choice([0, 1, 2, 3, 4, 5, 6], n, p=[0.2, 0.3, 0.2, 0.1, 0.1, 0.05, 0.05])
     flat = np.concatenate([np.zeros(0, np.int64)] + [
         rng.choice(len(names), c, replace=False) for c in counts]).astype(np.int32)
@@ -104,8 +106,8 @@ def test_json_lines_are_the_bytes_of_the_records_encoded_one_by_one():
     import msgspec
 
     encode = msgspec.json.Encoder().encode
-    for seed, prefix in ((1, "T"), (2, 'PL-"x"-'), (3, "")):
-        batch = _random_batch(3000, seed, prefix)
+    for seed, prefix, extra in ((1, "T", 0), (2, 'PL-"x"-', 0), (3, "", 0), (4, "T", 2000)):
+        batch = _random_batch(3000, seed, prefix, extra)
         expected = b"".join(encode(u) + b"\n" for u in batch.updates())
         assert batch.json_lines() == expected
     assert _random_batch(0, 5).json_lines() == b""

@@ -179,7 +179,17 @@ class TrackBatch:
         padded = np.full((count.size, max(width, 1)), -1, dtype=np.int64)
         row = np.repeat(np.arange(count.size), count)
         padded[row, np.arange(row.size) - ptr[row]] = self.sensor_flat
-        lists, inverse = np.unique(padded, axis=0, return_inverse=True)
+        bits = max(int(len(self.sensor_names)).bit_length(), 1)
+        if bits * padded.shape[1] <= 62:
+            # each row's list packed into one integer (index + 1 in `bits` bits a place,
+            # 0 for the padding): a 1-D unique is ten times quicker than one by rows
+            key = np.zeros(count.size, dtype=np.int64)
+            for c in range(padded.shape[1]):
+                key = (key << bits) | (padded[:, c] + 1)
+            _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+            lists = padded[first]
+        else:
+            lists, inverse = np.unique(padded, axis=0, return_inverse=True)
         names = self.sensor_names
         tokens = np.empty(len(lists), dtype=object)
         tokens[:] = [b',"sensors":' + _ENCODE([names[i] for i in idx if i >= 0])
