@@ -614,3 +614,53 @@ def test_mode_c_altitude_places_a_2d_radar_plot_at_its_height():
     assert errors[True][1] is not None and errors[True][1] < 300.0, errors  # from Mode C
     assert errors[False][1] is None, errors  # unknown: too uncertain to report
     assert errors[True][0] < 0.5 * errors[False][0], errors
+
+
+def test_a_far_cooperative_report_moves_its_track_there():
+    """A transponder's track, held by no radar, gets a report of its id 1,500 km away (a
+    duplicated address, a corrupted position). The track starts again at the report
+    (cooperative.spoof_check): its next row is there, at the report's altitude, not
+    between the two places, where no aircraft ever was."""
+    reg = registry(ADSB)
+    dets = [Detection(time=float(t), sensor="a1", lat=52.0 + 0.001 * t, lon=21.0, alt=10000.0,
+                      id="icao:4CA2D1") for t in range(20)]
+    dets += [Detection(time=float(t), sensor="a1", lat=40.0 + 0.001 * t, lon=10.0,
+                       alt=10000.0, id="icao:4CA2D1") for t in range(20, 25)]
+    tracker = Tracker(reg)
+    rows = []
+    for det in dets:
+        batch = DetectionBatch.from_records([det], reg.ids)
+        rows.append(tracker.step(batch, float(batch.time.max())))
+    rows.append(tracker.flush())
+    after = [(int(b.serial[i]), b.lat[i], b.lon[i], b.alt[i], int(b.status[i]))
+             for b in rows for i in range(len(b)) if b.time[i] >= 20.0]
+    assert after
+    first_serial = int(next(b for b in rows if len(b)).serial[0])
+    for serial, lat, lon, alt, _ in after:
+        assert serial == first_serial  # the same track, not a new one
+        assert abs(lat - 40.02) < 0.01 and abs(lon - 10.0) < 0.01
+        assert abs(alt - 10000.0) < 100.0
+
+
+def test_tracks_that_died_in_a_gap_in_the_data_end_before_the_next_plots():
+    """An hour without data (a feed outage, a recording resumed): the drone's track died
+    in it, and ends (a deleted row at the gap's end) before the plots after the gap are
+    associated; left alive, its prediction over the hour had a gate kilometres wide and
+    took the plot of another target 30 km away."""
+    rng = np.random.default_rng(7)
+    reg = registry(radar())
+    drone = Mover("d", (20000.0, 0.0, 300.0), (0.0, 40.0, 0.0))
+    dets = radar_plots(Scene(LAT0, LON0, [drone]), reg["r1"], 0, 120, rng)
+    other = Mover("o", (-10000.0, 10000.0, 300.0), (30.0, 0.0, 0.0))
+    later = radar_plots(Scene(LAT0, LON0, [other]), reg["r1"], 3720, 3800, rng)
+    tr, rows = run(reg, sorted(dets + later, key=lambda d: d.time), chunk=512)
+    tracks = by_track(rows)
+    first = [t for t, rs in tracks.items() if rs[0].time < 200]
+    assert len(first) == 1
+    old = tracks[first[0]]
+    assert old[-1].status == "deleted"
+    # it ended at the gap (at the first plot after it), and took nothing after it
+    assert max(r.time for r in old) <= min(d.time for d in later) + 1e-6
+    assert all(r.time < 200 or r.status == "deleted" for r in old)
+    # the target after the gap has a track of its own
+    assert any(rs[0].time >= 3720 and rs[-1].status != "tentative" for rs in tracks.values())

@@ -71,9 +71,11 @@ def ecef_to_geodetic(xyz) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     s = np.cbrt(1.0 + c + np.sqrt(c * c + 2.0 * c))
     p = f_ / (3.0 * (s + 1.0 / s + 1.0) ** 2 * g * g)
     q = np.sqrt(1.0 + 2.0 * E2 * E2 * p)
-    r0 = -(p * E2 * r) / (1.0 + q) + np.sqrt(
-        0.5 * A * A * (1.0 + 1.0 / q) - p * (1.0 - E2) * z * z / (q * (1.0 + q)) - 0.5 * p * r * r
-    )
+    # On the polar axis the root's argument is zero but may round below it (NaN, a track
+    # over the pole without a latitude): it is held at zero, where the formula is exact.
+    r0 = -(p * E2 * r) / (1.0 + q) + np.sqrt(np.maximum(
+        0.5 * A * A * (1.0 + 1.0 / q) - p * (1.0 - E2) * z * z / (q * (1.0 + q)) - 0.5 * p * r * r,
+        0.0))
     u = np.sqrt((r - E2 * r0) ** 2 + z * z)
     v = np.sqrt((r - E2 * r0) ** 2 + (1.0 - E2) * z * z)
     z0 = B * B * z / (A * v)

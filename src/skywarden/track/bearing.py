@@ -43,7 +43,7 @@ import numpy as np
 from . import lsap
 from .associate import project
 from .config import TrackerConfig
-from .filter import chi2_gate
+from .filter import chi2_gate, mahalanobis2
 from .measure import Measurements
 
 # Spread added per second of time between the two bearings (m/s): targets heard by
@@ -176,7 +176,7 @@ def _unambiguous(
     t_pair = np.maximum(buf.time[a], buf.time[b])
     flight = BEARING_TARGET_SPEED * np.abs(t_pair - t_pair[ref])
     S = cov2 + cov2[ref] + (flight**2)[:, None, None] * np.eye(2)
-    d2 = np.einsum("ni,ni->n", sep, np.linalg.solve(S, sep[:, :, None])[:, :, 0])
+    d2 = mahalanobis2(S, sep)
     inside = d2 <= chi2_gate(cfg.gate_probability, 2)
     ambiguous = np.zeros(best.size, dtype=bool)
     ambiguous[group[~inside]] = True
@@ -232,4 +232,7 @@ def bearing_fix_covariance(rel: np.ndarray, var: np.ndarray) -> np.ndarray:
     rho2 = np.maximum(e * e + nn * nn, 1.0)
     J = np.stack([nn / rho2, -e / rho2], axis=-1)  # (n, k, 2)
     info = np.einsum("nki,nkj,nk->nij", J, J, 1.0 / var)
-    return np.linalg.inv(info)
+    try:
+        return np.linalg.inv(info)
+    except np.linalg.LinAlgError:  # a flat information (mahalanobis2 says when)
+        return np.linalg.pinv(info, hermitian=True)

@@ -50,10 +50,13 @@ def spoof_check(
     j: np.ndarray,
     d2: np.ndarray,
     cfg: TrackerConfig,
-) -> tuple[np.ndarray, int]:
+) -> tuple[np.ndarray, int, np.ndarray]:
     """Apply the spoof check to pairs (s, j) with gate distances d2.
 
-    Returns which pairs may update their track, and how many tracks were newly flagged.
+    Returns which pairs may update their track, how many tracks were newly flagged, and
+    which pairs jumped: a far report on a track radar does not hold, whose track is
+    started again at the report here (the pair's innovation, formed against the old
+    state, no longer holds for it).
     """
     # Radar holds the track: recent plots, and enough of them to be a target, not one
     # plot of clutter whose young track took the aircraft's first report in its wide gate
@@ -66,4 +69,4 @@ def spoof_check(
         x, P = seed_state(m, j[jump], cfg)
         table.x[s[jump]], table.P[s[jump]] = x, P
         table.t[s[jump]] = m.time[j[jump]]
-    return ~strike, newly
+    return ~strike, newly, jump

@@ -49,6 +49,20 @@ def chi2_table(probability: float) -> np.ndarray:
     return table
 
 
+def mahalanobis2(S: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """v^T S^-1 v for stacks of covariances S (n, k, k) and vectors v (n, k).
+
+    A singular S (a covariance some degenerate input made flat: two tracks started on
+    radar plots right on the radar's site have no cross-range spread) has no inverse,
+    and numpy's solve then raises for the whole stack: the pseudo-inverse takes over,
+    giving such a pair its distance within the directions S spans."""
+    try:
+        sol = np.linalg.solve(S, v[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        sol = (np.linalg.pinv(S, hermitian=True) @ v[:, :, None])[:, :, 0]
+    return np.einsum("ni,ni->n", v, sol)
+
+
 def chi2_gate(probability: float, dof: int | np.ndarray) -> np.ndarray:
     """Chi-square quantile for the gate probability at dof (1..7) degrees of freedom."""
     table = chi2_table(float(probability))

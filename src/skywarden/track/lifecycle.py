@@ -79,7 +79,7 @@ import numpy as np
 from . import lifecycle_kernels as lk
 from .associate import MARGIN, candidate_pairs
 from .config import TrackerConfig
-from .filter import chi2_gate, predict
+from .filter import chi2_gate, mahalanobis2, predict
 from .measure import Measurements
 from .motion import local_up
 from .table import COASTING, CONFIRMED, TENTATIVE, TrackTable
@@ -383,7 +383,7 @@ def merge_candidates(table: TrackTable, now: float, cfg: TrackerConfig) -> list[
     ii, jj, diff, S = lk.merge_pairs(x, table.P, table.coop, act, ii, jj)
     result: list[tuple[int, int]] = []
     if ii.size:
-        d2 = np.einsum("ni,ni->n", diff, np.linalg.solve(S, diff[:, :, None])[:, :, 0])
+        d2 = mahalanobis2(S, diff)
         ok = d2 <= chi2_gate(cfg.merge_probability, 6)
         ii, jj, d2 = ii[ok], jj[ok], d2[ok]
     lk.count_merge_checks(table.merge_count, act, ii, jj)

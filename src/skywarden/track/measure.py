@@ -71,7 +71,21 @@ REJECT_REASONS = (
     "missing or non-finite fields for its kind",
     "polar or bearing detection from a sensor without a site",
     "non-finite time",
+    "range or uncertainty beyond what a sensor measures",
 )
+# Bounds of a plausible measurement (the format allows any positive range or sigma). No
+# target below 100 km altitude is in line of sight further than about 1,300 km from a
+# sensor on a mountain; a position uncertain by more than 1,000 km, or an angle by more
+# than half a turn, says nothing. Beyond them a plot is a sensor's fault, and its numbers
+# (a range of 1e300 m squared) would overflow into a track's state.
+MAX_PLOT_RANGE = 2.0e6
+MAX_SIGMA_M = 1.0e6
+MAX_SIGMA_DEG = 180.0
+# Finer than these no sensor measures (a centimetre, a third of an arcsecond); a smaller
+# sigma, which the format allows, is raised to them: a variance that rounds to zero has no
+# inverse, and the gate and the update divide by it.
+MIN_SIGMA_M = 0.01
+MIN_SIGMA_DEG = 1.0e-4
 
 
 def _or(*cols: np.ndarray) -> np.ndarray:
@@ -235,6 +249,7 @@ def prepare(
         & (kind <= 2)
     )
     reject[(reject == 0) & ~need] = 2
+    reject[(reject == 0) & _implausible(batch, kind)] = 5
     sited = np.isfinite(sensors.site[sidx, 0])
     reject[(reject == 0) & (kind != POSITION) & ~sited] = 3
     reject[(reject == 0) & ~np.isfinite(batch.time)] = 4
@@ -242,6 +257,18 @@ def prepare(
     idx = np.flatnonzero(ok)
     m = _build(batch, idx, sidx[idx], kind[idx], sensors, config)
     return m, reject
+
+
+def _implausible(b: DetectionBatch, kind: np.ndarray) -> np.ndarray:
+    """Rows with a polar range beyond MAX_PLOT_RANGE, or a given uncertainty beyond
+    MAX_SIGMA_M (metres) or MAX_SIGMA_DEG (angles). Missing values (NaN) never count."""
+    with np.errstate(invalid="ignore"):
+        bad = (kind == POLAR) & (b.range > MAX_PLOT_RANGE)
+        for col in (b.sigma_h, b.sigma_v, b.sigma_range):
+            bad |= col > MAX_SIGMA_M
+        for col in (b.sigma_azimuth, b.sigma_elevation):
+            bad |= col > MAX_SIGMA_DEG
+    return bad
 
 
 def _build(
@@ -271,8 +298,8 @@ def _build(
         lat, lon = b.lat[r], b.lon[r]
         origin[pos] = geodetic_to_ecef(lat, lon, np.where(has_alt, alt, cfg.assumed_alt))
         rot[pos] = enu_rotation(lat, lon)
-        sh = _or(b.sigma_h[r], st.sigma_h[s[pos]])
-        sv = _or(b.sigma_v[r], st.sigma_v[s[pos]])
+        sh = np.maximum(_or(b.sigma_h[r], st.sigma_h[s[pos]]), MIN_SIGMA_M)
+        sv = np.maximum(_or(b.sigma_v[r], st.sigma_v[s[pos]]), MIN_SIGMA_M)
         var[pos, 0] = var[pos, 1] = sh * sh
         var[pos, 2] = np.where(has_alt, sv * sv, 1.0)
         mask[pos, :2] = True
@@ -289,9 +316,11 @@ def _build(
         rng = b.range[r]
         az = np.radians(b.azimuth[r])
         el_deg = b.elevation[r].copy()
-        s_r = _or(b.sigma_range[r], st.sigma_range[s[pol]])
-        s_az = np.radians(_or(b.sigma_azimuth[r], st.sigma_azimuth[s[pol]]))
-        s_el = np.radians(_or(b.sigma_elevation[r], st.sigma_elevation[s[pol]]))
+        s_r = np.maximum(_or(b.sigma_range[r], st.sigma_range[s[pol]]), MIN_SIGMA_M)
+        s_az = np.radians(np.maximum(_or(b.sigma_azimuth[r], st.sigma_azimuth[s[pol]]),
+                                     MIN_SIGMA_DEG))
+        s_el = np.radians(np.maximum(_or(b.sigma_elevation[r], st.sigma_elevation[s[pol]]),
+                                     MIN_SIGMA_DEG))
         # A 2-D plot with a Mode C altitude: the elevation that altitude implies.
         mode_c = np.flatnonzero(~np.isfinite(el_deg) & np.isfinite(b.alt[r]))
         if mode_c.size:
@@ -330,7 +359,8 @@ def _build(
     brg = np.flatnonzero(kind == BEARING)
     if brg.size:
         r = idx[brg]
-        s_b = np.radians(_or(b.sigma_azimuth[r], st.sigma_azimuth[s[brg]]))
+        s_b = np.radians(np.maximum(_or(b.sigma_azimuth[r], st.sigma_azimuth[s[brg]]),
+                                    MIN_SIGMA_DEG))
         z[brg, 0] = np.radians(b.azimuth[r])
         var[brg, 0] = s_b * s_b
         mask[brg, 0] = True

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..ingest.jsonl import JsonlWriter, ReadStats, read_detections
+from ..ingest.timespikes import drop_time_spikes
 from ..records import Detection, DetectionBatch
 from ..sensors import SensorRegistry
 from .config import TrackerConfig
@@ -122,7 +123,8 @@ def track_file(
 
     with JsonlWriter(out_path) as writer:
         chunk: list[Detection] = []
-        for det in read_detections(detections_path, strict=strict, stats=read, sensors=registry):
+        dets = read_detections(detections_path, strict=strict, stats=read, sensors=registry)
+        for det in drop_time_spikes(dets, read, str(detections_path), strict=strict):
             chunk.append(det)
             if len(chunk) >= CHUNK:
                 now, first = _feed(tracker, chunk, registry, now, first, write)

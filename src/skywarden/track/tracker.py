@@ -170,6 +170,14 @@ class Tracker:
             m, merged = merge_broadcasts(m)
             self.stats.associated += merged  # copies of a broadcast its first copy used
             for w, t_end in self._window.split(m):
+                start = float(w.time.min())
+                if (np.isfinite(self._processed)
+                        and start - self._processed > self.config.delete_after):
+                    # A gap in the data longer than a track outlives its last hit: the
+                    # tracks that died in it end first. Left alive, a track predicted
+                    # over the gap has a gate wide enough to take any plot (after hours,
+                    # its state ends up under the ground).
+                    self._lifecycle(start)
                 # A window cut by the horizon (a live tick, the reorder lag) is processed up
                 # to the horizon only: its lifecycle, coasting rows and processed_until
                 # must not run ahead of the data into the rest of the window.
@@ -257,8 +265,19 @@ class Tracker:
         if not s.size:
             return s, j, None
         inn = self._innovate(m, s, j)
-        keep, flagged = cooperative.spoof_check(self.table, m, s, j, inn.d2, self.config)
+        keep, flagged, jumped = cooperative.spoof_check(self.table, m, s, j, inn.d2,
+                                                        self.config)
         self.stats.spoof_flags += flagged
+        if jumped.any():
+            # Those tracks start again at their report: innovated against the old state,
+            # the update would put them between the two places (through the Earth, for a
+            # far jump), so they are innovated again against the new one (the report
+            # then updates the state it seeded: for that step the spread is too small,
+            # as if two such reports had come).
+            again = np.flatnonzero(jumped)
+            fresh = self._innovate(m, s[again], j[again])
+            for name in kf.Innovation.__slots__:
+                getattr(inn, name)[again] = getattr(fresh, name)
         claimed[j] = True
         refused = keep.size - int(np.count_nonzero(keep))
         if not refused:
