@@ -26,6 +26,22 @@ def test_ecef_round_trip_to_a_millimetre():
     assert np.abs(geo.wrap_degrees(lon - LON)).max() < 1e-8
 
 
+def test_geodetic_on_and_near_the_polar_axis():
+    # the closed form's root may round below zero on the axis: held at zero, exact there
+    lat = np.array([90.0, -90.0, 90.0, -90.0, 89.9999999, -89.9999999])
+    lon = np.array([0.0, -180.0, 45.0, 10.0, 21.0, 21.0])
+    alt = np.array([0.0, 300.0, 10000.0, -200.0, 500.0, 500.0])
+    got_lat, _, got_alt = geo.ecef_to_geodetic(geo.geodetic_to_ecef(lat, lon, alt))
+    assert np.isfinite(got_lat).all() and np.isfinite(got_alt).all()
+    assert np.abs(got_lat - lat).max() < 1e-8
+    assert np.abs(got_alt - alt).max() < 1e-3
+    # the axis itself, exactly
+    lat0, _, alt0 = geo.ecef_to_geodetic(np.array([[0.0, 0.0, geo.B + 250.0],
+                                                   [0.0, 0.0, -geo.B]]))
+    assert lat0.tolist() == [90.0, -90.0]
+    assert np.abs(alt0 - [250.0, 0.0]).max() < 1e-6
+
+
 def test_enu_round_trip_and_known_offsets():
     origin = (52.0, 21.0, 100.0)
     enu = geo.geodetic_to_enu(LAT[:500], LON[:500], ALT[:500], *origin)

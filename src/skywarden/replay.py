@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .ingest.jsonl import JsonlWriter, ReadStats, read_detections
+from .ingest.timespikes import drop_time_spikes
 from .pipeline import Pipeline, StageTimes, StepOutput
 from .records import AlertEvent, Detection, DetectionBatch
 from .sensors import SensorRegistry
@@ -175,7 +176,8 @@ def replay(
 
         chunk: list[Detection] = []
         edge = -math.inf
-        for det in read_detections(detections_path, strict=strict, stats=read, sensors=registry):
+        dets = read_detections(detections_path, strict=strict, stats=read, sensors=registry)
+        for det in drop_time_spikes(dets, read, str(detections_path), strict=strict):
             summary.first = min(summary.first, det.time)
             summary.last = max(summary.last, det.time)
             if det.time >= edge and chunk:

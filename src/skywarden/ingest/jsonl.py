@@ -49,6 +49,8 @@ class ReadStats:
     reasons: Counter[str] = field(default_factory=Counter)
     report_limit: int = DEFAULT_REPORT_LIMIT
     report: Callable[[str], None] | None = None
+    # the line of the record a reader yielded last (for checks made after reading)
+    line: int = 0
 
     def reject(self, err: BadLineError) -> None:
         self.bad += 1
@@ -173,6 +175,7 @@ def read_jsonl(
                             bad(first + k, exc)
                             continue
                     stats.good += 1
+                    stats.line = first + k
                     yield record
                 continue
             for lineno, raw in enumerate(block.splitlines(), start=first):
@@ -188,6 +191,7 @@ def read_jsonl(
                     bad(lineno, exc)
                     continue
                 stats.good += 1
+                stats.line = lineno
                 yield record
 
 
