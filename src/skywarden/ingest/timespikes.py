@@ -52,15 +52,22 @@ def drop_time_spikes(
     # newest record before it (with that newest time), until one reaches min_run.
     runs: list[list[tuple[Detection, int]]] = []
     tops: list[float] = []
+    limit = -math.inf  # newest + max_jump
     for rec in records:
         t = rec.time
+        if t <= limit and not runs:  # most records: in the stream, nothing held
+            if t > newest:
+                newest, limit = t, t + max_jump
+            yield rec
+            continue
         while runs and t < runs[-1][0][0].time - max_jump:  # came back: a spike
             tops.pop()
             before = tops[-1] if tops else newest
             for h, line in runs.pop():
                 _drop(h, line, before, stats, name, strict)
-        if not runs and t <= newest + max_jump:
-            newest = max(newest, t)
+        if not runs and t <= limit:
+            if t > newest:
+                newest, limit = t, t + max_jump
             yield rec
             continue
         if not runs or t > tops[-1] + max_jump:  # ahead of the stream (or a file's start)
@@ -72,6 +79,7 @@ def drop_time_spikes(
             for run in runs:
                 yield from (h for h, _ in run)
             newest = max(newest, tops[-1])
+            limit = newest + max_jump
             runs, tops = [], []
     for run in runs:
         yield from (h for h, _ in run)
