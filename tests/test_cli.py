@@ -28,6 +28,18 @@ def test_check_detections_names_every_bad_line(tmp_path, capsys):
     assert "1 good lines, 2 bad lines skipped" in captured.out
 
 
+def test_check_names_a_time_spike_as_track_and_replay_would_drop_it(tmp_path, capsys):
+    path = tmp_path / "dets.jsonl"
+    rows = [{"time": 1757450000.0 + t, "sensor": "a1", "lat": 52.0, "lon": 23.0}
+            for t in range(30)]
+    rows.insert(10, rows[9] | {"time": 1757450000.0 + 7200.0})  # line 11
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["check", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert f"{path}:11: time far ahead of the detections around it" in captured.err
+    assert "30 good lines, 1 bad lines skipped" in captured.out
+
+
 def test_check_clean_file_exits_zero(tmp_path, capsys):
     path = tmp_path / "dets.jsonl"
     path.write_text(json.dumps({"time": 1757450000.0, "sensor": "a1", "lat": 52.0, "lon": 23.0}) + "\n")

@@ -238,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate a file and report every problem with its place and reason: "
         "a sensor registry (.toml with [[sensor]]), a scenario (.toml with [scenario]) or a "
         "JSON Lines file of detections, tracks or truth (the kind is guessed from its first "
-        "record; --as says it).",
+        "record; --as says it). In detections, time spikes are named too: a few lines "
+        "stamped far ahead of those around them, which track and replay skip "
+        "(docs/TRACKER.md).",
     )
     p.add_argument("file", type=Path)
     p.add_argument("--as", dest="kind", choices=["detections", "tracks", "truth"],
