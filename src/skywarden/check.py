@@ -13,8 +13,8 @@ from pathlib import Path
 import msgspec
 
 from .errors import ConfigError
-from .ingest.jsonl import ReadStats, read_detections, read_jsonl, stderr_report
-from .ingest.timespikes import drop_time_spikes
+from .ingest.jsonl import ReadStats, read_jsonl, stderr_report
+from .ingest.timespikes import read_recording
 from .records import TrackUpdate, Truth
 from .sensors import SensorRegistry
 from .tomlfile import read_toml
@@ -71,9 +71,8 @@ def check_file(path: Path, *, kind: str | None = None, sensors: Path | None = No
     stats = ReadStats(report=stderr_report, report_limit=10**9)
     if kind == "detections":
         registry = SensorRegistry.load(sensors) if sensors else None
-        # the spikes that track and replay would drop are reported here too
-        for _ in drop_time_spikes(read_detections(path, stats=stats, sensors=registry),
-                                  stats, str(path)):
+        # as track and replay read it: the time spikes they drop are reported too
+        for _ in read_recording(path, stats, sensors=registry):
             pass
     else:
         for _ in read_jsonl(path, TrackUpdate if kind == "tracks" else Truth, stats=stats):

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .ingest.jsonl import JsonlWriter, ReadStats, read_detections
-from .ingest.timespikes import drop_time_spikes
+from .ingest.jsonl import JsonlWriter, ReadStats
+from .ingest.timespikes import read_recording
 from .pipeline import Pipeline, StageTimes, StepOutput
 from .records import AlertEvent, Detection, DetectionBatch
 from .sensors import SensorRegistry
@@ -176,8 +176,7 @@ def replay(
 
         chunk: list[Detection] = []
         edge = -math.inf
-        dets = read_detections(detections_path, strict=strict, stats=read, sensors=registry)
-        for det in drop_time_spikes(dets, read, str(detections_path), strict=strict):
+        for det in read_recording(detections_path, read, strict=strict, sensors=registry):
             summary.first = min(summary.first, det.time)
             summary.last = max(summary.last, det.time)
             if det.time >= edge and chunk:

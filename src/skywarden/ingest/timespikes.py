@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
 
 from ..errors import BadLineError
 from ..records import Detection
-from .jsonl import ReadStats
+from .jsonl import ReadStats, read_detections
 
 # Seconds ahead of the stream that make a record the start of a possible spike; within
 # a recording, records follow each other by seconds (late ones come earlier, not later).
@@ -33,6 +35,14 @@ MAX_JUMP_S = 60.0
 # Records a run must reach to be the stream's new time rather than a spike.
 MIN_RUN = 16
 SPIKE = "time far ahead of the detections around it"
+
+
+def read_recording(path: str | Path, stats: ReadStats, *, strict: bool = False,
+                   sensors: Any = None) -> Iterator[Detection]:
+    """The detections of a recording as a run fed from it uses them: read_detections,
+    less the time spikes (bad lines of ``stats``)."""
+    dets = read_detections(path, strict=strict, stats=stats, sensors=sensors)
+    return drop_time_spikes(dets, stats, str(path), strict=strict)
 
 
 def drop_time_spikes(
@@ -55,17 +65,12 @@ def drop_time_spikes(
     limit = -math.inf  # newest + max_jump
     for rec in records:
         t = rec.time
-        if t <= limit and not runs:  # most records: in the stream, nothing held
-            if t > newest:
-                newest, limit = t, t + max_jump
-            yield rec
-            continue
         while runs and t < runs[-1][0][0].time - max_jump:  # came back: a spike
             tops.pop()
             before = tops[-1] if tops else newest
             for h, line in runs.pop():
                 _drop(h, line, before, stats, name, strict)
-        if not runs and t <= limit:
+        if not runs and t <= limit:  # most records: in the stream, nothing held
             if t > newest:
                 newest, limit = t, t + max_jump
             yield rec

@@ -107,6 +107,11 @@ class Innovation:
     def take(self, idx: np.ndarray) -> Innovation:
         return Innovation(*(getattr(self, f)[idx] for f in self.__slots__))
 
+    def put(self, idx: np.ndarray, other: Innovation) -> None:
+        """Rows ``idx`` replaced by ``other``'s, in place."""
+        for f in self.__slots__:
+            getattr(self, f)[idx] = getattr(other, f)
+
     @staticmethod
     def concat(parts: list[Innovation]) -> Innovation:
         if len(parts) == 1:

@@ -420,6 +420,16 @@ def _reserve(out_i: np.ndarray, out_j: np.ndarray, n: int, extra: int
     return grown_i, grown_j
 
 
+@njit(cache=True, inline="always")
+def _within(x: float, y: float, z: float, t_reach: float, px: float, py: float, pz: float,
+            d_reach: float, margin: float, s1: float) -> bool:
+    """The pre-gate's test of one pair (the grid and the direct search both use it, so
+    they decide a pair on its boundary alike)."""
+    dx, dy, dz = x - px, y - py, z - pz
+    lim = (t_reach + d_reach + margin) * s1
+    return dx * dx + dy * dy + dz * dz <= lim * lim
+
+
 @njit(cache=True)
 def _direct_pairs(tp: np.ndarray, t_reach: np.ndarray, dp: np.ndarray, d_reach: np.ndarray,
                   margin: float, slack: float) -> tuple[np.ndarray, np.ndarray]:
@@ -441,9 +451,7 @@ def _direct_pairs(tp: np.ndarray, t_reach: np.ndarray, dp: np.ndarray, d_reach: 
             continue
         c = 0
         for j in range(nd):
-            dx, dy, dz = x - px[j], y - py[j], z - pz[j]
-            lim = (ti + d_reach[j] + margin) * s1  # as the grid's, to the bit
-            c += dx * dx + dy * dy + dz * dz <= lim * lim
+            c += _within(x, y, z, ti, px[j], py[j], pz[j], d_reach[j], margin, s1)
         counts[i] = c
     out_i = np.empty(counts.sum(), dtype=np.int64)
     out_j = np.empty(out_i.shape[0], dtype=np.int64)
@@ -453,9 +461,7 @@ def _direct_pairs(tp: np.ndarray, t_reach: np.ndarray, dp: np.ndarray, d_reach: 
             continue
         x, y, z, ti = tp[i, 0], tp[i, 1], tp[i, 2], t_reach[i]
         for j in range(nd):
-            dx, dy, dz = x - px[j], y - py[j], z - pz[j]
-            lim = (ti + d_reach[j] + margin) * s1  # as the grid's, to the bit
-            if dx * dx + dy * dy + dz * dz <= lim * lim:
+            if _within(x, y, z, ti, px[j], py[j], pz[j], d_reach[j], margin, s1):
                 out_i[n] = i
                 out_j[n] = j
                 n += 1
@@ -590,9 +596,8 @@ def _grid_pairs(tp: np.ndarray, t_reach: np.ndarray, dp: np.ndarray, d_reach: np
                         out_i, out_j = _reserve(out_i, out_j, n, hi - lo)
                         for k in range(lo, hi):
                             j = members[k]
-                            dx, dy, dz = x - dp[j, 0], y - dp[j, 1], z - dp[j, 2]
-                            lim = (t_reach[i] + d_reach[j] + margin) * (1.0 + slack)
-                            if dx * dx + dy * dy + dz * dz <= lim * lim:
+                            if _within(x, y, z, t_reach[i], dp[j, 0], dp[j, 1], dp[j, 2],
+                                       d_reach[j], margin, 1.0 + slack):
                                 out_i[n] = i
                                 out_j[n] = j
                                 n += 1

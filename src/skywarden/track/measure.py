@@ -88,6 +88,11 @@ MIN_SIGMA_M = 0.01
 MIN_SIGMA_DEG = 1.0e-4
 
 
+def _sigma(given: np.ndarray, registry: np.ndarray, floor: float) -> np.ndarray:
+    """A detection's sigma, else its sensor's, raised to ``floor`` (MIN_SIGMA_M, _DEG)."""
+    return np.maximum(_or(given, registry), floor)
+
+
 def _or(*cols: np.ndarray) -> np.ndarray:
     """First non-NaN value of the columns, element-wise."""
     out = np.array(cols[0], dtype=np.float64, copy=True)
@@ -298,8 +303,8 @@ def _build(
         lat, lon = b.lat[r], b.lon[r]
         origin[pos] = geodetic_to_ecef(lat, lon, np.where(has_alt, alt, cfg.assumed_alt))
         rot[pos] = enu_rotation(lat, lon)
-        sh = np.maximum(_or(b.sigma_h[r], st.sigma_h[s[pos]]), MIN_SIGMA_M)
-        sv = np.maximum(_or(b.sigma_v[r], st.sigma_v[s[pos]]), MIN_SIGMA_M)
+        sh = _sigma(b.sigma_h[r], st.sigma_h[s[pos]], MIN_SIGMA_M)
+        sv = _sigma(b.sigma_v[r], st.sigma_v[s[pos]], MIN_SIGMA_M)
         var[pos, 0] = var[pos, 1] = sh * sh
         var[pos, 2] = np.where(has_alt, sv * sv, 1.0)
         mask[pos, :2] = True
@@ -316,11 +321,10 @@ def _build(
         rng = b.range[r]
         az = np.radians(b.azimuth[r])
         el_deg = b.elevation[r].copy()
-        s_r = np.maximum(_or(b.sigma_range[r], st.sigma_range[s[pol]]), MIN_SIGMA_M)
-        s_az = np.radians(np.maximum(_or(b.sigma_azimuth[r], st.sigma_azimuth[s[pol]]),
-                                     MIN_SIGMA_DEG))
-        s_el = np.radians(np.maximum(_or(b.sigma_elevation[r], st.sigma_elevation[s[pol]]),
-                                     MIN_SIGMA_DEG))
+        s_r = _sigma(b.sigma_range[r], st.sigma_range[s[pol]], MIN_SIGMA_M)
+        s_az = np.radians(_sigma(b.sigma_azimuth[r], st.sigma_azimuth[s[pol]], MIN_SIGMA_DEG))
+        s_el = np.radians(_sigma(b.sigma_elevation[r], st.sigma_elevation[s[pol]],
+                                 MIN_SIGMA_DEG))
         # A 2-D plot with a Mode C altitude: the elevation that altitude implies.
         mode_c = np.flatnonzero(~np.isfinite(el_deg) & np.isfinite(b.alt[r]))
         if mode_c.size:
@@ -359,8 +363,7 @@ def _build(
     brg = np.flatnonzero(kind == BEARING)
     if brg.size:
         r = idx[brg]
-        s_b = np.radians(np.maximum(_or(b.sigma_azimuth[r], st.sigma_azimuth[s[brg]]),
-                                    MIN_SIGMA_DEG))
+        s_b = np.radians(_sigma(b.sigma_azimuth[r], st.sigma_azimuth[s[brg]], MIN_SIGMA_DEG))
         z[brg, 0] = np.radians(b.azimuth[r])
         var[brg, 0] = s_b * s_b
         mask[brg, 0] = True

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..ingest.jsonl import JsonlWriter, ReadStats, read_detections
-from ..ingest.timespikes import drop_time_spikes
+from ..ingest.jsonl import JsonlWriter, ReadStats
+from ..ingest.timespikes import read_recording
 from ..records import Detection, DetectionBatch
 from ..sensors import SensorRegistry
 from .config import TrackerConfig
@@ -123,8 +123,7 @@ def track_file(
 
     with JsonlWriter(out_path) as writer:
         chunk: list[Detection] = []
-        dets = read_detections(detections_path, strict=strict, stats=read, sensors=registry)
-        for det in drop_time_spikes(dets, read, str(detections_path), strict=strict):
+        for det in read_recording(detections_path, read, strict=strict, sensors=registry):
             chunk.append(det)
             if len(chunk) >= CHUNK:
                 now, first = _feed(tracker, chunk, registry, now, first, write)

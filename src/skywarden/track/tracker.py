@@ -170,7 +170,7 @@ class Tracker:
             m, merged = merge_broadcasts(m)
             self.stats.associated += merged  # copies of a broadcast its first copy used
             for w, t_end in self._window.split(m):
-                start = float(w.time.min())
+                start = float(w.time[0])  # (rows come time-sorted)
                 if (np.isfinite(self._processed)
                         and start - self._processed > self.config.delete_after):
                     # A gap in the data longer than a track outlives its last hit: the
@@ -275,9 +275,7 @@ class Tracker:
             # then updates the state it seeded: for that step the spread is too small,
             # as if two such reports had come).
             again = np.flatnonzero(jumped)
-            fresh = self._innovate(m, s[again], j[again])
-            for name in kf.Innovation.__slots__:
-                getattr(inn, name)[again] = getattr(fresh, name)
+            inn.put(again, self._innovate(m, s[again], j[again]))
         claimed[j] = True
         refused = keep.size - int(np.count_nonzero(keep))
         if not refused:
